@@ -1,0 +1,191 @@
+//! Kassa's application service.
+//!
+//! Every use case of the product is a method on [`Kassa`]: it checks who is asking
+//! ([`Actor`]), validates the input, and makes the change and its audit entry in one
+//! SQLite transaction. The Tauri shell and the `kassa` CLI are thin callers of this crate;
+//! neither holds business rules of its own.
+
+mod auth;
+mod clock;
+mod demo;
+mod error;
+mod installation;
+mod org;
+mod users;
+pub mod validate;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::TransactionBehavior;
+use serde::Serialize;
+
+pub use auth::{Actor, LOCKOUT_MINUTES, MAX_PIN_ATTEMPTS, Session};
+pub use clock::{Clock, ManualClock, SystemClock, timestamp};
+pub use demo::{DEMO_USERS, DemoUser};
+pub use error::{ApiError, AppError, ErrorCode};
+pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
+pub use users::UserInput;
+
+pub use kassa_core::org::{DeviceType, Place, PosStatus, Provider, Role, TerminalProtocol};
+pub use kassa_store::audit::AuditEntry;
+pub use kassa_store::brands::{Brand, BrandInput};
+pub use kassa_store::pos_devices::{
+    ExternalId, PosDevice, PosDeviceInput, PrinterSettings, TerminalSettings,
+};
+pub use kassa_store::stores::{Store, StoreInput};
+pub use kassa_store::users::User;
+pub use kassa_store::{Db, SCHEMA_VERSION, StoreError};
+
+use kassa_store::{Connection, Transaction, audit};
+
+/// The application service over one database.
+pub struct Kassa {
+    db: Mutex<Db>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Kassa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kassa").finish_non_exhaustive()
+    }
+}
+
+impl Kassa {
+    /// Opens an existing database; see [`Db::open`] for what is refused.
+    pub fn open(path: &Path) -> Result<Kassa, AppError> {
+        Self::open_with_clock(path, Arc::new(SystemClock))
+    }
+
+    pub fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Kassa, AppError> {
+        Ok(Kassa {
+            db: Mutex::new(Db::open(path)?),
+            clock,
+        })
+    }
+
+    /// Creates a new, empty database (no users yet: the first run sets it up).
+    pub fn create(path: &Path) -> Result<Kassa, AppError> {
+        Self::create_with_clock(path, Arc::new(SystemClock))
+    }
+
+    pub fn create_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Kassa, AppError> {
+        Ok(Kassa {
+            db: Mutex::new(Db::create(path)?),
+            clock,
+        })
+    }
+
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) fn db(&self) -> MutexGuard<'_, Db> {
+        // A panic while holding the lock cannot leave a half-written change behind: the
+        // transaction was rolled back when it unwound. The connection itself is still good.
+        self.db.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `work` in one IMMEDIATE transaction: all of it is committed or none of it.
+    pub(crate) fn write<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mut db = self.db();
+        let tx = db
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `work` on one consistent snapshot.
+    pub(crate) fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mut db = self.db();
+        let tx = db
+            .conn_mut()
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = work(&tx)?;
+        tx.finish()?;
+        Ok(value)
+    }
+
+    /// The database file this service works on.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.db().path().to_owned()
+    }
+
+    /// SQLite's full integrity check; empty when the file is sound.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, AppError> {
+        Ok(self.db().integrity_problems()?)
+    }
+
+    /// A consistent online copy of the database (managers only).
+    pub fn backup(&self, actor: &Actor, out: &Path) -> Result<(), AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, &[Role::Manager], "make backups")
+                .map(drop)
+        })?;
+        Ok(self.db().backup_to(out)?)
+    }
+
+    /// Replaces the whole database with a checked backup (managers only).
+    pub fn restore(&self, actor: &Actor, from: &Path) -> Result<(), AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, &[Role::Manager], "restore backups")
+                .map(drop)
+        })?;
+        Ok(self.db().restore_from(from)?)
+    }
+}
+
+/// Who is making changes, and when: every change made under it is audited with both.
+pub(crate) struct Audit<'a> {
+    pub at: String,
+    pub actor: Option<&'a Actor>,
+}
+
+impl Audit<'_> {
+    /// Appends an audit entry describing a change to `entity` row `entity_id`.
+    pub fn record<T: Serialize>(
+        &self,
+        conn: &Connection,
+        entity: &str,
+        entity_id: i64,
+        action: &str,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Result<(), AppError> {
+        let json = |v: Option<&T>| {
+            v.map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| AppError::Internal(format!("could not encode audit entry: {e}")))
+        };
+        audit::append(
+            conn,
+            audit::NewAuditEntry {
+                at: &self.at,
+                actor_user_id: self.actor.map(Actor::user_id),
+                entity,
+                entity_id,
+                action,
+                before: json(before)?,
+                after: json(after)?,
+            },
+        )?;
+        Ok(())
+    }
+}
+
+impl Kassa {
+    pub(crate) fn audit<'a>(&self, actor: Option<&'a Actor>) -> Audit<'a> {
+        Audit {
+            at: timestamp(self.now()),
+            actor,
+        }
+    }
+}

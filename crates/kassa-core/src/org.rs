@@ -1,0 +1,159 @@
+//! The organisation model: who works where, on which device. Plain enums shared by the
+//! store, the application service and the UI bindings; their string forms are the ones
+//! written to SQLite and shown to providers (DropPay uses `ENABLED`/`DISABLED` and
+//! `REAL`/`VIRTUAL`), so changing one is a migration.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What a user may do. Checked in `kassa-app`, never only in the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Manager,
+    Cashier,
+    Accountant,
+}
+
+/// Whether a store is a place to step into or a virtual one (DropPay's `place`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Place {
+    Real,
+    Virtual,
+}
+
+/// A POS device may be taken out of service without losing its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PosStatus {
+    Enabled,
+    Disabled,
+}
+
+/// The kind of point of sale a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceType {
+    /// A staffed checkout running Kassa.
+    Till,
+    SelfCheckout,
+    Mobile,
+}
+
+/// The external services a POS device can be known to, each under its own id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Droppay,
+    Vourity,
+    Swip,
+    Flexiti,
+    VenueManager,
+}
+
+/// The serial protocol of an attached card terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TerminalProtocol {
+    Zvt,
+}
+
+/// A text that is not one of an enum's names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{given}' is not a valid {what}; expected one of: {}", expected.join(", "))]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub given: String,
+    pub expected: &'static [&'static str],
+}
+
+macro_rules! text_enum {
+    ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The name stored in SQLite and sent over the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = UnknownName;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($ty::$variant),)+
+                    _ => Err(UnknownName {
+                        what: $what,
+                        given: s.to_owned(),
+                        expected: &[$($text),+],
+                    }),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(Role, "role", { Manager => "manager", Cashier => "cashier", Accountant => "accountant" });
+text_enum!(Place, "place", { Real => "REAL", Virtual => "VIRTUAL" });
+text_enum!(PosStatus, "POS status", { Enabled => "ENABLED", Disabled => "DISABLED" });
+text_enum!(DeviceType, "device type", { Till => "till", SelfCheckout => "self_checkout", Mobile => "mobile" });
+text_enum!(Provider, "provider", {
+    Droppay => "droppay",
+    Vourity => "vourity",
+    Swip => "swip",
+    Flexiti => "flexiti",
+    VenueManager => "venue_manager",
+});
+text_enum!(TerminalProtocol, "terminal protocol", { Zvt => "zvt" });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms_round_trip_and_match_serde() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+            assert_eq!(serde_json::to_string(role).unwrap(), format!("\"{role}\""));
+        }
+        for provider in Provider::ALL {
+            assert_eq!(provider.as_str().parse::<Provider>().unwrap(), *provider);
+            assert_eq!(
+                serde_json::to_string(provider).unwrap(),
+                format!("\"{provider}\"")
+            );
+        }
+        assert_eq!(serde_json::to_string(&Place::Virtual).unwrap(), "\"VIRTUAL\"");
+        assert_eq!(serde_json::to_string(&PosStatus::Enabled).unwrap(), "\"ENABLED\"");
+        assert_eq!(
+            serde_json::to_string(&DeviceType::SelfCheckout).unwrap(),
+            "\"self_checkout\""
+        );
+    }
+
+    #[test]
+    fn unknown_names_say_what_was_expected() {
+        let err = "boss".parse::<Role>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'boss' is not a valid role; expected one of: manager, cashier, accountant"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite_migration::{M, Migrations};
+
+use crate::StoreError;
+
+/// The migrations in `migrations/` at the repository root, embedded in the binary and
+/// applied in order on open. `user_version` counts how many have run.
+const MIGRATION_SQL: &[&str] = &[include_str!("../../../migrations/0001_foundation.sql")];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATION_SQL.len() as i64;
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect()));
+
+/// An open Kassa database.
+pub struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish()
+    }
+}
+
+impl Db {
+    /// Creates a new database file and applies every migration. Refuses an existing file:
+    /// only `kassa init`, `kassa demo` and the app's first run create databases.
+    pub fn create(path: &Path) -> Result<Db, StoreError> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        MIGRATIONS
+            .to_latest(&mut conn)
+            .map_err(|source| StoreError::Migration {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Db {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens an existing database, migrating it forward if it is older than this build.
+    ///
+    /// A mistyped path is an error, never a new empty file; so are a file that is not
+    /// SQLite, a schema newer than this build, and a file failing `PRAGMA quick_check`.
+    pub fn open(path: &Path) -> Result<Db, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        // Without SQLITE_OPEN_CREATE a vanished file fails here instead of being recreated.
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let version = read_user_version(&conn, path)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 {
+            refuse_foreign_tables(&conn, path)?;
+        }
+        configure(&conn)?;
+        quick_check(&conn, path)?;
+        MIGRATIONS
+            .to_latest(&mut conn)
+            .map_err(|source| StoreError::Migration {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Db {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Runs SQLite's full `integrity_check` and `foreign_key_check`; an empty list means
+    /// the file is sound.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check")?
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        if problems == ["ok"] {
+            problems.clear();
+        }
+        let mut fk = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let fk_problems = fk.query_map([], |row| {
+            Ok(format!(
+                "row {} of {} points at a missing {} row",
+                row.get::<_, Option<i64>>(1)?.unwrap_or_default(),
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(2)?
+            ))
+        })?;
+        for problem in fk_problems {
+            problems.push(problem?);
+        }
+        Ok(problems)
+    }
+
+    /// Writes a consistent copy of the live database to `out` with `VACUUM INTO`, which
+    /// reads one snapshot inside SQLite; copying the file could tear a page mid-write.
+    pub fn backup_to(&self, out: &Path) -> Result<(), StoreError> {
+        if out.exists() {
+            return Err(StoreError::AlreadyExists { path: out.to_owned() });
+        }
+        let target = out.to_str().ok_or_else(|| StoreError::Io {
+            path: out.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "backup path is not valid UTF-8"),
+        })?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+
+    /// Replaces this database's content with the backup at `from`, after checking that
+    /// the backup is a sound Kassa database this build understands. Uses SQLite's online
+    /// backup API so the target stays a valid database at every step.
+    pub fn restore_from(&mut self, from: &Path) -> Result<(), StoreError> {
+        // Opening the backup through the same door as any database applies every check;
+        // it is opened from a scratch copy so checking never migrates the user's file.
+        let scratch_dir = std::env::temp_dir().join(format!("kassa-restore-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch_dir).map_err(|source| StoreError::Io {
+            path: scratch_dir.clone(),
+            source,
+        })?;
+        let scratch = scratch_dir.join("candidate.sqlite3");
+        let _ = std::fs::remove_file(&scratch);
+        if !from.is_file() {
+            return Err(StoreError::Missing {
+                path: from.to_owned(),
+            });
+        }
+        std::fs::copy(from, &scratch).map_err(|source| StoreError::Io {
+            path: from.to_owned(),
+            source,
+        })?;
+        let candidate = Db::open(&scratch).map_err(|e| relabel(e, &scratch, from))?;
+        let problems = candidate.integrity_problems()?;
+        if !problems.is_empty() {
+            return Err(StoreError::Corrupt {
+                path: from.to_owned(),
+                details: problems.join("; "),
+            });
+        }
+        let backup = rusqlite::backup::Backup::new(&candidate.conn, &mut self.conn)?;
+        backup.run_to_completion(256, Duration::from_millis(0), None)?;
+        drop(backup);
+        drop(candidate);
+        let _ = std::fs::remove_dir_all(&scratch_dir);
+        Ok(())
+    }
+}
+
+/// Errors about the scratch copy name the file the user gave.
+fn relabel(error: StoreError, scratch: &Path, original: &Path) -> StoreError {
+    let fix = |p: PathBuf| if p == scratch { original.to_owned() } else { p };
+    match error {
+        StoreError::NotSqlite { path } => StoreError::NotSqlite { path: fix(path) },
+        StoreError::NotKassa { path, tables } => StoreError::NotKassa {
+            path: fix(path),
+            tables,
+        },
+        StoreError::TooNew { path, found, known } => StoreError::TooNew {
+            path: fix(path),
+            found,
+            known,
+        },
+        StoreError::Corrupt { path, details } => StoreError::Corrupt {
+            path: fix(path),
+            details,
+        },
+        other => other,
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // WAL lets the app read while a sale commits; FULL fsyncs the WAL on every commit so
+    // a power cut never loses a sale the cashier saw as done.
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn read_user_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    match conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0)) {
+        Ok(v) => Ok(v),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+            Err(StoreError::NotSqlite {
+                path: path.to_owned(),
+            })
+        }
+        Err(rusqlite::Error::SqliteFailure(e, detail)) if e.code == rusqlite::ErrorCode::DatabaseCorrupt => {
+            Err(StoreError::Corrupt {
+                path: path.to_owned(),
+                details: detail.unwrap_or_else(|| e.to_string()),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A version-0 file with tables of its own belongs to some other program.
+fn refuse_foreign_tables(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let tables: Option<String> = conn
+        .query_row(
+            "SELECT group_concat(name, ', ') FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    match tables {
+        Some(tables) if !tables.is_empty() => Err(StoreError::NotKassa {
+            path: path.to_owned(),
+            tables,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let corrupt = |details: String| StoreError::Corrupt {
+        path: path.to_owned(),
+        details,
+    };
+    let result: Result<Vec<String>, rusqlite::Error> = conn
+        .prepare("PRAGMA quick_check")
+        .and_then(|mut stmt| stmt.query_map([], |row| row.get::<_, String>(0))?.collect());
+    match result {
+        Ok(lines) if lines == ["ok"] => Ok(()),
+        Ok(lines) => Err(corrupt(lines.join("; "))),
+        Err(rusqlite::Error::SqliteFailure(e, detail))
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ) =>
+        {
+            Err(corrupt(detail.unwrap_or_else(|| e.to_string())))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,19 @@
+//! Kassa's SQLite store.
+//!
+//! One file holds everything an installation knows. [`Db`] owns the connection and the
+//! rules for opening it (pragmas, embedded migrations, refusing files it must not touch);
+//! the table modules are plain functions over a `&Connection`, so the application service
+//! decides the transaction boundaries and can write a change and its audit entry together.
+
+pub mod audit;
+pub mod brands;
+mod db;
+mod error;
+pub mod pos_devices;
+pub mod settings;
+pub mod stores;
+pub mod users;
+
+pub use db::{Db, SCHEMA_VERSION};
+pub use error::StoreError;
+pub use rusqlite::{Connection, Error as RusqliteError, Transaction};

@@ -1,0 +1,252 @@
+//! POS devices: the tills of a store, their attached hardware and their ids at providers.
+//! Deleting one only marks it, so receipts and provider history keep a device to point at.
+
+use std::str::FromStr;
+
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use kassa_core::org::{DeviceType, PosStatus, Provider, TerminalProtocol};
+
+use crate::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalId {
+    pub provider: Provider,
+    pub external_id: String,
+}
+
+/// The serial line of an attached card terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TerminalSettings {
+    pub port: String,
+    pub baud_rate: u32,
+    pub protocol: TerminalProtocol,
+}
+
+/// The serial line and paper width of an attached receipt printer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PrinterSettings {
+    pub port: String,
+    pub baud_rate: u32,
+    /// Characters per line: 32, 42 or 48.
+    pub columns: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PosDevice {
+    pub id: i64,
+    pub store_id: i64,
+    pub store_name: String,
+    pub name: String,
+    pub status: PosStatus,
+    pub device_type: DeviceType,
+    pub external_ids: Vec<ExternalId>,
+    pub terminal: Option<TerminalSettings>,
+    pub printer: Option<PrinterSettings>,
+    pub deleted_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What a manager enters to create or edit a POS device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PosDeviceInput {
+    pub store_id: i64,
+    pub name: String,
+    pub device_type: DeviceType,
+    pub external_ids: Vec<ExternalId>,
+    pub terminal: Option<TerminalSettings>,
+    pub printer: Option<PrinterSettings>,
+}
+
+/// Reads a TEXT column holding one of an enum's names.
+pub(crate) fn parse_text<T>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.get(idx)?;
+    text.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = row.get(idx)?;
+    text.map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+fn to_json<T: Serialize>(value: &Option<T>) -> Result<Option<String>, StoreError> {
+    value
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::bad_row(format!("could not encode settings: {e}")))
+}
+
+const SELECT: &str = "SELECT p.id, p.store_id, s.name, p.name, p.status, p.device_type, p.terminal, p.printer, \
+     p.deleted_at, p.created_at, p.updated_at FROM pos_devices p JOIN stores s ON s.id = p.store_id";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<PosDevice> {
+    Ok(PosDevice {
+        id: row.get(0)?,
+        store_id: row.get(1)?,
+        store_name: row.get(2)?,
+        name: row.get(3)?,
+        status: parse_text(row, 4)?,
+        device_type: parse_text(row, 5)?,
+        external_ids: Vec::new(),
+        terminal: parse_json(row, 6)?,
+        printer: parse_json(row, 7)?,
+        deleted_at: row.get(8)?,
+        created_at: row.get(9)?,
+        updated_at: row.get(10)?,
+    })
+}
+
+fn load_external_ids(conn: &Connection, device: &mut PosDevice) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT provider, external_id FROM pos_external_ids WHERE pos_id = ?1 ORDER BY provider",
+    )?;
+    device.external_ids = stmt
+        .query_map([device.id], |row| {
+            Ok(ExternalId {
+                provider: parse_text(row, 0)?,
+                external_id: row.get(1)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(())
+}
+
+/// Devices of one store, or of all stores; deleted ones only when asked for.
+pub fn list(
+    conn: &Connection,
+    store_id: Option<i64>,
+    include_deleted: bool,
+) -> Result<Vec<PosDevice>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE (?1 IS NULL OR p.store_id = ?1) AND (?2 OR p.deleted_at IS NULL) \
+         ORDER BY s.name COLLATE NOCASE, p.name COLLATE NOCASE, p.id"
+    ))?;
+    let mut devices: Vec<PosDevice> = stmt
+        .query_map(params![store_id, include_deleted], from_row)?
+        .collect::<Result<_, _>>()?;
+    for device in &mut devices {
+        load_external_ids(conn, device)?;
+    }
+    Ok(devices)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<PosDevice>, StoreError> {
+    let device = conn
+        .query_row(&format!("{SELECT} WHERE p.id = ?1"), [id], from_row)
+        .optional()?;
+    match device {
+        Some(mut device) => {
+            load_external_ids(conn, &mut device)?;
+            Ok(Some(device))
+        }
+        None => Ok(None),
+    }
+}
+
+/// A live (not deleted) device of the store with this name, ignoring letter case.
+pub fn find_live_by_name(
+    conn: &Connection,
+    store_id: i64,
+    name: &str,
+) -> Result<Option<PosDevice>, StoreError> {
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM pos_devices WHERE store_id = ?1 AND name = ?2 COLLATE NOCASE AND deleted_at IS NULL",
+            params![store_id, name],
+            |row| row.get(0),
+        )
+        .optional()?;
+    id.map(|id| get(conn, id)).transpose().map(Option::flatten)
+}
+
+/// The device that already uses this id at this provider, if any.
+pub fn find_by_external_id(
+    conn: &Connection,
+    provider: Provider,
+    external_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT pos_id FROM pos_external_ids WHERE provider = ?1 AND external_id = ?2",
+            params![provider.as_str(), external_id],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+fn replace_external_ids(conn: &Connection, pos_id: i64, ids: &[ExternalId]) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM pos_external_ids WHERE pos_id = ?1", [pos_id])?;
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO pos_external_ids (pos_id, provider, external_id) VALUES (?1, ?2, ?3)")?;
+    for id in ids {
+        stmt.execute(params![pos_id, id.provider.as_str(), id.external_id])?;
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &Connection, f: &PosDeviceInput, now: &str) -> Result<PosDevice, StoreError> {
+    conn.execute(
+        "INSERT INTO pos_devices (store_id, name, status, device_type, terminal, printer, created_at, updated_at) \
+         VALUES (?1, ?2, 'ENABLED', ?3, ?4, ?5, ?6, ?6)",
+        params![f.store_id, f.name, f.device_type.as_str(), to_json(&f.terminal)?, to_json(&f.printer)?, now],
+    )?;
+    let id = conn.last_insert_rowid();
+    replace_external_ids(conn, id, &f.external_ids)?;
+    get(conn, id)?.ok_or_else(|| StoreError::bad_row("POS device vanished after insert"))
+}
+
+pub fn update(conn: &Connection, id: i64, f: &PosDeviceInput, now: &str) -> Result<PosDevice, StoreError> {
+    conn.execute(
+        "UPDATE pos_devices SET store_id = ?2, name = ?3, device_type = ?4, terminal = ?5, printer = ?6, \
+         updated_at = ?7 WHERE id = ?1",
+        params![
+            id,
+            f.store_id,
+            f.name,
+            f.device_type.as_str(),
+            to_json(&f.terminal)?,
+            to_json(&f.printer)?,
+            now
+        ],
+    )?;
+    replace_external_ids(conn, id, &f.external_ids)?;
+    get(conn, id)?.ok_or_else(|| StoreError::bad_row(format!("POS device {id} vanished during update")))
+}
+
+pub fn set_status(conn: &Connection, id: i64, status: PosStatus, now: &str) -> Result<PosDevice, StoreError> {
+    conn.execute(
+        "UPDATE pos_devices SET status = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, status.as_str(), now],
+    )?;
+    get(conn, id)?.ok_or_else(|| StoreError::bad_row(format!("POS device {id} vanished during update")))
+}
+
+/// Marks the device deleted and disabled. Its external ids are kept for history.
+pub fn soft_delete(conn: &Connection, id: i64, now: &str) -> Result<PosDevice, StoreError> {
+    conn.execute(
+        "UPDATE pos_devices SET deleted_at = ?2, status = 'DISABLED', updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    get(conn, id)?.ok_or_else(|| StoreError::bad_row(format!("POS device {id} vanished during delete")))
+}

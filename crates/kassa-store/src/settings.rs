@@ -1,0 +1,29 @@
+//! Installation-wide settings as text keys and values.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+/// The POS device this installation acts as.
+pub const BOUND_POS_ID: &str = "bound_pos_id";
+/// The UI language, `en` or `sv`.
+pub const LANGUAGE: &str = "language";
+/// Present (with the creation time) in databases made by `kassa demo`, which may be
+/// recreated; a database without it is never overwritten.
+pub const DEMO: &str = "demo_created_at";
+
+pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
+pub fn set(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Kassa cross-crate tests live in `tests/`; this library is empty on purpose.
