@@ -10,7 +10,9 @@ mod clock;
 mod demo;
 mod error;
 mod installation;
+pub mod logging;
 mod org;
+pub mod paths;
 mod users;
 pub mod validate;
 
