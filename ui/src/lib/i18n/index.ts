@@ -1,0 +1,11 @@
+export { t, fmtDateTime, getLanguage, setUiLanguage } from './state.svelte';
+export {
+	translate,
+	interpolate,
+	isMessageKey,
+	dictionaries,
+	formatDateTime,
+	type Lang,
+	type MessageKey,
+	type Params
+} from './translate';
