@@ -5,16 +5,19 @@
 CREATE TABLE brands (
     id          INTEGER PRIMARY KEY,
     name        TEXT    NOT NULL CHECK (length(trim(name)) > 0),
+    -- Lower-cased name (Unicode, not just ASCII as COLLATE NOCASE), so 'MALMÖ' clashes with 'Malmö'.
+    name_key    TEXT    NOT NULL,
     description TEXT,
     created_at  TEXT    NOT NULL,
     updated_at  TEXT    NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX brands_name ON brands (name COLLATE NOCASE);
+CREATE UNIQUE INDEX brands_name ON brands (name_key);
 
 CREATE TABLE stores (
     id          INTEGER PRIMARY KEY,
     brand_id    INTEGER NOT NULL REFERENCES brands (id),
     name        TEXT    NOT NULL CHECK (length(trim(name)) > 0),
+    name_key    TEXT    NOT NULL,
     country     TEXT    NOT NULL CHECK (length(country) = 2),
     address     TEXT    NOT NULL,
     place       TEXT    NOT NULL CHECK (place IN ('REAL', 'VIRTUAL')),
@@ -26,12 +29,13 @@ CREATE TABLE stores (
     created_at  TEXT    NOT NULL,
     updated_at  TEXT    NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX stores_brand_name ON stores (brand_id, name COLLATE NOCASE);
+CREATE UNIQUE INDEX stores_brand_name ON stores (brand_id, name_key);
 
 CREATE TABLE pos_devices (
     id             INTEGER PRIMARY KEY,
     store_id       INTEGER NOT NULL REFERENCES stores (id),
     name           TEXT    NOT NULL CHECK (length(trim(name)) > 0),
+    name_key       TEXT    NOT NULL,
     status         TEXT    NOT NULL CHECK (status IN ('ENABLED', 'DISABLED')),
     device_type    TEXT    NOT NULL CHECK (device_type IN ('till', 'self_checkout', 'mobile')),
     -- Serial settings of the attached card terminal and receipt printer, as JSON objects.
@@ -43,7 +47,7 @@ CREATE TABLE pos_devices (
     deleted_at     TEXT
 ) STRICT;
 -- Names are unique among the live devices of a store; a deleted device frees its name.
-CREATE UNIQUE INDEX pos_devices_store_name ON pos_devices (store_id, name COLLATE NOCASE)
+CREATE UNIQUE INDEX pos_devices_store_name ON pos_devices (store_id, name_key)
     WHERE deleted_at IS NULL;
 
 CREATE TABLE pos_external_ids (
@@ -57,6 +61,7 @@ CREATE UNIQUE INDEX pos_external_ids_unique ON pos_external_ids (provider, exter
 CREATE TABLE users (
     id                  INTEGER PRIMARY KEY,
     name                TEXT    NOT NULL CHECK (length(trim(name)) > 0),
+    name_key            TEXT    NOT NULL,
     role                TEXT    NOT NULL CHECK (role IN ('manager', 'cashier', 'accountant')),
     -- argon2id PHC string; the PIN itself is never stored.
     pin_hash            TEXT    NOT NULL,
@@ -66,7 +71,7 @@ CREATE TABLE users (
     created_at          TEXT    NOT NULL,
     updated_at          TEXT    NOT NULL
 ) STRICT;
-CREATE UNIQUE INDEX users_name ON users (name COLLATE NOCASE);
+CREATE UNIQUE INDEX users_name ON users (name_key);
 
 -- Who changed what, when, with the entity's state before and after (JSON). Append-only.
 CREATE TABLE audit_log (

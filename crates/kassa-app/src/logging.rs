@@ -22,8 +22,14 @@ pub fn init(component: &str) -> Option<WorkerGuard> {
     });
     match file {
         Some((writer, guard)) => {
-            let file_layer = fmt::layer().with_ansi(false).with_writer(writer).with_filter(EnvFilter::new("info"));
-            let _ = tracing_subscriber::registry().with(console).with(file_layer).try_init();
+            let file_layer = fmt::layer()
+                .with_ansi(false)
+                .with_writer(writer)
+                .with_filter(EnvFilter::new("info"));
+            let _ = tracing_subscriber::registry()
+                .with(console)
+                .with(file_layer)
+                .try_init();
             Some(guard)
         }
         None => {

@@ -22,7 +22,9 @@ pub fn data_dir() -> Result<PathBuf, AppError> {
     directories::ProjectDirs::from("", "", "kassa")
         .map(|dirs| dirs.data_dir().to_owned())
         .ok_or_else(|| {
-            AppError::Internal(format!("no home directory to keep Kassa's data in; set {DATA_DIR_ENV}"))
+            AppError::Internal(format!(
+                "no home directory to keep Kassa's data in; set {DATA_DIR_ENV}"
+            ))
         })
 }
 

@@ -59,8 +59,8 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Brand>, StoreError> {
 pub fn find_by_name(conn: &Connection, name: &str) -> Result<Option<Brand>, StoreError> {
     Ok(conn
         .query_row(
-            &format!("SELECT {COLUMNS} FROM brands WHERE name = ?1 COLLATE NOCASE"),
-            [name],
+            &format!("SELECT {COLUMNS} FROM brands WHERE name_key = ?1"),
+            [crate::name_key(name)],
             from_row,
         )
         .optional()?)
@@ -68,8 +68,8 @@ pub fn find_by_name(conn: &Connection, name: &str) -> Result<Option<Brand>, Stor
 
 pub fn insert(conn: &Connection, fields: &BrandInput, now: &str) -> Result<Brand, StoreError> {
     conn.execute(
-        "INSERT INTO brands (name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-        params![fields.name, fields.description, now],
+        "INSERT INTO brands (name, name_key, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![fields.name, crate::name_key(&fields.name), fields.description, now],
     )?;
     let id = conn.last_insert_rowid();
     get(conn, id)?.ok_or_else(|| StoreError::bad_row("brand vanished after insert"))
@@ -77,8 +77,14 @@ pub fn insert(conn: &Connection, fields: &BrandInput, now: &str) -> Result<Brand
 
 pub fn update(conn: &Connection, id: i64, fields: &BrandInput, now: &str) -> Result<Brand, StoreError> {
     conn.execute(
-        "UPDATE brands SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, fields.name, fields.description, now],
+        "UPDATE brands SET name = ?2, name_key = ?5, description = ?3, updated_at = ?4 WHERE id = ?1",
+        params![
+            id,
+            fields.name,
+            fields.description,
+            now,
+            crate::name_key(&fields.name)
+        ],
     )?;
     get(conn, id)?.ok_or_else(|| StoreError::bad_row(format!("brand {id} vanished during update")))
 }

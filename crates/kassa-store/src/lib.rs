@@ -15,5 +15,11 @@ pub mod stores;
 pub mod users;
 
 pub use db::{Db, SCHEMA_VERSION};
+
+/// The form of a name that uniqueness is checked on: Unicode lower case, so that
+/// "MALMÖ C" and "Malmö C" are the same store (SQLite's NOCASE folds only ASCII).
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
 pub use error::StoreError;
 pub use rusqlite::{Connection, Error as RusqliteError, Transaction};

@@ -172,8 +172,8 @@ pub fn find_live_by_name(
 ) -> Result<Option<PosDevice>, StoreError> {
     let id: Option<i64> = conn
         .query_row(
-            "SELECT id FROM pos_devices WHERE store_id = ?1 AND name = ?2 COLLATE NOCASE AND deleted_at IS NULL",
-            params![store_id, name],
+            "SELECT id FROM pos_devices WHERE store_id = ?1 AND name_key = ?2 AND deleted_at IS NULL",
+            params![store_id, crate::name_key(name)],
             |row| row.get(0),
         )
         .optional()?;
@@ -207,9 +207,17 @@ fn replace_external_ids(conn: &Connection, pos_id: i64, ids: &[ExternalId]) -> R
 
 pub fn insert(conn: &Connection, f: &PosDeviceInput, now: &str) -> Result<PosDevice, StoreError> {
     conn.execute(
-        "INSERT INTO pos_devices (store_id, name, status, device_type, terminal, printer, created_at, updated_at) \
-         VALUES (?1, ?2, 'ENABLED', ?3, ?4, ?5, ?6, ?6)",
-        params![f.store_id, f.name, f.device_type.as_str(), to_json(&f.terminal)?, to_json(&f.printer)?, now],
+        "INSERT INTO pos_devices (store_id, name, name_key, status, device_type, terminal, printer, created_at, \
+         updated_at) VALUES (?1, ?2, ?3, 'ENABLED', ?4, ?5, ?6, ?7, ?7)",
+        params![
+            f.store_id,
+            f.name,
+            crate::name_key(&f.name),
+            f.device_type.as_str(),
+            to_json(&f.terminal)?,
+            to_json(&f.printer)?,
+            now
+        ],
     )?;
     let id = conn.last_insert_rowid();
     replace_external_ids(conn, id, &f.external_ids)?;

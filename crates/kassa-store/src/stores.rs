@@ -89,8 +89,8 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Store>, StoreError> {
 pub fn find_by_name(conn: &Connection, brand_id: i64, name: &str) -> Result<Option<Store>, StoreError> {
     Ok(conn
         .query_row(
-            &format!("{SELECT} WHERE s.brand_id = ?1 AND s.name = ?2 COLLATE NOCASE"),
-            params![brand_id, name],
+            &format!("{SELECT} WHERE s.brand_id = ?1 AND s.name_key = ?2"),
+            params![brand_id, crate::name_key(name)],
             from_row,
         )
         .optional()?)
@@ -99,8 +99,8 @@ pub fn find_by_name(conn: &Connection, brand_id: i64, name: &str) -> Result<Opti
 pub fn insert(conn: &Connection, f: &StoreInput, now: &str) -> Result<Store, StoreError> {
     conn.execute(
         "INSERT INTO stores (brand_id, name, country, address, place, latitude, longitude, currency, \
-         time_zone, vat_number, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+         time_zone, vat_number, created_at, updated_at, name_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
         params![
             f.brand_id,
             f.name,
@@ -112,7 +112,8 @@ pub fn insert(conn: &Connection, f: &StoreInput, now: &str) -> Result<Store, Sto
             f.currency,
             f.time_zone,
             f.vat_number,
-            now
+            now,
+            crate::name_key(&f.name)
         ],
     )?;
     let id = conn.last_insert_rowid();
@@ -122,7 +123,7 @@ pub fn insert(conn: &Connection, f: &StoreInput, now: &str) -> Result<Store, Sto
 pub fn update(conn: &Connection, id: i64, f: &StoreInput, now: &str) -> Result<Store, StoreError> {
     conn.execute(
         "UPDATE stores SET brand_id = ?2, name = ?3, country = ?4, address = ?5, place = ?6, latitude = ?7, \
-         longitude = ?8, currency = ?9, time_zone = ?10, vat_number = ?11, updated_at = ?12 WHERE id = ?1",
+         longitude = ?8, currency = ?9, time_zone = ?10, vat_number = ?11, updated_at = ?12, name_key = ?13 WHERE id = ?1",
         params![
             id,
             f.brand_id,
@@ -135,7 +136,8 @@ pub fn update(conn: &Connection, id: i64, f: &StoreInput, now: &str) -> Result<S
             f.currency,
             f.time_zone,
             f.vat_number,
-            now
+            now,
+            crate::name_key(&f.name)
         ],
     )?;
     get(conn, id)?.ok_or_else(|| StoreError::bad_row(format!("store {id} vanished during update")))

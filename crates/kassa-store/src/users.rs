@@ -90,8 +90,9 @@ pub fn insert(
     now: &str,
 ) -> Result<User, StoreError> {
     conn.execute(
-        "INSERT INTO users (name, role, pin_hash, active, created_at, updated_at) VALUES (?1, ?2, ?3, 1, ?4, ?4)",
-        params![name, role.as_str(), pin_hash, now],
+        "INSERT INTO users (name, name_key, role, pin_hash, active, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+        params![name, crate::name_key(name), role.as_str(), pin_hash, now],
     )?;
     let id = conn.last_insert_rowid();
     get(conn, id)?.ok_or_else(|| StoreError::bad_row("user vanished after insert"))
