@@ -285,3 +285,77 @@ fn quick_check(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file dropped into `migrations/` but not listed above would silently never run.
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), MIGRATION_SQL.len(), "migrations/ has {files:?}");
+        for (i, (name, sql)) in files.iter().zip(MIGRATION_SQL).enumerate() {
+            assert!(
+                name.starts_with(&format!("{:04}_", i + 1)),
+                "{name} is out of sequence"
+            );
+            assert_eq!(
+                &std::fs::read_to_string(dir.join(name)).unwrap(),
+                sql,
+                "{name} differs from the embedded copy"
+            );
+        }
+        MIGRATIONS.validate().unwrap();
+    }
+
+    #[test]
+    fn a_new_database_uses_wal_full_sync_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::create(&dir.path().join("k.sqlite3")).unwrap();
+        let conn = db.conn();
+        let get = |pragma: &str| {
+            conn.query_row(&format!("PRAGMA {pragma}"), [], |r| {
+                r.get::<_, rusqlite::types::Value>(0)
+            })
+            .unwrap()
+        };
+        use rusqlite::types::Value;
+        assert_eq!(get("journal_mode"), Value::Text("wal".into()));
+        assert_eq!(get("synchronous"), Value::Integer(2), "FULL");
+        assert_eq!(get("foreign_keys"), Value::Integer(1));
+        assert_eq!(
+            conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            SCHEMA_VERSION
+        );
+        let not_strict: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' AND strict = 0", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(not_strict, 0, "every table is STRICT");
+        let real_money: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_list t, pragma_table_info(t.name) c \
+                 WHERE t.schema = 'main' AND c.type IN ('REAL', 'NUMERIC') AND c.name NOT IN ('latitude', 'longitude')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(real_money, 0, "no REAL or NUMERIC columns except coordinates");
+    }
+
+    #[test]
+    fn create_refuses_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.sqlite3");
+        std::fs::write(&path, b"keep me").unwrap();
+        assert!(matches!(Db::create(&path), Err(StoreError::AlreadyExists { .. })));
+        assert_eq!(std::fs::read(&path).unwrap(), b"keep me");
+    }
+}
