@@ -114,12 +114,18 @@ pub async fn list_pos_devices(
     store_id: Option<i64>,
     include_deleted: bool,
 ) -> Result<Vec<PosDevice>, ApiError> {
-    as_actor(&shell, move |k, a| k.list_pos_devices(a, store_id, include_deleted)).await
+    as_actor(&shell, move |k, a| {
+        k.list_pos_devices(a, store_id, include_deleted)
+    })
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_pos_device(shell: State<'_, Shell>, input: PosDeviceInput) -> Result<PosDevice, ApiError> {
+pub async fn create_pos_device(
+    shell: State<'_, Shell>,
+    input: PosDeviceInput,
+) -> Result<PosDevice, ApiError> {
     as_actor(&shell, move |k, a| k.create_pos_device(a, &input)).await
 }
 
@@ -163,7 +169,10 @@ pub async fn audit_trail(
     entity_id: Option<i64>,
     limit: u32,
 ) -> Result<Vec<AuditEntry>, ApiError> {
-    as_actor(&shell, move |k, a| k.audit_trail(a, entity.as_deref(), entity_id, limit)).await
+    as_actor(&shell, move |k, a| {
+        k.audit_trail(a, entity.as_deref(), entity_id, limit)
+    })
+    .await
 }
 
 #[tauri::command]

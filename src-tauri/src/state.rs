@@ -20,7 +20,10 @@ impl Shell {
             tracing::error!("cannot open the database: {e}");
             ApiError::from(e)
         });
-        Shell { kassa, actor: Mutex::new(None) }
+        Shell {
+            kassa,
+            actor: Mutex::new(None),
+        }
     }
 
     pub fn kassa(&self) -> Result<Arc<Kassa>, ApiError> {
@@ -47,7 +50,9 @@ impl Shell {
 }
 
 fn open_database() -> Result<Kassa, AppError> {
-    let explicit = std::env::var_os(paths::DB_ENV).filter(|p| !p.is_empty()).map(PathBuf::from);
+    let explicit = std::env::var_os(paths::DB_ENV)
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
     let path = paths::database_path(explicit.clone())?;
     if explicit.is_none() && !path.exists() {
         tracing::info!(path = %path.display(), "creating the database for the first run");
