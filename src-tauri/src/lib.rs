@@ -49,7 +49,7 @@ pub fn render_bindings(path: &std::path::Path) -> Result<(), String> {
 }
 
 pub fn run() {
-    let _log_guard = kassa_app::logging::init("kassa-desktop");
+    let _log_guard = kassa_app::logging::init("kassa-desktop", "warn");
     let builder = specta_builder();
     let result = tauri::Builder::default()
         .manage(state::Shell::open())

@@ -161,7 +161,7 @@ impl Kassa {
     }
 }
 
-fn remove_database_files(path: &Path) -> Result<(), AppError> {
+pub(crate) fn remove_database_files(path: &Path) -> Result<(), AppError> {
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
@@ -170,7 +170,7 @@ fn remove_database_files(path: &Path) -> Result<(), AppError> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Err(AppError::Internal(format!(
-                    "could not remove old demo file {}: {e}",
+                    "could not remove database file {}: {e}",
                     Path::new(&file).display()
                 )));
             }

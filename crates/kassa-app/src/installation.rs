@@ -190,23 +190,37 @@ impl Kassa {
         self.login(&input.manager_name, &input.manager_pin)
     }
 
-    /// Creates the first manager of an empty database (`kassa init`).
-    pub fn create_first_manager(&self, name: &str, pin: &str) -> Result<crate::User, AppError> {
-        let audit = self.audit(None);
-        self.write(|tx| {
-            if users::count(tx)? != 0 {
-                return Err(AppError::Conflict("this database already has users".into()));
-            }
-            self.insert_user(
+    /// `kassa init`: a new database with its first manager, or no file at all. The name
+    /// and PIN are checked before the file is created, and the file is removed again if
+    /// the manager cannot be written.
+    pub fn init(
+        path: &std::path::Path,
+        manager_name: &str,
+        pin: &str,
+    ) -> Result<(Kassa, crate::User), AppError> {
+        crate::validate::name("name", "User name", manager_name)?;
+        crate::validate::pin(pin)?;
+        let kassa = Kassa::create(path)?;
+        let audit = kassa.audit(None);
+        let created = kassa.write(|tx| {
+            kassa.insert_user(
                 tx,
                 &audit,
                 &UserInput {
-                    name: name.into(),
+                    name: manager_name.into(),
                     role: Role::Manager,
                     pin: pin.into(),
                 },
             )
-        })
+        });
+        match created {
+            Ok(user) => Ok((kassa, user)),
+            Err(e) => {
+                drop(kassa);
+                crate::demo::remove_database_files(path)?;
+                Err(e)
+            }
+        }
     }
 
     pub(crate) fn bind(

@@ -24,6 +24,16 @@ pub(crate) fn clean_store(conn: &Connection, input: &StoreInput) -> Result<Store
             format!("there is no brand with id {}", input.brand_id),
         ));
     }
+    if input.latitude.is_some() != input.longitude.is_some() {
+        return Err(AppError::validation(
+            if input.latitude.is_some() {
+                "longitude"
+            } else {
+                "latitude"
+            },
+            "give both latitude and longitude, or neither",
+        ));
+    }
     Ok(StoreInput {
         brand_id: input.brand_id,
         name: validate::name("name", "Store name", &input.name)?,

@@ -879,11 +879,46 @@ fn opening_refuses_missing_foreign_corrupt_and_newer_files() {
 }
 
 #[test]
+fn init_creates_nothing_when_the_manager_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.sqlite3");
+    assert_eq!(
+        Kassa::init(&path, "owner", "12").unwrap_err().code(),
+        ErrorCode::Validation
+    );
+    assert_eq!(
+        Kassa::init(&path, "  ", "1234").unwrap_err().code(),
+        ErrorCode::Validation
+    );
+    assert!(!path.exists());
+    let (kassa, user) = Kassa::init(&path, "owner", "9876").unwrap();
+    assert_eq!(user.role, Role::Manager);
+    assert!(kassa.status(None).unwrap().bound_device.is_none());
+}
+
+#[test]
+fn half_a_location_is_refused() {
+    let fx = Fixture::demo();
+    let manager = fx.login("manager");
+    let before = fx.snapshot();
+    let input = StoreInput {
+        longitude: None,
+        ..store_input(1, "Lund")
+    };
+    assert_refused(
+        &fx,
+        &before,
+        fx.kassa.create_store(&manager, &input),
+        ErrorCode::Validation,
+        "both latitude and longitude",
+    );
+}
+
+#[test]
 fn demo_never_overwrites_a_real_database() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("real.sqlite3");
-    let kassa = Kassa::create(&path).unwrap();
-    kassa.create_first_manager("owner", "9876").unwrap();
+    let (kassa, _) = Kassa::init(&path, "owner", "9876").unwrap();
     drop(kassa);
     let before = snapshot(&path);
     let err = Kassa::create_demo(&path, Arc::new(ManualClock::new(Utc::now()))).unwrap_err();

@@ -161,18 +161,13 @@ impl Db {
     pub fn restore_from(&mut self, from: &Path) -> Result<(), StoreError> {
         // Opening the backup through the same door as any database applies every check;
         // it is opened from a scratch copy so checking never migrates the user's file.
-        let scratch_dir = std::env::temp_dir().join(format!("kassa-restore-{}", std::process::id()));
-        std::fs::create_dir_all(&scratch_dir).map_err(|source| StoreError::Io {
-            path: scratch_dir.clone(),
-            source,
-        })?;
-        let scratch = scratch_dir.join("candidate.sqlite3");
-        let _ = std::fs::remove_file(&scratch);
         if !from.is_file() {
             return Err(StoreError::Missing {
                 path: from.to_owned(),
             });
         }
+        let scratch_dir = ScratchDir::new()?;
+        let scratch = scratch_dir.0.join("candidate.sqlite3");
         std::fs::copy(from, &scratch).map_err(|source| StoreError::Io {
             path: from.to_owned(),
             source,
@@ -187,10 +182,37 @@ impl Db {
         }
         let backup = rusqlite::backup::Backup::new(&candidate.conn, &mut self.conn)?;
         backup.run_to_completion(256, Duration::from_millis(0), None)?;
-        drop(backup);
-        drop(candidate);
-        let _ = std::fs::remove_dir_all(&scratch_dir);
         Ok(())
+    }
+}
+
+/// A private temporary directory, removed when dropped, whichever way the restore ends.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> Result<ScratchDir, StoreError> {
+        let base = std::env::temp_dir();
+        for attempt in 0..100u32 {
+            let dir = base.join(format!("kassa-restore-{}-{attempt}", std::process::id()));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(ScratchDir(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(source) => return Err(StoreError::Io { path: dir, source }),
+            }
+        }
+        Err(StoreError::Io {
+            path: base,
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "no free scratch directory name",
+            ),
+        })
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

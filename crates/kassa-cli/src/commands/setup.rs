@@ -1,0 +1,149 @@
+//! `kassa init`, `kassa demo`, `kassa status`: creating databases and looking at one.
+
+use std::sync::Arc;
+
+use kassa_app::{
+    AppError, AppStatus, Brand, DEMO_USERS, Kassa, PosDevice, Role, Store, StoreError, SystemClock, paths,
+    validate,
+};
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::output::{self, Table};
+use crate::pin;
+
+pub fn init(ctx: &Context, manager: &str) -> Result<(), AppError> {
+    let path = ctx.db_path()?;
+    // Refuse before asking for a PIN; `Kassa::create` refuses an existing file again.
+    if path.exists() {
+        return Err(StoreError::AlreadyExists { path }.into());
+    }
+    let name = validate::name("name", "User name", manager)?;
+    let pin = pin::chosen_pin(pin::PIN_ENV, &name)?;
+    let (_kassa, user) = Kassa::init(&path, &name, &pin)?;
+    output::record(
+        ctx.json,
+        &user,
+        format!(
+            "Created {} with manager '{}'. Next: kassa --db {} --user {} brand add NAME",
+            path.display(),
+            user.name,
+            shell_quote(&path.display().to_string()),
+            shell_quote(&user.name)
+        ),
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoUserOut {
+    name: &'static str,
+    role: Role,
+    pin: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoOut {
+    db_path: String,
+    brands: Vec<Brand>,
+    stores: Vec<Store>,
+    pos_devices: Vec<PosDevice>,
+    users: Vec<DemoUserOut>,
+}
+
+pub fn demo(ctx: &Context) -> Result<(), AppError> {
+    let path = match &ctx.db {
+        Some(path) => path.clone(),
+        None => paths::demo_database_path()?,
+    };
+    let kassa = Kassa::create_demo(&path, Arc::new(SystemClock))?;
+    let manager = DEMO_USERS
+        .iter()
+        .find(|u| u.role == Role::Manager)
+        .ok_or_else(|| AppError::Internal("the demo has no manager".into()))?;
+    let (actor, _) = kassa.login(manager.name, manager.pin)?;
+    let out = DemoOut {
+        db_path: path.display().to_string(),
+        brands: kassa.list_brands(&actor)?,
+        stores: kassa.list_stores(&actor)?,
+        pos_devices: kassa.list_pos_devices(&actor, None, false)?,
+        users: DEMO_USERS
+            .iter()
+            .map(|u| DemoUserOut {
+                name: u.name,
+                role: u.role,
+                pin: u.pin,
+            })
+            .collect(),
+    };
+    if ctx.json {
+        return output::json(&out);
+    }
+    let brands: Vec<&str> = out.brands.iter().map(|b| b.name.as_str()).collect();
+    output::line(format!("Demo database: {}", out.db_path))?;
+    output::line(format!("Brand: {}", brands.join(", ")))?;
+    output::line("")?;
+    super::store::table(&out.stores).print("(no stores)")?;
+    output::line("")?;
+    super::pos::table(&out.pos_devices).print("(no POS devices)")?;
+    output::line("")?;
+    let mut users = Table::new(&["USER", "ROLE", "PIN"]);
+    for u in &out.users {
+        users.row(vec![u.name.into(), u.role.to_string(), u.pin.into()]);
+    }
+    users.print("(no users)")?;
+    output::line("")?;
+    output::line(format!(
+        "Try: KASSA_PIN={} kassa --db {} --user {} store list",
+        manager.pin,
+        shell_quote(&out.db_path),
+        manager.name
+    ))
+}
+
+pub fn status(ctx: &Context) -> Result<(), AppError> {
+    let kassa = ctx.open()?;
+    let status: AppStatus = kassa.status(None)?;
+    if ctx.json {
+        return output::json(&status);
+    }
+    let language = serde_json::to_value(status.language)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let pos = match &status.bound_device {
+        Some(d) => format!(
+            "'{}' (id {}) in '{}', brand '{}', {}",
+            d.pos_name, d.pos_id, d.store_name, d.brand_name, d.currency
+        ),
+        None => "not bound to a POS (kassa pos bind POS)".into(),
+    };
+    output::line(format!("Database:  {}", status.db_path))?;
+    output::line(format!(
+        "Demo:      {}",
+        if status.is_demo { "yes" } else { "no" }
+    ))?;
+    output::line(format!(
+        "Set up:    {}",
+        if status.needs_first_run {
+            "no users yet (first run needed)"
+        } else {
+            "yes"
+        }
+    ))?;
+    output::line(format!("Language:  {language}"))?;
+    output::line(format!("This POS:  {pos}"))
+}
+
+/// Quotes a value for a copy-pasteable shell hint.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:=,".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

@@ -1,0 +1,47 @@
+//! Exit codes, one per class of error, so scripts can react without reading messages.
+//!
+//! | code | meaning                                                   |
+//! |------|-----------------------------------------------------------|
+//! | 0    | success                                                   |
+//! | 1    | other / internal error                                    |
+//! | 2    | usage: bad arguments (clap's own errors)                  |
+//! | 3    | validation: bad input, nothing was changed                |
+//! | 4    | not found                                                 |
+//! | 5    | conflict: duplicate, last manager, bound POS, ...         |
+//! | 6    | forbidden: the user's role may not do this                |
+//! | 7    | authentication failed or no user/PIN given                |
+//! | 8    | the user is locked after too many wrong PINs              |
+//! | 10   | database: missing, not SQLite, too new, corrupt, ...      |
+//!
+//! Keep [`EXIT_CODES_HELP`] (shown by `kassa --help`) in step with this table.
+
+use kassa_app::{AppError, ErrorCode};
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  other / internal error
+  2  usage: bad arguments
+  3  validation: bad input, nothing was changed
+  4  not found
+  5  conflict (duplicate name, last manager, bound POS, ...)
+  6  forbidden: your role may not do this
+  7  authentication failed, or no user/PIN given
+  8  user locked after too many wrong PINs
+  10 database problem (missing, not SQLite, newer schema, corrupt)
+
+The PIN is read from KASSA_PIN, else asked on the terminal; it is never an argument.
+New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.";
+
+pub fn code_for(error: &AppError) -> u8 {
+    match error.code() {
+        ErrorCode::Validation => 3,
+        ErrorCode::NotFound => 4,
+        ErrorCode::Conflict => 5,
+        ErrorCode::Forbidden => 6,
+        ErrorCode::Unauthenticated | ErrorCode::AuthFailed => 7,
+        ErrorCode::Locked => 8,
+        ErrorCode::Database => 10,
+        ErrorCode::Internal => 1,
+    }
+}
