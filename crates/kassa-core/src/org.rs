@@ -1,5 +1,5 @@
-//! The organisation model: who works where, on which device. Plain enums shared by the
-//! store, the application service and the UI bindings; their string forms are the ones
+//! Plain enums shared by the store, the application service and the UI bindings: the
+//! organisation (roles, devices, providers) and the catalog and sales vocabulary; their string forms are the ones
 //! written to SQLite and shown to providers (DropPay uses `ENABLED`/`DISABLED` and
 //! `REAL`/`VIRTUAL`), so changing one is a migration.
 
@@ -67,6 +67,87 @@ pub enum TerminalProtocol {
     Zvt,
 }
 
+/// Which of a country's VAT rates a product is taxed at; the percentage comes from the
+/// dated `vat_rates` table for the store's country and the sale date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum VatCategory {
+    Standard,
+    Reduced,
+    ReducedLow,
+    Zero,
+}
+
+/// How a product is sold: by the piece, or by weight with a price per kilogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SaleUnit {
+    Each,
+    Kg,
+}
+
+/// Where a sale is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SaleStatus {
+    /// Being rung up.
+    Open,
+    /// Put aside to be recalled later.
+    Parked,
+    /// A tender is pending at a terminal or provider.
+    Paying,
+    /// A tender's outcome was lost (crash, timeout); must be resolved before anything else.
+    Unknown,
+    Completed,
+    /// Cancelled before completion.
+    Voided,
+    /// Completed, then reversed by a post-void record.
+    PostVoided,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SaleKind {
+    Sale,
+    /// A credit note: quantities and amounts are negative.
+    Refund,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TenderMethod {
+    Cash,
+    /// A stand-alone card terminal: the amount is keyed in there and the cashier
+    /// confirms the outcome.
+    ExternalCard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TenderStatus {
+    Pending,
+    Approved,
+    Declined,
+    Cancelled,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum CashMovementKind {
+    CashIn,
+    CashOut,
+    /// The drawer opened without a sale ("no sale").
+    DrawerOpen,
+}
+
 /// A text that is not one of an enum's names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{given}' is not a valid {what}; expected one of: {}", expected.join(", "))]
@@ -122,6 +203,32 @@ text_enum!(Provider, "provider", {
     VenueManager => "venue_manager",
 });
 text_enum!(TerminalProtocol, "terminal protocol", { Zvt => "zvt" });
+text_enum!(VatCategory, "VAT category", {
+    Standard => "standard",
+    Reduced => "reduced",
+    ReducedLow => "reduced_low",
+    Zero => "zero",
+});
+text_enum!(SaleUnit, "unit", { Each => "each", Kg => "kg" });
+text_enum!(SaleStatus, "sale status", {
+    Open => "open",
+    Parked => "parked",
+    Paying => "paying",
+    Unknown => "unknown",
+    Completed => "completed",
+    Voided => "voided",
+    PostVoided => "post_voided",
+});
+text_enum!(SaleKind, "sale kind", { Sale => "sale", Refund => "refund" });
+text_enum!(TenderMethod, "tender method", { Cash => "cash", ExternalCard => "external_card" });
+text_enum!(TenderStatus, "tender status", {
+    Pending => "pending",
+    Approved => "approved",
+    Declined => "declined",
+    Cancelled => "cancelled",
+    Unknown => "unknown",
+});
+text_enum!(CashMovementKind, "cash movement", { CashIn => "cash_in", CashOut => "cash_out", DrawerOpen => "drawer_open" });
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,10 @@ use crate::StoreError;
 
 /// The migrations in `migrations/` at the repository root, embedded in the binary and
 /// applied in order on open. `user_version` counts how many have run.
-const MIGRATION_SQL: &[&str] = &[include_str!("../../../migrations/0001_foundation.sql")];
+const MIGRATION_SQL: &[&str] = &[
+    include_str!("../../../migrations/0001_foundation.sql"),
+    include_str!("../../../migrations/0002_sales.sql"),
+];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATION_SQL.len() as i64;

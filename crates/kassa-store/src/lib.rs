@@ -7,10 +7,15 @@
 
 pub mod audit;
 pub mod brands;
+pub mod catalog;
 mod db;
 mod error;
+pub mod journal;
+pub mod outbox;
 pub mod pos_devices;
+pub mod sales;
 pub mod settings;
+pub mod shifts;
 pub mod stores;
 pub mod users;
 
