@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds Kassa and opens the desktop app on a fresh demo database.
+#
+#   bash scripts/demo.sh                    # setup, build, (re)create the demo database, run the app
+#   bash scripts/demo.sh --screenshot FILE  # the same under its own Xvfb; saves a PNG of the window and exits
+#
+# Without $DISPLAY the app runs headless on an Xvfb this script starts (stop it with Ctrl-C).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+screenshot=""
+while (($#)); do
+    case $1 in
+        --screenshot)
+            [[ $# -ge 2 && -n $2 ]] || die "--screenshot needs a file name"
+            screenshot=$2
+            shift 2
+            ;;
+        -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) die "unknown argument: $1 (try --help)" ;;
+    esac
+done
+if [[ -n $screenshot ]]; then
+    [[ $screenshot == /* ]] || screenshot=$PWD/$screenshot
+fi
+cd "$KASSA_ROOT"
+
+kassa_bin=$CARGO_TARGET_DIR/debug/kassa
+app_bin=$CARGO_TARGET_DIR/debug/kassa-desktop
+
+build_ui() {
+    ensure_node_modules
+    npm --prefix ui run build </dev/null
+}
+
+demo_db=""
+demo_out=""
+create_demo_db() {
+    demo_out=$("$kassa_bin" demo)
+    printf '%s\n' "$demo_out"
+    demo_db=$(sed -n 's/^Demo database: //p' <<<"$demo_out" | head -n1)
+    [[ -n $demo_db && -f $demo_db ]] || die "could not find the demo database's path in kassa demo's output"
+}
+
+# start_xvfb: starts Xvfb on the first free display from :99 and exports DISPLAY.
+start_xvfb() {
+    local n pid
+    for ((n = 99; n < 199; n++)); do
+        [[ -e /tmp/.X11-unix/X$n || -e /tmp/.X$n-lock ]] && continue
+        Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+        pid=$!
+        on_exit "kill $pid 2>/dev/null"
+        for _ in $(seq 100); do # up to 10 s for the socket
+            [[ -e /tmp/.X11-unix/X$n ]] && { export DISPLAY=:$n; return 0; }
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    done
+    die "could not start Xvfb"
+}
+
+# wait_for_window: polls the window tree (up to 60 s) until a viewable window titled "Kassa…" exists.
+wait_for_window() {
+    local app_pid=$1 id
+    for _ in $(seq 120); do
+        kill -0 "$app_pid" 2>/dev/null || die "the app exited before showing its window"
+        id=$(xwininfo -root -tree 2>/dev/null | sed -n 's/^ *\(0x[0-9a-f]*\) "Kassa[^"]*".*/\1/p' | head -n1)
+        if [[ -n $id ]] && xwininfo -id "$id" 2>/dev/null | grep -q 'Map State: IsViewable'; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    die "no window titled Kassa within 60 s"
+}
+
+take_screenshot() {
+    local convert=/usr/bin/convert # ImageMagick's; a `convert` earlier on PATH may be something else
+    [[ -x $convert ]] || convert=convert
+    KASSA_DB=$demo_db "$app_bin" &
+    local app_pid=$!
+    on_exit "kill $app_pid 2>/dev/null"
+    wait_for_window "$app_pid"
+    sleep "${KASSA_SCREENSHOT_SETTLE:-3}" # let the web view finish its first paint
+    mkdir -p "$(dirname "$screenshot")"
+    xwd -root -silent | "$convert" xwd:- "png:$screenshot"
+    [[ $(head -c 8 "$screenshot" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
+        die "$screenshot is not a PNG"
+    log "screenshot: $screenshot"
+}
+
+step setup bash scripts/setup.sh ${screenshot:+--screenshot-tools}
+step ui-build build_ui
+step cargo-build cargo build -p kassa-cli -p kassa-desktop
+step demo-db create_demo_db
+
+if [[ -n $screenshot ]]; then
+    step xvfb start_xvfb
+    step screenshot take_screenshot
+    exit 0
+fi
+
+print_summary
+users=$(sed -n '/^USER /,/^$/p' <<<"$demo_out")
+log ""
+log "Demo database: $demo_db"
+log "Log in with one of these (from kassa demo):"
+log "${users:-$demo_out}"
+if [[ -z ${DISPLAY:-} ]]; then
+    start_xvfb
+    log "No \$DISPLAY: started Xvfb on $DISPLAY; the app runs headless there (Ctrl-C stops it)."
+    log "For a picture of the window run: bash scripts/demo.sh --screenshot kassa.png"
+fi
+log "Starting $app_bin"
+KASSA_DB=$demo_db "$app_bin"
