@@ -20,7 +20,10 @@ INSERT INTO vat_rates (country, category, rate, valid_from) VALUES
     ('SE', 'reduced', '12', '2000-01-01'),
     ('SE', 'reduced_low', '6', '2000-01-01'),
     ('SE', 'zero', '0', '2000-01-01'),
+    -- Denmark has one rate: its reduced categories are taxed at the standard 25 %.
     ('DK', 'standard', '25', '2000-01-01'),
+    ('DK', 'reduced', '25', '2000-01-01'),
+    ('DK', 'reduced_low', '25', '2000-01-01'),
     ('DK', 'zero', '0', '2000-01-01'),
     ('NO', 'standard', '25', '2000-01-01'),
     ('NO', 'reduced', '15', '2000-01-01'),
@@ -94,6 +97,8 @@ CREATE TABLE sales (
     customer_ref     TEXT,
     -- Refunds point at the sale they credit (NULL for a return without a receipt).
     original_sale_id INTEGER REFERENCES sales (id),
+    -- What kind of correction a refund is.
+    correction       TEXT    CHECK (correction IN ('refund', 'post_void', 'return_without_receipt')),
     reason           TEXT,
     approved_by      INTEGER REFERENCES users (id),
     order_discount   TEXT,               -- JSON {"percent":"10"} or {"amount_minor":500}

@@ -156,6 +156,26 @@ impl Kassa {
         Ok(user)
     }
 
+    /// Checks a manager's name and PIN for a step that needs approval at the till (price
+    /// override, refund, post-void). Wrong PINs count towards the lockout as at login.
+    /// Returns the approving manager's user id. Call outside any open transaction.
+    pub(crate) fn approve(
+        &self,
+        approval: &crate::sales::ManagerApproval,
+        what: &str,
+    ) -> Result<i64, AppError> {
+        let (_, session) = self.login(&approval.name, &approval.pin)?;
+        if session.role != Role::Manager {
+            return Err(AppError::Forbidden(format!(
+                "only a manager can {what}; '{}' is {} {}",
+                session.name,
+                role_article(session.role),
+                session.role
+            )));
+        }
+        Ok(session.user_id)
+    }
+
     /// The current session of an actor, re-read from the database.
     pub fn session(&self, actor: &Actor) -> Result<Session, AppError> {
         self.read(|conn| {

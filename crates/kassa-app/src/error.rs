@@ -41,6 +41,9 @@ pub enum AppError {
     Locked(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An amount that cannot be what was asked (wrong currency, not whole minor units).
+    #[error(transparent)]
+    Money(#[from] kassa_core::MoneyError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -74,6 +77,7 @@ impl AppError {
                 | StoreError::Io { .. }
                 | StoreError::BadRow(_),
             ) => ErrorCode::Database,
+            AppError::Money(_) => ErrorCode::Validation,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -6,13 +6,20 @@
 //! neither holds business rules of its own.
 
 mod auth;
+pub mod catalog;
 mod clock;
+mod corrections;
 mod demo;
 mod error;
 mod installation;
+mod journal;
 pub mod logging;
 mod org;
 pub mod paths;
+mod payments;
+mod receipts;
+mod sales;
+mod shifts;
 mod users;
 pub mod validate;
 
@@ -23,15 +30,25 @@ use rusqlite::TransactionBehavior;
 use serde::Serialize;
 
 pub use auth::{Actor, LOCKOUT_MINUTES, MAX_PIN_ATTEMPTS, Session};
+pub use catalog::{ImportPreview, ImportRow, ProductInput, ProductView, RejectedRow, StorePrice};
 pub use clock::{Clock, ManualClock, SystemClock, timestamp};
+pub use corrections::{RefundInput, RefundLineInput, RefundableLine, RefundableSale, RefundableTender};
 pub use demo::{DEMO_USERS, DemoUser};
 pub use error::{ApiError, AppError, ErrorCode};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
+pub use journal::JournalReport;
+pub use receipts::SaleSummary;
+pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, VatView};
+pub use shifts::{NamedAmount, ShiftReport, ShiftView};
 pub use users::UserInput;
 
-pub use kassa_core::org::{DeviceType, Place, PosStatus, Provider, Role, TerminalProtocol};
+pub use kassa_core::org::{
+    CashMovementKind, DeviceType, Place, PosStatus, Provider, Role, SaleKind, SaleStatus, SaleUnit,
+    TenderMethod, TenderStatus, TerminalProtocol, VatCategory,
+};
 pub use kassa_store::audit::AuditEntry;
 pub use kassa_store::brands::{Brand, BrandInput};
+pub use kassa_store::catalog::{Category, Product};
 pub use kassa_store::pos_devices::{
     ExternalId, PosDevice, PosDeviceInput, PrinterSettings, TerminalSettings,
 };

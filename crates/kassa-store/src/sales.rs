@@ -20,6 +20,7 @@ pub struct SaleRow {
     pub currency: String,
     pub customer_ref: Option<String>,
     pub original_sale_id: Option<i64>,
+    pub correction: Option<String>,
     pub reason: Option<String>,
     pub approved_by: Option<i64>,
     pub order_discount: Option<String>,
@@ -44,6 +45,8 @@ pub struct NewSale<'a> {
     pub cashier_id: i64,
     pub currency: &'a str,
     pub original_sale_id: Option<i64>,
+    /// `refund`, `post_void` or `return_without_receipt` for refunds.
+    pub correction: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub approved_by: Option<i64>,
 }
@@ -85,7 +88,7 @@ pub struct TenderRow {
 }
 
 const SALE_COLUMNS: &str = "id, kind, status, store_id, pos_id, shift_id, cashier_id, currency, customer_ref, \
-     original_sale_id, reason, approved_by, order_discount, receipt_no, total_minor, vat_minor, discount_minor, \
+     original_sale_id, correction, reason, approved_by, order_discount, receipt_no, total_minor, vat_minor, discount_minor, \
      rounding_minor, change_minor, created_at, updated_at, completed_at";
 
 fn sale_from_row(r: &Row<'_>) -> rusqlite::Result<SaleRow> {
@@ -100,18 +103,19 @@ fn sale_from_row(r: &Row<'_>) -> rusqlite::Result<SaleRow> {
         currency: r.get(7)?,
         customer_ref: r.get(8)?,
         original_sale_id: r.get(9)?,
-        reason: r.get(10)?,
-        approved_by: r.get(11)?,
-        order_discount: r.get(12)?,
-        receipt_no: r.get(13)?,
-        total_minor: r.get(14)?,
-        vat_minor: r.get(15)?,
-        discount_minor: r.get(16)?,
-        rounding_minor: r.get(17)?,
-        change_minor: r.get(18)?,
-        created_at: r.get(19)?,
-        updated_at: r.get(20)?,
-        completed_at: r.get(21)?,
+        correction: r.get(10)?,
+        reason: r.get(11)?,
+        approved_by: r.get(12)?,
+        order_discount: r.get(13)?,
+        receipt_no: r.get(14)?,
+        total_minor: r.get(15)?,
+        vat_minor: r.get(16)?,
+        discount_minor: r.get(17)?,
+        rounding_minor: r.get(18)?,
+        change_minor: r.get(19)?,
+        created_at: r.get(20)?,
+        updated_at: r.get(21)?,
+        completed_at: r.get(22)?,
     })
 }
 
@@ -160,7 +164,8 @@ fn tender_from_row(r: &Row<'_>) -> rusqlite::Result<TenderRow> {
 pub fn insert_sale(conn: &Connection, s: &NewSale<'_>, now: &str) -> Result<i64, StoreError> {
     conn.execute(
         "INSERT INTO sales (kind, status, store_id, pos_id, shift_id, cashier_id, currency, original_sale_id, \
-         reason, approved_by, created_at, updated_at) VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+         reason, approved_by, created_at, updated_at, correction) \
+         VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
         params![
             s.kind.as_str(),
             s.store_id,
@@ -171,7 +176,8 @@ pub fn insert_sale(conn: &Connection, s: &NewSale<'_>, now: &str) -> Result<i64,
             s.original_sale_id,
             s.reason,
             s.approved_by,
-            now
+            now,
+            s.correction
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -480,27 +486,12 @@ pub fn resolve_tender(
     Ok(())
 }
 
-/// How much of each original line has been credited by completed refunds (negative).
-pub fn refunded_quantities(
-    conn: &Connection,
-    original_sale_id: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT l.original_line_id, l.quantity FROM sale_lines l JOIN sales s ON s.id = l.sale_id \
-         WHERE s.original_sale_id = ?1 AND s.kind = 'refund' AND s.status = 'completed' \
-         AND l.original_line_id IS NOT NULL",
-    )?;
-    let rows = stmt
-        .query_map([original_sale_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
-}
-
 /// Sum credited back per original tender by completed refunds (negative minor units).
 pub fn refunded_per_tender(conn: &Connection, original_sale_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT t.original_tender_id, sum(t.amount_minor) FROM tenders t JOIN sales s ON s.id = t.sale_id \
-         WHERE s.original_sale_id = ?1 AND s.kind = 'refund' AND s.status = 'completed' AND t.status = 'approved' \
+         WHERE s.original_sale_id = ?1 AND s.kind = 'refund' AND s.status IN ('completed', 'paying', 'unknown') \
+         AND t.status IN ('approved', 'pending', 'unknown') \
          AND t.original_tender_id IS NOT NULL GROUP BY t.original_tender_id",
     )?;
     let rows = stmt
@@ -523,4 +514,36 @@ pub fn copy_printed(conn: &Connection, sale_id: i64) -> Result<bool, StoreError>
         [sale_id],
         |r| r.get(0),
     )?)
+}
+
+/// Hands a recalled sale to the cashier who recalls it.
+pub fn reassign(conn: &Connection, id: i64, cashier_id: i64, now: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sales SET cashier_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, cashier_id, now],
+    )?;
+    Ok(())
+}
+
+/// Removes an open sale that has no lines and no tenders: it never became anything.
+pub fn delete_if_empty(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    let removed = conn.execute(
+        "DELETE FROM sales WHERE id = ?1 AND status = 'open' AND receipt_no IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM sale_lines WHERE sale_id = ?1) AND NOT EXISTS (SELECT 1 FROM tenders WHERE sale_id = ?1)",
+        [id],
+    )?;
+    Ok(removed == 1)
+}
+
+/// Refunds (credit notes) of a sale that are completed or still settling, oldest first:
+/// a refund waiting for the card terminal already uses up what it refunds.
+pub fn refunds_of(conn: &Connection, original_sale_id: i64) -> Result<Vec<SaleRow>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {SALE_COLUMNS} FROM sales WHERE original_sale_id = ?1 AND kind = 'refund' \
+         AND status IN ('completed', 'paying', 'unknown') ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([original_sale_id], sale_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }

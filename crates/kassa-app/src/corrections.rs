@@ -1,0 +1,557 @@
+//! Corrections: voids of open sales, refunds (credit notes) linked to their original
+//! sale, returns without a receipt, post-voids of the last sale, and receipt copies.
+//! Every correction is a new record pointing at the original; nothing fiscal is edited.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use kassa_core::Decimal;
+use kassa_core::org::{Role, SaleKind, SaleStatus, SaleUnit, TenderMethod, TenderStatus};
+use kassa_core::receipt::ReceiptCode;
+use kassa_store::sales::{self, LineRow, NewSale, SaleRow, SaleTotals, TenderRow};
+use kassa_store::{Connection, shifts};
+
+use crate::payments::cash_rounded;
+use crate::sales::{ManagerApproval, SELL, SaleView, Till, money, parse_quantity, text};
+use crate::{Actor, AppError, Kassa};
+
+/// One line of a refund: which original line, and how much of it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RefundLineInput {
+    pub line_id: i64,
+    pub quantity: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RefundInput {
+    /// The scanned receipt code, or a receipt number of this till.
+    pub receipt: String,
+    pub lines: Vec<RefundLineInput>,
+    pub reason: Option<String>,
+    pub approval: ManagerApproval,
+}
+
+/// What is left to refund of one original line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RefundableLine {
+    pub line_id: i64,
+    pub name: String,
+    pub unit: SaleUnit,
+    pub sold: String,
+    pub refunded: String,
+    pub refundable: String,
+    pub refundable_amount: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RefundableTender {
+    pub tender_id: i64,
+    pub method: TenderMethod,
+    pub paid: String,
+    pub refundable: String,
+}
+
+/// A completed sale found for a refund, with what can still be refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct RefundableSale {
+    pub sale: SaleView,
+    pub lines: Vec<RefundableLine>,
+    pub tenders: Vec<RefundableTender>,
+}
+
+fn qty(text: &str) -> Result<Decimal, AppError> {
+    Decimal::from_str(text).map_err(|_| AppError::Internal(format!("stored quantity '{text}' is unreadable")))
+}
+
+/// Per original line: (sold, already refunded as a positive quantity, already refunded amount positive minor).
+struct Remaining {
+    sold: Decimal,
+    refunded: Decimal,
+    refunded_minor: i64,
+}
+
+fn remaining_per_line(conn: &Connection, original: &SaleRow) -> Result<BTreeMap<i64, Remaining>, AppError> {
+    let mut map = BTreeMap::new();
+    for line in sales::lines(conn, original.id)? {
+        map.insert(
+            line.id,
+            Remaining {
+                sold: qty(&line.quantity)?,
+                refunded: Decimal::ZERO,
+                refunded_minor: 0,
+            },
+        );
+    }
+    for refund in sales::refunds_of(conn, original.id)? {
+        for line in sales::lines(conn, refund.id)? {
+            if let Some(entry) = line.original_line_id.and_then(|id| map.get_mut(&id)) {
+                entry.refunded += -qty(&line.quantity)?;
+                entry.refunded_minor += -line.total_minor;
+            }
+        }
+    }
+    Ok(map)
+}
+
+fn remaining_per_tender(conn: &Connection, original: &SaleRow) -> Result<Vec<(TenderRow, i64)>, AppError> {
+    let refunded: BTreeMap<i64, i64> = sales::refunded_per_tender(conn, original.id)?
+        .into_iter()
+        .collect();
+    Ok(sales::tenders(conn, original.id)?
+        .into_iter()
+        .filter(|t| t.status == TenderStatus::Approved)
+        .map(|t| {
+            let left = t.amount_minor + refunded.get(&t.id).copied().unwrap_or(0);
+            (t, left)
+        })
+        .collect())
+}
+
+/// `total × part / whole`, rounded half away from zero to a whole minor unit.
+fn prorated_minor(total_minor: i64, part: Decimal, whole: Decimal) -> Result<i64, AppError> {
+    use rust_decimal::prelude::ToPrimitive;
+    (Decimal::from(total_minor) * part / whole)
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .ok_or_else(|| AppError::Internal("refund amount out of range".into()))
+}
+
+impl Kassa {
+    /// Finds a completed sale by scanned receipt code or by a receipt number of this till.
+    fn find_original(&self, conn: &Connection, till: &Till, receipt: &str) -> Result<SaleRow, AppError> {
+        let receipt = receipt.trim();
+        let (pos_id, number) = if !receipt.is_empty() && receipt.bytes().all(|b| b.is_ascii_digit()) {
+            let n: i64 = receipt.parse().map_err(|_| {
+                AppError::validation("receipt", format!("'{receipt}' is not a receipt number"))
+            })?;
+            (till.pos.id, n)
+        } else {
+            let code =
+                ReceiptCode::parse(receipt).map_err(|e| AppError::validation("receipt", e.to_string()))?;
+            (i64::from(code.pos_id), code.number as i64)
+        };
+        let sale = sales::find_by_receipt(conn, pos_id, number)?
+            .ok_or_else(|| AppError::NotFound(format!("there is no receipt {number} of POS {pos_id}")))?;
+        if sale.kind != SaleKind::Sale {
+            return Err(AppError::Conflict(format!(
+                "receipt {number} is itself a credit note; refund the original sale"
+            )));
+        }
+        if sale.status == SaleStatus::PostVoided {
+            return Err(AppError::Conflict(format!(
+                "receipt {number} was post-voided; nothing is left to refund"
+            )));
+        }
+        Ok(sale)
+    }
+
+    fn refundable(&self, conn: &Connection, original: &SaleRow) -> Result<RefundableSale, AppError> {
+        let currency = original
+            .currency
+            .parse()
+            .map_err(|e| AppError::Internal(format!("{e}")))?;
+        let remaining = remaining_per_line(conn, original)?;
+        let lines = sales::lines(conn, original.id)?
+            .into_iter()
+            .map(|line| {
+                let r = &remaining[&line.id];
+                Ok(RefundableLine {
+                    line_id: line.id,
+                    name: line.name.clone(),
+                    unit: line.unit,
+                    sold: r.sold.normalize().to_string(),
+                    refunded: r.refunded.normalize().to_string(),
+                    refundable: (r.sold - r.refunded).normalize().to_string(),
+                    refundable_amount: text(line.total_minor - r.refunded_minor, currency),
+                })
+            })
+            .collect::<Result<_, AppError>>()?;
+        let tenders = remaining_per_tender(conn, original)?
+            .into_iter()
+            .map(|(t, left)| RefundableTender {
+                tender_id: t.id,
+                method: t.method,
+                paid: text(t.amount_minor, currency),
+                refundable: text(left, currency),
+            })
+            .collect();
+        Ok(RefundableSale {
+            sale: self.sale_view(conn, original.id)?,
+            lines,
+            tenders,
+        })
+    }
+
+    /// Looks up a receipt for the refund screen.
+    pub fn find_receipt_for_refund(&self, actor: &Actor, receipt: &str) -> Result<RefundableSale, AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, SELL, "refund")?;
+            let till = self.till(conn)?;
+            let original = self.find_original(conn, &till, receipt)?;
+            self.refundable(conn, &original)
+        })
+    }
+
+    /// Refunds lines of a completed sale, approved by a manager's PIN. Never more than was
+    /// sold minus what was refunded, per line and per tender; the money goes back to the
+    /// original tenders (cash at once, card through the terminal, confirmed by the cashier).
+    pub fn refund(&self, actor: &Actor, input: &RefundInput) -> Result<SaleView, AppError> {
+        let approver = self.approve(&input.approval, "approve a refund")?;
+        let now = self.now();
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, SELL, "refund")?;
+            let till = self.till(tx)?;
+            self.refuse_if_unknown(tx, &till)?;
+            let original = self.find_original(tx, &till, &input.receipt)?;
+            if input.lines.is_empty() {
+                return Err(AppError::validation(
+                    "lines",
+                    "choose at least one line to refund",
+                ));
+            }
+            let remaining = remaining_per_line(tx, &original)?;
+            let original_lines: BTreeMap<i64, LineRow> = sales::lines(tx, original.id)?
+                .into_iter()
+                .map(|l| (l.id, l))
+                .collect();
+            let mut chosen = Vec::new();
+            for request in &input.lines {
+                let line = original_lines.get(&request.line_id).ok_or_else(|| {
+                    AppError::validation(
+                        "lines",
+                        format!(
+                            "receipt {} has no line {}",
+                            original.receipt_no.unwrap_or(0),
+                            request.line_id
+                        ),
+                    )
+                })?;
+                if chosen.iter().any(|(l, _): &(&LineRow, Decimal)| l.id == line.id) {
+                    return Err(AppError::validation(
+                        "lines",
+                        format!("line '{}' is listed twice", line.name),
+                    ));
+                }
+                let q = parse_quantity(&request.quantity, line.unit)?;
+                let r = &remaining[&line.id];
+                let left = r.sold - r.refunded;
+                if q > left {
+                    return Err(AppError::validation(
+                        "lines",
+                        format!(
+                            "'{}': at most {} can be refunded ({} sold, {} already refunded)",
+                            line.name,
+                            left.normalize(),
+                            r.sold.normalize(),
+                            r.refunded.normalize()
+                        ),
+                    ));
+                }
+                chosen.push((line, q));
+            }
+            let lines: Vec<(LineRow, i64)> = chosen
+                .into_iter()
+                .map(|(line, q)| -> Result<(LineRow, i64), AppError> {
+                    let r = &remaining[&line.id];
+                    // The last part of a line gets exactly what is left of its amount, so
+                    // rounding never lets the credit notes add up to more than the sale.
+                    let amount = if q == r.sold - r.refunded {
+                        line.total_minor - r.refunded_minor
+                    } else {
+                        prorated_minor(line.total_minor, q, r.sold)?
+                    };
+                    Ok((
+                        LineRow {
+                            quantity: (-q).normalize().to_string(),
+                            ..line.clone()
+                        },
+                        amount,
+                    ))
+                })
+                .collect::<Result<_, _>>()?;
+            let sale = self.new_refund_sale(
+                tx,
+                &till,
+                &original,
+                user.id,
+                approver,
+                "refund",
+                input.reason.as_deref(),
+                &now,
+            )?;
+            self.write_refund(tx, &till, &original, &sale, &lines, &now)
+        })
+    }
+
+    /// Reverses the last completed sale of this till in full, approved by a manager's PIN.
+    pub fn post_void_last_sale(
+        &self,
+        actor: &Actor,
+        approval: &ManagerApproval,
+        reason: &str,
+    ) -> Result<SaleView, AppError> {
+        let approver = self.approve(approval, "approve a post-void")?;
+        let now = self.now();
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, SELL, "post-void")?;
+            let till = self.till(tx)?;
+            self.refuse_if_unknown(tx, &till)?;
+            let reason = crate::validate::name("reason", "A post-void reason", reason)?;
+            let last = sales::last_completed(tx, till.pos.id)?
+                .ok_or_else(|| AppError::NotFound("this till has no completed sale to post-void".into()))?;
+            if last.kind != SaleKind::Sale || last.status != SaleStatus::Completed {
+                return Err(AppError::Conflict(format!(
+                    "the last receipt ({}) is not a sale that can be post-voided; use a refund instead",
+                    last.receipt_no.unwrap_or(0)
+                )));
+            }
+            if !sales::refunds_of(tx, last.id)?.is_empty() {
+                return Err(AppError::Conflict(format!(
+                    "receipt {} already has refunds; refund the rest instead of post-voiding it",
+                    last.receipt_no.unwrap_or(0)
+                )));
+            }
+            let lines: Vec<(LineRow, i64)> = sales::lines(tx, last.id)?
+                .into_iter()
+                .map(|l| {
+                    let amount = l.total_minor;
+                    let q = qty(&l.quantity)?;
+                    Ok((
+                        LineRow {
+                            quantity: (-q).normalize().to_string(),
+                            ..l
+                        },
+                        amount,
+                    ))
+                })
+                .collect::<Result<_, AppError>>()?;
+            let sale = self.new_refund_sale(
+                tx,
+                &till,
+                &last,
+                user.id,
+                approver,
+                "post_void",
+                Some(&reason),
+                &now,
+            )?;
+            self.write_refund(tx, &till, &last, &sale, &lines, &now)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_refund_sale(
+        &self,
+        tx: &Connection,
+        till: &Till,
+        original: &SaleRow,
+        cashier: i64,
+        approver: i64,
+        correction: &str,
+        reason: Option<&str>,
+        now: &DateTime<Utc>,
+    ) -> Result<SaleRow, AppError> {
+        let shift = shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| {
+            AppError::Conflict(format!(
+                "no shift is open on '{}'; open a shift first",
+                till.pos.name
+            ))
+        })?;
+        let reason = crate::validate::optional_text(reason);
+        let id = sales::insert_sale(
+            tx,
+            &NewSale {
+                kind: SaleKind::Refund,
+                store_id: till.store.id,
+                pos_id: till.pos.id,
+                shift_id: shift.id,
+                cashier_id: cashier,
+                currency: &original.currency,
+                original_sale_id: Some(original.id),
+                correction: Some(correction),
+                reason: reason.as_deref(),
+                approved_by: Some(approver),
+            },
+            &crate::timestamp(*now),
+        )?;
+        sales::get_sale(tx, id)?.ok_or_else(|| AppError::Internal("refund vanished".into()))
+    }
+
+    /// Writes a refund's lines (negative) and its tenders back to the original tenders,
+    /// latest first, each limited to what is left of it; completes when all is settled.
+    fn write_refund(
+        &self,
+        tx: &Connection,
+        till: &Till,
+        original: &SaleRow,
+        sale: &SaleRow,
+        lines: &[(LineRow, i64)],
+        now: &DateTime<Utc>,
+    ) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(*now);
+        let mut total = 0;
+        for (line, amount) in lines {
+            let row = LineRow {
+                sale_id: sale.id,
+                // A credit note credits line amounts after discounts; it gives none itself.
+                discount_minor: 0,
+                total_minor: -amount,
+                original_line_id: Some(line.id),
+                ..line.clone()
+            };
+            sales::insert_line(tx, &row)?;
+            total += amount;
+        }
+        let post_void = sale.correction.as_deref() == Some("post_void");
+        // A post-void gives back exactly what was paid, cash rounding included.
+        let mut rounding = if post_void { original.rounding_minor } else { 0 };
+        let mut to_give = total + rounding;
+        let mut remaining_tenders = remaining_per_tender(tx, original)?;
+        remaining_tenders.reverse();
+        let mut n = 0;
+        for (tender, left) in remaining_tenders {
+            if to_give <= 0 {
+                break;
+            }
+            let mut part = to_give.min(left);
+            if part <= 0 {
+                continue;
+            }
+            let status = match tender.method {
+                TenderMethod::Cash => {
+                    // Cash back is rounded like cash taken, within what this tender can give.
+                    if !post_void {
+                        let rounded = cash_rounded(part, till.currency)?.min(left);
+                        rounding += rounded - part;
+                        to_give += rounded - part;
+                        part = rounded;
+                    }
+                    TenderStatus::Approved
+                }
+                TenderMethod::ExternalCard => TenderStatus::Pending,
+            };
+            n += 1;
+            sales::insert_tender(
+                tx,
+                &TenderRow {
+                    id: 0,
+                    sale_id: sale.id,
+                    method: tender.method,
+                    amount_minor: -part,
+                    status,
+                    reference: format!("KS-{}-{}-{}", sale.pos_id, sale.id, n),
+                    original_tender_id: Some(tender.id),
+                    detail: None,
+                    created_at: at.clone(),
+                    resolved_at: (status == TenderStatus::Approved).then(|| at.clone()),
+                },
+            )?;
+            to_give -= part;
+        }
+        if to_give > 0 {
+            return Err(AppError::Conflict(format!(
+                "the refund of {} is more than the original tenders have left ({} short)",
+                money(total, till.currency),
+                money(to_give, till.currency)
+            )));
+        }
+        let priced = crate::sales::price(
+            &sales::get_sale(tx, sale.id)?.unwrap_or_else(|| sale.clone()),
+            &sales::lines(tx, sale.id)?,
+            till.currency,
+        )?;
+        sales::set_totals(
+            tx,
+            sale.id,
+            &SaleTotals {
+                total_minor: -total,
+                vat_minor: priced.vat_total.to_minor()?,
+                discount_minor: 0,
+                rounding_minor: -rounding,
+                change_minor: 0,
+            },
+            &at,
+        )?;
+        if sales::tenders(tx, sale.id)?
+            .iter()
+            .any(|t| t.status == TenderStatus::Pending)
+        {
+            sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
+        } else {
+            self.complete_if_covered(tx, till, sale.id, *now)?;
+        }
+        if post_void {
+            sales::set_voided(tx, original.id, SaleStatus::PostVoided, sale.cashier_id, &at)?;
+        }
+        self.sale_view(tx, sale.id)
+    }
+
+    /// Voids an open or parked sale: nothing was paid, nothing is kept but the record.
+    pub fn void_sale(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, SELL, "void sales")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open, SaleStatus::Parked])?;
+            if sale.cashier_id != user.id && user.role != Role::Manager {
+                return Err(AppError::Forbidden("only the sale's own cashier or a manager can void it".into()));
+            }
+            if sales::tenders(tx, sale.id)?.iter().any(|t| t.status == TenderStatus::Approved) {
+                return Err(AppError::Conflict("part of this sale is already paid; pay the rest or refund it".into()));
+            }
+            sales::set_voided(tx, sale.id, SaleStatus::Voided, user.id, &at)?;
+            let view = self.sale_view(tx, sale.id)?;
+            crate::journal::append(
+                tx,
+                &at,
+                "void",
+                json!({
+                    "saleId": sale.id, "posId": sale.pos_id, "shiftId": sale.shift_id, "cashierId": user.id,
+                    "total": view.total,
+                    "lines": view.lines.iter().map(|l| json!({ "sku": l.sku, "quantity": l.quantity, "total": l.total })).collect::<Vec<_>>(),
+                }),
+            )?;
+            Ok(view)
+        })
+    }
+
+    /// Records the one copy of a receipt allowed and returns the sale to print it from.
+    pub fn record_receipt_copy(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, &[Role::Manager, Role::Cashier], "print receipt copies")?;
+            let sale = sales::get_sale(tx, sale_id)?
+                .ok_or_else(|| AppError::NotFound(format!("there is no sale with id {sale_id}")))?;
+            let number = sale
+                .receipt_no
+                .ok_or_else(|| AppError::Conflict("only completed sales have receipts".into()))?;
+            if sales::copy_printed(tx, sale.id)? {
+                return Err(AppError::Conflict(format!(
+                    "a copy of receipt {number} was already printed; only one copy is allowed"
+                )));
+            }
+            sales::record_copy(tx, sale.id, user.id, &at)?;
+            crate::journal::append(
+                tx,
+                &at,
+                "copy",
+                json!({ "saleId": sale.id, "posId": sale.pos_id, "receiptNo": number, "byUserId": user.id }),
+            )?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+}

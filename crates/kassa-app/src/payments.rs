@@ -1,0 +1,478 @@
+//! Tenders and completion. Every tender is recorded (with its idempotency reference)
+//! before anything is asked of a terminal or the cashier; a sale completes in exactly one
+//! place, [`Kassa::finalize`], when approved tenders cover it.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use kassa_core::org::{SaleKind, SaleStatus, TenderMethod, TenderStatus};
+use kassa_core::payment::{
+    PaymentError, PaymentMethod, PaymentOutcome, PaymentReference, PaymentRequest, PaymentState,
+};
+use kassa_core::{CashRounding, Currency, Money};
+use kassa_store::sales::{self, SaleRow, SaleTotals, TenderRow};
+use kassa_store::{Connection, outbox};
+
+use crate::sales::{SELL, SaleView, Till, money, parse_amount};
+use crate::{Actor, AppError, Kassa};
+
+/// The amount cash must cover, after the currency's cash rounding.
+pub(crate) fn cash_rounded(amount_minor: i64, currency: Currency) -> Result<i64, AppError> {
+    Ok(CashRounding::for_currency(currency)
+        .apply(&money(amount_minor, currency))
+        .rounded
+        .to_minor()?)
+}
+
+/// A stand-alone card terminal not connected to Kassa: the cashier keys the amount into it
+/// and tells Kassa what the terminal said. Its "provider" is the cashier's answer.
+pub(crate) struct ExternalCard {
+    /// What the cashier reports the terminal showed, when asked.
+    pub answer: Option<bool>,
+}
+
+impl PaymentMethod for ExternalCard {
+    fn start(&mut self, _request: &PaymentRequest) -> Result<PaymentOutcome, PaymentError> {
+        Ok(PaymentOutcome::Pending)
+    }
+
+    fn poll(&mut self, _reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
+        Ok(self.outcome())
+    }
+
+    fn cancel(&mut self, _reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
+        Ok(PaymentOutcome::Cancelled)
+    }
+
+    fn reconcile(&mut self, _reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
+        Ok(match self.answer {
+            Some(_) => self.outcome(),
+            None => PaymentOutcome::Unknown {
+                detail: "ask the cashier to check the terminal's own journal".into(),
+            },
+        })
+    }
+}
+
+impl ExternalCard {
+    fn outcome(&self) -> PaymentOutcome {
+        match self.answer {
+            Some(true) => PaymentOutcome::Approved { authorization: None },
+            Some(false) => PaymentOutcome::Declined {
+                reason: "declined at the terminal".into(),
+            },
+            None => PaymentOutcome::Pending,
+        }
+    }
+}
+
+fn state_of(status: TenderStatus) -> PaymentState {
+    match status {
+        TenderStatus::Pending => PaymentState::Pending,
+        TenderStatus::Approved => PaymentState::Approved,
+        TenderStatus::Declined => PaymentState::Declined,
+        TenderStatus::Cancelled => PaymentState::Cancelled,
+        TenderStatus::Unknown => PaymentState::Unknown,
+    }
+}
+
+fn status_of(state: PaymentState) -> TenderStatus {
+    match state {
+        PaymentState::Pending => TenderStatus::Pending,
+        PaymentState::Approved => TenderStatus::Approved,
+        PaymentState::Declined => TenderStatus::Declined,
+        PaymentState::Cancelled => TenderStatus::Cancelled,
+        PaymentState::Unknown => TenderStatus::Unknown,
+    }
+}
+
+/// Splits "10 EUR" into its amount and checks the currency is the sale's.
+fn tendered_amount(raw: &str, currency: Currency) -> Result<Money, AppError> {
+    let mut parts = raw.split_whitespace();
+    let amount = parts.next().unwrap_or("");
+    if let Some(code) = parts.next() {
+        if code != currency.code() {
+            return Err(AppError::validation(
+                "amount",
+                format!("this sale is in {currency}; a tender in {code} is not accepted"),
+            ));
+        }
+        if parts.next().is_some() {
+            return Err(AppError::validation(
+                "amount",
+                format!("'{raw}' is not an amount"),
+            ));
+        }
+    }
+    parse_amount("amount", amount, currency)
+}
+
+pub(crate) fn paid_minor(tenders: &[TenderRow]) -> i64 {
+    tenders
+        .iter()
+        .filter(|t| t.status == TenderStatus::Approved)
+        .map(|t| t.amount_minor)
+        .sum()
+}
+
+fn new_reference(sale: &SaleRow, tenders: &[TenderRow]) -> String {
+    format!("KS-{}-{}-{}", sale.pos_id, sale.id, tenders.len() + 1)
+}
+
+impl Kassa {
+    /// Takes cash. When it covers what is left (after cash rounding) the sale completes and
+    /// the change is recorded; less than that is a partial cash tender.
+    pub fn pay_cash(&self, actor: &Actor, sale_id: i64, tendered: &str) -> Result<SaleView, AppError> {
+        let now = self.now();
+        let at = crate::timestamp(now);
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "take payments")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            if sale.kind != SaleKind::Sale {
+                return Err(AppError::Conflict(
+                    "refunds are paid back through the refund itself".into(),
+                ));
+            }
+            if sales::lines(tx, sale.id)?.is_empty() {
+                return Err(AppError::Conflict("the sale has no items yet".into()));
+            }
+            let tenders = sales::tenders(tx, sale.id)?;
+            let amount = tendered_amount(tendered, till.currency)?;
+            let tendered_minor = amount.to_minor()?;
+            let remaining = sale.total_minor + sale.rounding_minor - paid_minor(&tenders);
+            let due = cash_rounded(remaining, till.currency)?;
+            if tendered_minor < 0 || (tendered_minor == 0 && due > 0) {
+                return Err(AppError::validation(
+                    "amount",
+                    format!("cash tendered must be more than zero (got {amount})"),
+                ));
+            }
+            let (applied, change, rounding) = if tendered_minor >= due {
+                (due, tendered_minor - due, due - remaining)
+            } else {
+                (tendered_minor, 0, 0)
+            };
+            sales::insert_tender(
+                tx,
+                &TenderRow {
+                    id: 0,
+                    sale_id: sale.id,
+                    method: TenderMethod::Cash,
+                    amount_minor: applied,
+                    status: TenderStatus::Approved,
+                    reference: new_reference(&sale, &tenders),
+                    original_tender_id: None,
+                    detail: Some(json!({ "tendered": amount.amount_string() }).to_string()),
+                    created_at: at.clone(),
+                    resolved_at: Some(at.clone()),
+                },
+            )?;
+            let totals = SaleTotals {
+                total_minor: sale.total_minor,
+                vat_minor: sale.vat_minor,
+                discount_minor: sale.discount_minor,
+                rounding_minor: sale.rounding_minor + rounding,
+                change_minor: change,
+            };
+            sales::set_totals(tx, sale.id, &totals, &at)?;
+            self.complete_if_covered(tx, &till, sale.id, now)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+
+    /// Starts a payment on the stand-alone card terminal. The tender is stored as pending
+    /// with its reference first; the cashier then keys the amount in and confirms.
+    pub fn start_card_payment(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        amount: Option<&str>,
+    ) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        let started = self.write(|tx| {
+            self.authorize(tx, actor, SELL, "take payments")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            if sale.kind != SaleKind::Sale {
+                return Err(AppError::Conflict(
+                    "refunds are paid back through the refund itself".into(),
+                ));
+            }
+            let tenders = sales::tenders(tx, sale.id)?;
+            let remaining = sale.total_minor + sale.rounding_minor - paid_minor(&tenders);
+            let amount = match amount {
+                Some(raw) => tendered_amount(raw, till.currency)?,
+                None => money(remaining, till.currency),
+            };
+            let minor = amount.to_minor()?;
+            if minor <= 0 || minor > remaining {
+                return Err(AppError::validation(
+                    "amount",
+                    format!(
+                        "a card payment must be more than zero and at most the {} still to pay (got {})",
+                        money(remaining, till.currency),
+                        amount
+                    ),
+                ));
+            }
+            let reference = new_reference(&sale, &tenders);
+            sales::insert_tender(
+                tx,
+                &TenderRow {
+                    id: 0,
+                    sale_id: sale.id,
+                    method: TenderMethod::ExternalCard,
+                    amount_minor: minor,
+                    status: TenderStatus::Pending,
+                    reference: reference.clone(),
+                    original_tender_id: None,
+                    detail: None,
+                    created_at: at.clone(),
+                    resolved_at: None,
+                },
+            )?;
+            sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
+            Ok((reference, amount))
+        })?;
+        // Only now, with the pending tender durable, is the terminal asked.
+        let (reference, amount) = started;
+        let reference = PaymentReference::new(&reference).map_err(|e| AppError::Internal(e.to_string()))?;
+        ExternalCard { answer: None }
+            .start(&PaymentRequest {
+                reference,
+                amount,
+                purpose: kassa_core::payment::PaymentPurpose::Purchase,
+            })
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        self.read(|conn| self.sale_view(conn, sale_id))
+    }
+
+    /// The cashier's answer for a pending card payment: approved or declined.
+    pub fn confirm_card_payment(
+        &self,
+        actor: &Actor,
+        tender_id: i64,
+        approved: bool,
+    ) -> Result<SaleView, AppError> {
+        self.settle_card(actor, tender_id, TenderStatus::Pending, approved)
+    }
+
+    /// Resolves a card payment whose outcome was lost (the app stopped while it was
+    /// pending). The cashier checks the terminal's own journal; nothing is charged again.
+    pub fn resolve_unknown_payment(
+        &self,
+        actor: &Actor,
+        tender_id: i64,
+        approved: bool,
+    ) -> Result<SaleView, AppError> {
+        self.settle_card(actor, tender_id, TenderStatus::Unknown, approved)
+    }
+
+    /// Gives up on a pending card payment (the terminal was cancelled).
+    pub fn cancel_card_payment(&self, actor: &Actor, tender_id: i64) -> Result<SaleView, AppError> {
+        let now = self.now();
+        let at = crate::timestamp(now);
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "take payments")?;
+            let till = self.till(tx)?;
+            let tender = self.tender_on_till(tx, &till, tender_id, TenderStatus::Pending)?;
+            let reference =
+                PaymentReference::new(&tender.reference).map_err(|e| AppError::Internal(e.to_string()))?;
+            let outcome = ExternalCard { answer: None }
+                .cancel(&reference)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            self.apply_outcome(tx, &till, &tender, outcome, now)?;
+            let _ = at;
+            self.sale_view(tx, tender.sale_id)
+        })
+    }
+
+    fn tender_on_till(
+        &self,
+        conn: &Connection,
+        till: &Till,
+        tender_id: i64,
+        expected: TenderStatus,
+    ) -> Result<TenderRow, AppError> {
+        let tender = sales::get_tender(conn, tender_id)?
+            .ok_or_else(|| AppError::NotFound(format!("there is no payment with id {tender_id}")))?;
+        let sale = sales::get_sale(conn, tender.sale_id)?
+            .ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+        if sale.pos_id != till.pos.id {
+            return Err(AppError::Conflict(format!(
+                "payment {tender_id} belongs to another till"
+            )));
+        }
+        if tender.status != expected {
+            return Err(AppError::Conflict(format!(
+                "payment {} is {}, not {}; nothing was changed",
+                tender.reference, tender.status, expected
+            )));
+        }
+        Ok(tender)
+    }
+
+    fn settle_card(
+        &self,
+        actor: &Actor,
+        tender_id: i64,
+        expected: TenderStatus,
+        approved: bool,
+    ) -> Result<SaleView, AppError> {
+        let now = self.now();
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "take payments")?;
+            let till = self.till(tx)?;
+            let tender = self.tender_on_till(tx, &till, tender_id, expected)?;
+            let reference =
+                PaymentReference::new(&tender.reference).map_err(|e| AppError::Internal(e.to_string()))?;
+            let mut terminal = ExternalCard {
+                answer: Some(approved),
+            };
+            let outcome = match expected {
+                TenderStatus::Unknown => terminal.reconcile(&reference),
+                _ => terminal.poll(&reference),
+            }
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+            self.apply_outcome(tx, &till, &tender, outcome, now)?;
+            self.sale_view(tx, tender.sale_id)
+        })
+    }
+
+    /// Records a payment outcome through the state machine, then completes the sale or
+    /// reopens it for another tender.
+    fn apply_outcome(
+        &self,
+        tx: &Connection,
+        till: &Till,
+        tender: &TenderRow,
+        outcome: PaymentOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let at = crate::timestamp(now);
+        let state = state_of(tender.status);
+        let next = if state == PaymentState::Unknown {
+            state.reconcile(&outcome)
+        } else {
+            state.transition(&outcome)
+        }
+        .map_err(|e| AppError::Conflict(format!("payment {}: {e}", tender.reference)))?;
+        let detail = match &outcome {
+            PaymentOutcome::Approved {
+                authorization: Some(code),
+            } => Some(json!({ "authorization": code }).to_string()),
+            PaymentOutcome::Declined { reason } => Some(json!({ "declined": reason }).to_string()),
+            _ => None,
+        };
+        sales::resolve_tender(tx, tender.id, status_of(next), detail.as_deref(), &at)?;
+        match next {
+            PaymentState::Approved => {
+                if !self.complete_if_covered(tx, till, tender.sale_id, now)? {
+                    sales::set_status(tx, tender.sale_id, SaleStatus::Open, &at)?;
+                }
+            }
+            PaymentState::Declined | PaymentState::Cancelled => {
+                sales::set_status(tx, tender.sale_id, SaleStatus::Open, &at)?
+            }
+            PaymentState::Pending | PaymentState::Unknown => {}
+        }
+        Ok(())
+    }
+
+    /// Completes the sale when approved tenders cover it. Returns whether it did.
+    pub(crate) fn complete_if_covered(
+        &self,
+        tx: &Connection,
+        till: &Till,
+        sale_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AppError> {
+        let sale = sales::get_sale(tx, sale_id)?.ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+        let tenders = sales::tenders(tx, sale.id)?;
+        let due = sale.total_minor + sale.rounding_minor;
+        let paid = paid_minor(&tenders);
+        let covered = if due >= 0 { paid >= due } else { paid <= due };
+        if !covered || tenders.iter().any(|t| t.status == TenderStatus::Pending) {
+            return Ok(false);
+        }
+        self.finalize(tx, till, &sale, &tenders, now)?;
+        Ok(true)
+    }
+
+    /// The single place where a receipt is finalised: it takes the next receipt number,
+    /// marks the sale completed, appends the journal record and queues the outbox message,
+    /// all in the caller's transaction. (Sweden's control-unit call belongs here.)
+    pub(crate) fn finalize(
+        &self,
+        tx: &Connection,
+        till: &Till,
+        sale: &SaleRow,
+        tenders: &[TenderRow],
+        now: DateTime<Utc>,
+    ) -> Result<i64, AppError> {
+        let at = crate::timestamp(now);
+        let receipt_no = sales::take_receipt_no(tx, sale.pos_id)?;
+        sales::mark_completed(tx, sale.id, receipt_no, &at)?;
+        let view = self.sale_view(tx, sale.id)?;
+        let local = self.store_local(&till.store, now);
+        let incl = money(sale.total_minor + sale.rounding_minor, till.currency);
+        let excl = money(sale.total_minor - sale.vat_minor, till.currency);
+        let kind = match sale.kind {
+            SaleKind::Sale => "sale",
+            SaleKind::Refund => "refund",
+        };
+        let payload = json!({
+            "saleId": sale.id,
+            "receiptNo": receipt_no,
+            "receiptCode": view.receipt_code,
+            "originalReceiptCode": view.original_receipt_code,
+            "storeId": sale.store_id,
+            "posId": sale.pos_id,
+            "shiftId": sale.shift_id,
+            "cashierId": sale.cashier_id,
+            "currency": sale.currency,
+            "reason": sale.reason,
+            "lines": view.lines.iter().map(|l| json!({
+                "sku": l.sku, "name": l.name, "quantity": l.quantity, "unitPrice": l.unit_price,
+                "discount": l.discount_amount, "total": l.total, "vatRate": l.vat_rate,
+                "priceOverridden": l.price_overridden,
+            })).collect::<Vec<_>>(),
+            "vat": view.vat.iter().map(|v| json!({ "rate": v.rate, "net": v.net, "vat": v.vat, "gross": v.gross })).collect::<Vec<_>>(),
+            "tenders": tenders.iter().filter(|t| t.status == TenderStatus::Approved).map(|t| json!({
+                "method": t.method.as_str(), "amount": money(t.amount_minor, till.currency).amount_string(), "reference": t.reference,
+            })).collect::<Vec<_>>(),
+            "discountTotal": view.discount_total,
+            "rounding": view.rounding,
+            "change": view.change,
+            // Exactly the values a SAF-T Cash Register signature signs.
+            "signature": {
+                "transDate": local.format("%Y-%m-%d").to_string(),
+                "transTime": local.format("%H:%M:%S").to_string(),
+                "nr": receipt_no.to_string(),
+                "transAmntIn": incl.amount_string(),
+                "transAmntEx": excl.amount_string(),
+            },
+        });
+        crate::journal::append(tx, &at, kind, payload.clone())?;
+        outbox::enqueue(tx, &format!("{kind}.completed"), &payload.to_string(), &at)?;
+        Ok(receipt_no)
+    }
+
+    /// After a restart, a card payment that was pending has an unknown outcome: its sale is
+    /// marked Unknown and must be resolved before the till does anything else.
+    pub fn mark_interrupted_payments(&self) -> Result<u32, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            let mut count = 0;
+            for pos in kassa_store::pos_devices::list(tx, None, true)? {
+                for tender in sales::tenders_in_status(tx, pos.id, TenderStatus::Pending)? {
+                    sales::resolve_tender(tx, tender.id, TenderStatus::Unknown, None, &at)?;
+                    sales::set_status(tx, tender.sale_id, SaleStatus::Unknown, &at)?;
+                    count += 1;
+                }
+            }
+            Ok(count)
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! Receipts as documents: the printer-independent receipt model built from a sale, its
+//! plain-text rendering for 32/42/48 columns, and the sales history.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use kassa_core::org::{Role, SaleKind, SaleStatus, TenderStatus};
+use kassa_core::receipt::{
+    Columns, Receipt, ReceiptCode, ReceiptKind, ReceiptLanguage, ReceiptLine, ReceiptTender, ReceiptVatLine,
+};
+use kassa_core::{Currency, Decimal, Money, VatRate};
+use kassa_store::{Connection, sales, stores};
+
+use crate::installation::Language;
+use crate::{Actor, AppError, Kassa};
+
+/// One row of the sales history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SaleSummary {
+    pub id: i64,
+    pub kind: SaleKind,
+    pub status: SaleStatus,
+    pub receipt_no: Option<i64>,
+    pub receipt_code: Option<String>,
+    pub total: String,
+    pub currency: String,
+    pub cashier_name: String,
+    pub completed_at: Option<String>,
+    pub copy_printed: bool,
+}
+
+fn parse_money(text: &str, currency: Currency) -> Result<Money, AppError> {
+    Money::parse(text, currency).map_err(|e| AppError::Internal(format!("amount '{text}': {e}")))
+}
+
+impl Kassa {
+    pub fn list_sales(&self, actor: &Actor, limit: u32) -> Result<Vec<SaleSummary>, AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, Role::ALL, "see sales")?;
+            sales::completed(conn, None, limit.clamp(1, 1000))?
+                .into_iter()
+                .map(|s| {
+                    let view = self.sale_view(conn, s.id)?;
+                    Ok(SaleSummary {
+                        id: s.id,
+                        kind: s.kind,
+                        status: s.status,
+                        receipt_no: s.receipt_no,
+                        receipt_code: view.receipt_code,
+                        total: view.total,
+                        currency: s.currency.clone(),
+                        cashier_name: view.cashier_name,
+                        completed_at: s.completed_at,
+                        copy_printed: sales::copy_printed(conn, s.id)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    pub fn sale(&self, actor: &Actor, sale_id: i64) -> Result<crate::SaleView, AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, Role::ALL, "see sales")?;
+            self.sale_view(conn, sale_id)
+        })
+    }
+
+    pub(crate) fn receipt_document(
+        &self,
+        conn: &Connection,
+        sale_id: i64,
+        copy: bool,
+    ) -> Result<Receipt, AppError> {
+        let view = self.sale_view(conn, sale_id)?;
+        let sale = sales::get_sale(conn, sale_id)?
+            .ok_or_else(|| AppError::NotFound(format!("there is no sale with id {sale_id}")))?;
+        let number = sale.receipt_no.ok_or_else(|| {
+            AppError::Conflict(format!("sale {sale_id} is not completed and has no receipt"))
+        })?;
+        let store =
+            stores::get(conn, sale.store_id)?.ok_or_else(|| AppError::Internal("store vanished".into()))?;
+        let currency: Currency = sale
+            .currency
+            .parse()
+            .map_err(|e| AppError::Internal(format!("{e}")))?;
+        let completed = sale
+            .completed_at
+            .as_deref()
+            .and_then(crate::clock::parse_timestamp)
+            .unwrap_or_else(|| self.now());
+        let local = self.store_local(&store, completed);
+        let original = match sale.original_sale_id {
+            Some(id) => sales::get_sale(conn, id)?.and_then(|o| {
+                o.receipt_no.map(|n| ReceiptCode {
+                    store_id: o.store_id as u32,
+                    pos_id: o.pos_id as u32,
+                    number: n as u64,
+                })
+            }),
+            None => None,
+        };
+        let lines = view
+            .lines
+            .iter()
+            .map(|l| {
+                let discount = parse_money(&l.discount_amount, currency)?;
+                Ok(ReceiptLine {
+                    name: l.name.clone(),
+                    quantity: Decimal::from_str(&l.quantity)
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                    unit: l.unit,
+                    unit_price: parse_money(&l.unit_price, currency)?,
+                    discount: (!discount.is_zero()).then_some(discount),
+                    total: parse_money(&l.total, currency)?,
+                })
+            })
+            .collect::<Result<_, AppError>>()?;
+        let vat = view
+            .vat
+            .iter()
+            .map(|v| {
+                Ok(ReceiptVatLine {
+                    rate: VatRate::from_str(&v.rate).map_err(|e| AppError::Internal(e.to_string()))?,
+                    net: parse_money(&v.net, currency)?,
+                    vat: parse_money(&v.vat, currency)?,
+                    gross: parse_money(&v.gross, currency)?,
+                })
+            })
+            .collect::<Result<_, AppError>>()?;
+        let tenders = sales::tenders(conn, sale.id)?
+            .into_iter()
+            .filter(|t| t.status == TenderStatus::Approved)
+            .map(|t| ReceiptTender {
+                label: t.method.as_str().to_owned(),
+                amount: Money::from_minor(t.amount_minor, currency),
+            })
+            .collect();
+        let rounding = Money::from_minor(sale.rounding_minor, currency);
+        let change = Money::from_minor(sale.change_minor, currency);
+        Ok(Receipt {
+            kind: match sale.kind {
+                SaleKind::Sale => ReceiptKind::Sale,
+                SaleKind::Refund => ReceiptKind::Refund { original },
+            },
+            store_name: store.name.clone(),
+            brand_name: store.brand_name.clone(),
+            address: store.address.clone(),
+            vat_number: store.vat_number.clone(),
+            pos_name: view.pos_name.clone(),
+            receipt_code: ReceiptCode {
+                store_id: sale.store_id as u32,
+                pos_id: sale.pos_id as u32,
+                number: number as u64,
+            },
+            cashier: view.cashier_name.clone(),
+            local_time: local.format("%Y-%m-%d %H:%M:%S").to_string(),
+            lines,
+            order_discount: None,
+            vat,
+            total: parse_money(&view.total, currency)?,
+            tenders,
+            cash_rounding: (!rounding.is_zero()).then_some(rounding),
+            change: (!change.is_zero()).then_some(change),
+            copy,
+            training: false,
+        })
+    }
+
+    /// The receipt as text for a paper width, for the on-screen preview and the printer.
+    /// A copy is marked KOPIA; printing one is recorded by [`Kassa::record_receipt_copy`].
+    pub fn receipt_text(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        columns: u8,
+        copy: bool,
+    ) -> Result<String, AppError> {
+        let columns = match columns {
+            32 => Columns::C32,
+            42 => Columns::C42,
+            48 => Columns::C48,
+            other => {
+                return Err(AppError::validation(
+                    "columns",
+                    format!("receipts are 32, 42 or 48 characters wide (got {other})"),
+                ));
+            }
+        };
+        let language = match self.status(Some(actor))?.language {
+            Language::Sv => ReceiptLanguage::Sv,
+            Language::En => ReceiptLanguage::En,
+        };
+        self.read(|conn| {
+            self.authorize(conn, actor, Role::ALL, "see receipts")?;
+            let receipt = self.receipt_document(conn, sale_id, copy)?;
+            Ok(kassa_core::receipt::render_text(&receipt, columns, language))
+        })
+    }
+}

@@ -1,0 +1,861 @@
+//! Ringing up a sale: the cart of an open sale on this installation's till, with prices
+//! always taken from the catalog in the backend. Paying and completing are in
+//! `payments.rs`; refunds and voids in `corrections.rs`.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use kassa_core::barcode::{Barcode, MeasureKind, VariableMeasureConfig};
+use kassa_core::cart::{CartLine, Discount, PricedCart, price_cart};
+use kassa_core::org::{PosStatus, Role, SaleKind, SaleStatus, SaleUnit, TenderStatus};
+use kassa_core::{Currency, Decimal, Money, VatBreakdown, VatRate};
+use kassa_store::pos_devices::PosDevice;
+use kassa_store::sales::{self, LineRow, NewSale, SaleRow, SaleTotals};
+use kassa_store::stores::Store;
+use kassa_store::{Connection, catalog, pos_devices, settings, shifts, stores, users};
+
+use crate::{Actor, AppError, Kassa};
+
+/// Who may sell.
+pub(crate) const SELL: &[Role] = &[Role::Manager, Role::Cashier];
+
+/// A discount as typed: `{"percent": "10"}` or `{"amount": "5.00"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum DiscountInput {
+    Percent(String),
+    Amount(String),
+}
+
+/// A manager's name and PIN, for steps that need a manager's approval at the till.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ManagerApproval {
+    pub name: String,
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct LineView {
+    pub id: i64,
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub unit: SaleUnit,
+    pub quantity: String,
+    pub unit_price: String,
+    pub price_overridden: bool,
+    pub vat_rate: String,
+    pub discount: Option<DiscountInput>,
+    pub discount_amount: String,
+    pub total: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct TenderView {
+    pub id: i64,
+    pub method: kassa_core::org::TenderMethod,
+    pub amount: String,
+    pub status: TenderStatus,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct VatView {
+    pub rate: String,
+    pub net: String,
+    pub vat: String,
+    pub gross: String,
+}
+
+/// A sale as the till shows it. Every amount is a decimal string computed here; the UI
+/// shows them and computes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SaleView {
+    pub id: i64,
+    pub kind: SaleKind,
+    pub status: SaleStatus,
+    pub currency: String,
+    pub store_name: String,
+    pub pos_name: String,
+    pub cashier_name: String,
+    pub customer_ref: Option<String>,
+    pub receipt_no: Option<i64>,
+    pub receipt_code: Option<String>,
+    pub original_receipt_code: Option<String>,
+    pub lines: Vec<LineView>,
+    pub order_discount: Option<DiscountInput>,
+    pub subtotal: String,
+    pub discount_total: String,
+    pub total: String,
+    pub vat: Vec<VatView>,
+    pub tenders: Vec<TenderView>,
+    /// Approved tenders so far.
+    pub paid: String,
+    /// Still to pay (negative for money still to give back on a refund).
+    pub remaining: String,
+    /// What cash must cover of `remaining`, after the currency's cash rounding.
+    pub cash_due: String,
+    pub rounding: String,
+    pub change: String,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+}
+
+/// The till this installation is, with its store; refused when unbound, deleted or disabled.
+pub(crate) struct Till {
+    pub pos: PosDevice,
+    pub store: Store,
+    pub currency: Currency,
+}
+
+pub(crate) fn money(minor: i64, currency: Currency) -> Money {
+    Money::from_minor(minor, currency)
+}
+
+pub(crate) fn text(minor: i64, currency: Currency) -> String {
+    money(minor, currency).amount_string()
+}
+
+pub(crate) fn parse_amount(field: &'static str, raw: &str, currency: Currency) -> Result<Money, AppError> {
+    let trimmed = raw.trim();
+    let normalised = if trimmed.matches(',').count() == 1 && !trimmed.contains('.') {
+        trimmed.replace(',', ".")
+    } else {
+        trimmed.to_owned()
+    };
+    Money::parse(&normalised, currency)
+        .map_err(|e| AppError::validation(field, format!("'{trimmed}' is not an amount in {currency}: {e}")))
+}
+
+pub(crate) fn parse_quantity(raw: &str, unit: SaleUnit) -> Result<Decimal, AppError> {
+    let q = Decimal::from_str(raw.trim())
+        .map_err(|_| AppError::validation("quantity", format!("'{}' is not a quantity", raw.trim())))?;
+    if q <= Decimal::ZERO {
+        return Err(AppError::validation(
+            "quantity",
+            format!("quantity must be more than zero (got {q}); returns go through a refund"),
+        ));
+    }
+    let max_scale = match unit {
+        SaleUnit::Each => 0,
+        SaleUnit::Kg => 3,
+    };
+    if q.normalize().scale() > max_scale {
+        return Err(AppError::validation(
+            "quantity",
+            match unit {
+                SaleUnit::Each => format!("quantity {q} must be a whole number for items sold by the piece"),
+                SaleUnit::Kg => format!("weight {q} may have at most 3 decimals (grams)"),
+            },
+        ));
+    }
+    if q > Decimal::from(9999) {
+        return Err(AppError::validation(
+            "quantity",
+            format!("quantity {q} is more than 9999; check the input"),
+        ));
+    }
+    Ok(q.normalize())
+}
+
+pub(crate) fn discount_from_input(d: &DiscountInput, currency: Currency) -> Result<Discount, AppError> {
+    match d {
+        DiscountInput::Percent(p) => {
+            let percent = Decimal::from_str(p.trim().trim_end_matches('%').trim())
+                .map_err(|_| AppError::validation("discount", format!("'{p}' is not a percentage")))?;
+            if percent <= Decimal::ZERO || percent > Decimal::from(100) {
+                return Err(AppError::validation(
+                    "discount",
+                    format!("a discount must be above 0 % and at most 100 % (got {percent} %)"),
+                ));
+            }
+            Ok(Discount::Percent(percent))
+        }
+        DiscountInput::Amount(a) => {
+            let amount = parse_amount("discount", a, currency)?;
+            if !amount.is_positive() {
+                return Err(AppError::validation(
+                    "discount",
+                    format!("a discount must be more than zero (got {a})"),
+                ));
+            }
+            Ok(Discount::Amount(amount))
+        }
+    }
+}
+
+fn discount_json(d: &Option<DiscountInput>) -> Result<Option<String>, AppError> {
+    d.as_ref()
+        .map(|d| serde_json::to_string(d).map_err(|e| AppError::Internal(e.to_string())))
+        .transpose()
+}
+
+fn discount_parse(stored: &Option<String>) -> Result<Option<DiscountInput>, AppError> {
+    stored
+        .as_deref()
+        .map(|s| {
+            serde_json::from_str(s)
+                .map_err(|e| AppError::Internal(format!("stored discount is unreadable: {e}")))
+        })
+        .transpose()
+}
+
+/// A sale's amounts as the till and the journal show them.
+pub(crate) struct Pricing {
+    /// Per line: (discount, total), in line order.
+    pub lines: Vec<(Money, Money)>,
+    pub subtotal: Money,
+    pub discount_total: Money,
+    pub total: Money,
+    /// Per VAT rate: (rate, net, vat, gross).
+    pub vat: Vec<(VatRate, Money, Money, Money)>,
+    pub vat_total: Money,
+}
+
+/// Prices a sale with the one set of money rules in kassa-core. A sale is priced from its
+/// catalog prices and discounts; a refund from the amounts it credits, which were fixed
+/// from the original lines when it was made.
+pub(crate) fn price(sale: &SaleRow, lines: &[LineRow], currency: Currency) -> Result<Pricing, AppError> {
+    let rate_of = |line: &LineRow| -> Result<VatRate, AppError> {
+        line.vat_rate
+            .parse()
+            .map_err(|e| AppError::Internal(format!("line VAT rate: {e}")))
+    };
+    if sale.kind == SaleKind::Refund {
+        let mut out = Vec::with_capacity(lines.len());
+        let mut gross_lines = Vec::with_capacity(lines.len());
+        let mut subtotal = 0;
+        for line in lines {
+            out.push((
+                money(line.discount_minor, currency),
+                money(line.total_minor, currency),
+            ));
+            gross_lines.push((rate_of(line)?, money(-line.total_minor, currency)));
+            subtotal += line.total_minor + line.discount_minor;
+        }
+        let vat = VatBreakdown::from_gross_lines(currency, gross_lines)?;
+        let discount_total: i64 = lines.iter().map(|l| l.discount_minor).sum();
+        return Ok(Pricing {
+            lines: out,
+            subtotal: money(subtotal, currency),
+            discount_total: money(discount_total, currency),
+            total: money(lines.iter().map(|l| l.total_minor).sum(), currency),
+            vat: vat
+                .rates()
+                .iter()
+                .map(|r| (r.rate, -r.net, -r.vat, -r.gross))
+                .collect(),
+            vat_total: -vat.vat(),
+        });
+    }
+    let mut cart = Vec::with_capacity(lines.len());
+    for line in lines {
+        let quantity = Decimal::from_str(&line.quantity)
+            .map_err(|_| AppError::Internal(format!("line {} has an unreadable quantity", line.id)))?;
+        let discount = discount_parse(&line.discount)?
+            .map(|d| discount_from_input(&d, currency))
+            .transpose()?;
+        cart.push(CartLine {
+            unit_price: money(line.unit_price_minor, currency),
+            quantity,
+            vat_rate: rate_of(line)?,
+            discount,
+        });
+    }
+    let order_discount = discount_parse(&sale.order_discount)?
+        .map(|d| discount_from_input(&d, currency))
+        .transpose()?;
+    let priced: PricedCart = price_cart(currency, &cart, order_discount.as_ref())
+        .map_err(|e| AppError::validation("discount", e.to_string()))?;
+    Ok(Pricing {
+        lines: priced
+            .lines
+            .iter()
+            .map(|l| Ok((l.line_discount.checked_add(&l.order_discount_share)?, l.total)))
+            .collect::<Result<_, AppError>>()?,
+        subtotal: priced.subtotal,
+        discount_total: priced.discount_total,
+        total: priced.total,
+        vat: priced
+            .vat
+            .rates()
+            .iter()
+            .map(|r| (r.rate, r.net, r.vat, r.gross))
+            .collect(),
+        vat_total: priced.vat.vat(),
+    })
+}
+
+impl Kassa {
+    pub(crate) fn till(&self, conn: &Connection) -> Result<Till, AppError> {
+        let pos_id = settings::get(conn, settings::BOUND_POS_ID)?
+            .and_then(|v| v.parse::<i64>().ok())
+            .ok_or_else(|| {
+                AppError::Conflict(
+                    "this installation is not bound to a POS yet; a manager must choose its till first"
+                        .into(),
+                )
+            })?;
+        let pos = pos_devices::get(conn, pos_id)?.ok_or_else(|| {
+            AppError::Conflict("this installation's POS no longer exists; a manager must rebind it".into())
+        })?;
+        if pos.deleted_at.is_some() || pos.status != PosStatus::Enabled {
+            return Err(AppError::Conflict(format!(
+                "POS '{}' is disabled; a manager must enable it before selling",
+                pos.name
+            )));
+        }
+        let store = stores::get(conn, pos.store_id)?
+            .ok_or_else(|| AppError::Internal("the POS's store vanished".into()))?;
+        let currency = store
+            .currency
+            .parse()
+            .map_err(|e| AppError::Internal(format!("store currency: {e}")))?;
+        Ok(Till { pos, store, currency })
+    }
+
+    /// The local date at the store, which picks the VAT rate in force.
+    pub(crate) fn store_local(&self, store: &Store, at: DateTime<Utc>) -> chrono::NaiveDateTime {
+        match chrono_tz::Tz::from_str(&store.time_zone) {
+            Ok(tz) => at.with_timezone(&tz).naive_local(),
+            Err(_) => at.naive_utc(),
+        }
+    }
+
+    /// A sale on this till that the actor may work on.
+    pub(crate) fn sale_for_update(
+        &self,
+        conn: &Connection,
+        till: &Till,
+        sale_id: i64,
+        allowed: &[SaleStatus],
+    ) -> Result<SaleRow, AppError> {
+        let sale = sales::get_sale(conn, sale_id)?
+            .ok_or_else(|| AppError::NotFound(format!("there is no sale with id {sale_id}")))?;
+        if sale.pos_id != till.pos.id {
+            return Err(AppError::Conflict(format!(
+                "sale {sale_id} belongs to another till"
+            )));
+        }
+        if !allowed.contains(&sale.status) {
+            return Err(AppError::Conflict(format!(
+                "sale {sale_id} is {} and cannot be changed that way",
+                sale.status
+            )));
+        }
+        Ok(sale)
+    }
+
+    /// Refuses new work while a payment's outcome is unknown: it must be resolved first.
+    pub(crate) fn refuse_if_unknown(&self, conn: &Connection, till: &Till) -> Result<(), AppError> {
+        if let Some(sale) = sales::by_status(conn, till.pos.id, &[SaleStatus::Unknown])?.first() {
+            return Err(AppError::Conflict(format!(
+                "sale {} has a card payment whose outcome is unknown; resolve it before anything else",
+                sale.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Re-prices a sale after a change and stores the line and sale totals.
+    pub(crate) fn reprice(
+        &self,
+        conn: &Connection,
+        sale: &SaleRow,
+        currency: Currency,
+        now: &str,
+    ) -> Result<(), AppError> {
+        let lines = sales::lines(conn, sale.id)?;
+        let priced = price(sale, &lines, currency)?;
+        for (line, (discount, total)) in lines.iter().zip(&priced.lines) {
+            let mut updated = line.clone();
+            updated.discount_minor = discount.to_minor()?;
+            updated.total_minor = total.to_minor()?;
+            if updated != *line {
+                sales::update_line(conn, &updated)?;
+            }
+        }
+        let totals = SaleTotals {
+            total_minor: priced.total.to_minor()?,
+            vat_minor: priced.vat_total.to_minor()?,
+            discount_minor: priced.discount_total.to_minor()?,
+            rounding_minor: sale.rounding_minor,
+            change_minor: sale.change_minor,
+        };
+        sales::set_totals(conn, sale.id, &totals, now)?;
+        Ok(())
+    }
+
+    pub(crate) fn sale_view(&self, conn: &Connection, sale_id: i64) -> Result<SaleView, AppError> {
+        let sale = sales::get_sale(conn, sale_id)?
+            .ok_or_else(|| AppError::NotFound(format!("there is no sale with id {sale_id}")))?;
+        let currency: Currency = sale
+            .currency
+            .parse()
+            .map_err(|e| AppError::Internal(format!("{e}")))?;
+        let lines = sales::lines(conn, sale.id)?;
+        let priced = price(&sale, &lines, currency)?;
+        let tenders = sales::tenders(conn, sale.id)?;
+        let paid: i64 = tenders
+            .iter()
+            .filter(|t| t.status == TenderStatus::Approved)
+            .map(|t| t.amount_minor)
+            .sum();
+        let remaining = sale.total_minor + sale.rounding_minor - paid;
+        let cash_due = crate::payments::cash_rounded(remaining, currency)?;
+        let store =
+            stores::get(conn, sale.store_id)?.ok_or_else(|| AppError::Internal("store vanished".into()))?;
+        let pos =
+            pos_devices::get(conn, sale.pos_id)?.ok_or_else(|| AppError::Internal("POS vanished".into()))?;
+        let cashier = users::get(conn, sale.cashier_id)?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        let code = |s: &SaleRow| {
+            s.receipt_no.map(|n| {
+                kassa_core::receipt::ReceiptCode {
+                    store_id: s.store_id as u32,
+                    pos_id: s.pos_id as u32,
+                    number: n as u64,
+                }
+                .encode()
+            })
+        };
+        let original = sale
+            .original_sale_id
+            .map(|id| sales::get_sale(conn, id))
+            .transpose()?
+            .flatten();
+        Ok(SaleView {
+            id: sale.id,
+            kind: sale.kind,
+            status: sale.status,
+            currency: sale.currency.clone(),
+            store_name: store.name,
+            pos_name: pos.name,
+            cashier_name: cashier,
+            customer_ref: sale.customer_ref.clone(),
+            receipt_no: sale.receipt_no,
+            receipt_code: code(&sale),
+            original_receipt_code: original.as_ref().and_then(code),
+            lines: lines
+                .iter()
+                .zip(&priced.lines)
+                .map(|(l, (discount, total))| {
+                    Ok(LineView {
+                        id: l.id,
+                        line_no: l.line_no,
+                        sku: l.sku.clone(),
+                        name: l.name.clone(),
+                        unit: l.unit,
+                        quantity: l.quantity.clone(),
+                        unit_price: text(l.unit_price_minor, currency),
+                        price_overridden: l.price_override_by.is_some(),
+                        vat_rate: l.vat_rate.clone(),
+                        discount: discount_parse(&l.discount)?,
+                        discount_amount: discount.amount_string(),
+                        total: total.amount_string(),
+                    })
+                })
+                .collect::<Result<_, AppError>>()?,
+            order_discount: discount_parse(&sale.order_discount)?,
+            subtotal: priced.subtotal.amount_string(),
+            discount_total: priced.discount_total.amount_string(),
+            total: priced.total.amount_string(),
+            vat: priced
+                .vat
+                .iter()
+                .map(|(rate, net, vat, gross)| VatView {
+                    rate: rate.to_string(),
+                    net: net.amount_string(),
+                    vat: vat.amount_string(),
+                    gross: gross.amount_string(),
+                })
+                .collect(),
+            tenders: tenders
+                .iter()
+                .map(|t| TenderView {
+                    id: t.id,
+                    method: t.method,
+                    amount: text(t.amount_minor, currency),
+                    status: t.status,
+                    reference: t.reference.clone(),
+                })
+                .collect(),
+            paid: text(paid, currency),
+            remaining: text(remaining, currency),
+            cash_due: text(cash_due, currency),
+            rounding: text(sale.rounding_minor, currency),
+            change: text(sale.change_minor, currency),
+            created_at: sale.created_at.clone(),
+            completed_at: sale.completed_at.clone(),
+        })
+    }
+
+    /// The open sale the actor is working on at this till, if any.
+    pub fn current_sale(&self, actor: &Actor) -> Result<Option<SaleView>, AppError> {
+        self.read(|conn| {
+            let user = self.authorize(conn, actor, SELL, "sell")?;
+            let till = self.till(conn)?;
+            let open = sales::by_status(
+                conn,
+                till.pos.id,
+                &[SaleStatus::Open, SaleStatus::Paying, SaleStatus::Unknown],
+            )?;
+            let mine = open
+                .iter()
+                .find(|s| s.status == SaleStatus::Unknown)
+                .or_else(|| open.iter().find(|s| s.cashier_id == user.id));
+            mine.map(|s| self.sale_view(conn, s.id)).transpose()
+        })
+    }
+
+    /// The actor's open sale on this till, created if there is none. Needs an open shift.
+    fn open_sale_in(
+        &self,
+        conn: &Connection,
+        till: &Till,
+        user_id: i64,
+        now: &str,
+    ) -> Result<SaleRow, AppError> {
+        self.refuse_if_unknown(conn, till)?;
+        let open = sales::by_status(conn, till.pos.id, &[SaleStatus::Open])?;
+        if let Some(sale) = open
+            .into_iter()
+            .find(|s| s.cashier_id == user_id && s.kind == SaleKind::Sale)
+        {
+            return Ok(sale);
+        }
+        let shift = shifts::open_shift_of(conn, till.pos.id)?.ok_or_else(|| {
+            AppError::Conflict(format!(
+                "no shift is open on '{}'; open a shift first",
+                till.pos.name
+            ))
+        })?;
+        let id = sales::insert_sale(
+            conn,
+            &NewSale {
+                kind: SaleKind::Sale,
+                store_id: till.store.id,
+                pos_id: till.pos.id,
+                shift_id: shift.id,
+                cashier_id: user_id,
+                currency: &till.store.currency,
+                original_sale_id: None,
+                correction: None,
+                reason: None,
+                approved_by: None,
+            },
+            now,
+        )?;
+        sales::get_sale(conn, id)?.ok_or_else(|| AppError::Internal("sale vanished".into()))
+    }
+
+    /// Adds an item by scanned barcode, SKU or exact code. The price comes from the catalog
+    /// (or, for variable-measure codes, from the code); nothing about price is taken from
+    /// the caller. An unknown code changes nothing.
+    pub fn add_item(&self, actor: &Actor, code: &str, quantity: Option<&str>) -> Result<SaleView, AppError> {
+        let now = self.now();
+        let at = crate::timestamp(now);
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, SELL, "sell")?;
+            let till = self.till(tx)?;
+            let config = VariableMeasureConfig::default();
+            let trimmed = code.trim();
+            let parsed =
+                Barcode::parse(trimmed, &config).map_err(|e| AppError::validation("code", e.to_string()))?;
+            let product = match catalog::find_by_code(tx, parsed.lookup_key())? {
+                Some(p) => Some(p),
+                None => catalog::find_by_sku(tx, trimmed)?,
+            }
+            .filter(|p| p.active)
+            .ok_or_else(|| {
+                AppError::NotFound(format!("no active product has the code or SKU '{trimmed}'"))
+            })?;
+            let stored_price = catalog::price(tx, product.id, till.store.id)?.ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "'{}' has no price in store '{}'; a manager must set one",
+                    product.name, till.store.name
+                ))
+            })?;
+            let local_date = self
+                .store_local(&till.store, now)
+                .date()
+                .format("%Y-%m-%d")
+                .to_string();
+            let vat_rate = catalog::vat_rate(tx, &till.store.country, product.vat_category, &local_date)?
+                .ok_or_else(|| {
+                    AppError::Conflict(format!(
+                        "{} has no {} VAT rate on {local_date}",
+                        till.store.country, product.vat_category
+                    ))
+                })?;
+            let (qty, unit_price_minor) = match &parsed {
+                Barcode::VariableMeasure {
+                    kind: MeasureKind::Price,
+                    value,
+                    ..
+                } => (
+                    Decimal::ONE,
+                    Money::new(*value, till.currency).round_to_minor().to_minor()?,
+                ),
+                Barcode::VariableMeasure {
+                    kind: MeasureKind::Weight,
+                    value,
+                    ..
+                } => (*value, stored_price.unit_price_minor),
+                _ => {
+                    let q = match quantity {
+                        Some(q) => parse_quantity(q, product.unit)?,
+                        None if product.unit == SaleUnit::Kg => {
+                            return Err(AppError::validation(
+                                "quantity",
+                                format!("'{}' is sold by weight; enter its weight in kg", product.name),
+                            ));
+                        }
+                        None => Decimal::ONE,
+                    };
+                    (q, stored_price.unit_price_minor)
+                }
+            };
+            let sale = self.open_sale_in(tx, &till, user.id, &at)?;
+            let lines = sales::lines(tx, sale.id)?;
+            // Scanning the same item again adds to its line, when nothing else differs.
+            let same = lines.iter().rev().find(|l| {
+                l.product_id == Some(product.id)
+                    && l.unit == SaleUnit::Each
+                    && product.unit == SaleUnit::Each
+                    && l.unit_price_minor == unit_price_minor
+                    && l.price_override_by.is_none()
+                    && l.discount.is_none()
+                    && !matches!(parsed, Barcode::VariableMeasure { .. })
+            });
+            match same {
+                Some(line) => {
+                    let mut updated = line.clone();
+                    let q = Decimal::from_str(&line.quantity)
+                        .map_err(|e| AppError::Internal(e.to_string()))?
+                        + qty;
+                    updated.quantity = q.normalize().to_string();
+                    sales::update_line(tx, &updated)?;
+                }
+                None => {
+                    sales::insert_line(
+                        tx,
+                        &LineRow {
+                            id: 0,
+                            sale_id: sale.id,
+                            line_no: 0,
+                            product_id: Some(product.id),
+                            sku: product.sku.clone(),
+                            name: product.name.clone(),
+                            barcode: Some(parsed.lookup_key().to_owned()),
+                            unit: product.unit,
+                            quantity: qty.normalize().to_string(),
+                            unit_price_minor,
+                            catalog_price_minor: unit_price_minor,
+                            price_override_by: None,
+                            vat_rate,
+                            discount: None,
+                            discount_minor: 0,
+                            total_minor: 0,
+                            original_line_id: None,
+                        },
+                    )?;
+                }
+            }
+            self.reprice(tx, &sale, till.currency, &at)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+
+    /// Runs a change to one line of the actor's open sale and re-prices it.
+    fn change_line(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        line_id: i64,
+        change: impl FnOnce(&Connection, &Till, &mut LineRow) -> Result<bool, AppError>,
+    ) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "sell")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            let mut line = sales::get_line(tx, line_id)?
+                .filter(|l| l.sale_id == sale.id)
+                .ok_or_else(|| AppError::NotFound(format!("sale {sale_id} has no line {line_id}")))?;
+            if change(tx, &till, &mut line)? {
+                sales::update_line(tx, &line)?;
+            } else {
+                sales::delete_line(tx, line.id)?;
+            }
+            self.reprice(tx, &sale, till.currency, &at)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+
+    pub fn set_line_quantity(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        line_id: i64,
+        quantity: &str,
+    ) -> Result<SaleView, AppError> {
+        self.change_line(actor, sale_id, line_id, |_, _, line| {
+            line.quantity = parse_quantity(quantity, line.unit)?.to_string();
+            Ok(true)
+        })
+    }
+
+    pub fn remove_line(&self, actor: &Actor, sale_id: i64, line_id: i64) -> Result<SaleView, AppError> {
+        self.change_line(actor, sale_id, line_id, |_, _, _| Ok(false))
+    }
+
+    pub fn set_line_discount(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        line_id: i64,
+        discount: Option<DiscountInput>,
+    ) -> Result<SaleView, AppError> {
+        self.change_line(actor, sale_id, line_id, |_, till, line| {
+            if let Some(d) = &discount {
+                discount_from_input(d, till.currency)?;
+            }
+            line.discount = discount_json(&discount)?;
+            Ok(true)
+        })
+    }
+
+    /// Sets a price other than the catalog's, approved by a manager's PIN.
+    pub fn override_price(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        line_id: i64,
+        price: &str,
+        approval: &ManagerApproval,
+    ) -> Result<SaleView, AppError> {
+        let approver = self.approve(approval, "approve a price override")?;
+        self.change_line(actor, sale_id, line_id, |_, till, line| {
+            let new_price = parse_amount("price", price, till.currency)?;
+            if new_price.is_negative() {
+                return Err(AppError::validation("price", "a price must not be negative"));
+            }
+            line.unit_price_minor = new_price.to_minor()?;
+            line.price_override_by = if line.unit_price_minor == line.catalog_price_minor {
+                None
+            } else {
+                Some(approver)
+            };
+            Ok(true)
+        })
+    }
+
+    pub fn set_order_discount(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        discount: Option<DiscountInput>,
+    ) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "sell")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            if let Some(d) = &discount {
+                discount_from_input(d, till.currency)?;
+            }
+            sales::set_order_discount(tx, sale.id, discount_json(&discount)?.as_deref(), &at)?;
+            let sale =
+                sales::get_sale(tx, sale.id)?.ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+            self.reprice(tx, &sale, till.currency, &at)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+
+    pub fn set_customer_ref(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        customer_ref: Option<&str>,
+    ) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "sell")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            let value = crate::validate::optional_text(customer_ref);
+            if value.as_ref().is_some_and(|v| v.chars().count() > 64) {
+                return Err(AppError::validation(
+                    "customerRef",
+                    "a customer reference must be at most 64 characters",
+                ));
+            }
+            sales::set_customer_ref(tx, sale.id, value.as_deref(), &at)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+
+    /// Puts the open sale aside; it survives restarts and can be recalled on this till.
+    pub fn park_sale(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "sell")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            if sales::lines(tx, sale.id)?.is_empty() {
+                return Err(AppError::Conflict("an empty sale cannot be parked".into()));
+            }
+            sales::set_status(tx, sale.id, SaleStatus::Parked, &at)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+
+    pub fn parked_sales(&self, actor: &Actor) -> Result<Vec<SaleView>, AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, SELL, "sell")?;
+            let till = self.till(conn)?;
+            sales::by_status(conn, till.pos.id, &[SaleStatus::Parked])?
+                .iter()
+                .map(|s| self.sale_view(conn, s.id))
+                .collect()
+        })
+    }
+
+    /// Brings a parked sale back as the actor's open sale. Refused while the actor has an
+    /// open sale with items: park or finish that one first.
+    pub fn recall_sale(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, SELL, "sell")?;
+            let till = self.till(tx)?;
+            self.refuse_if_unknown(tx, &till)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Parked])?;
+            for open in sales::by_status(tx, till.pos.id, &[SaleStatus::Open])? {
+                if open.cashier_id == user.id && !sales::delete_if_empty(tx, open.id)? {
+                    return Err(AppError::Conflict(format!(
+                        "sale {} is still open; park, pay or void it before recalling another",
+                        open.id
+                    )));
+                }
+            }
+            sales::set_status(tx, sale.id, SaleStatus::Open, &at)?;
+            sales::reassign(tx, sale.id, user.id, &at)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+}

@@ -1,0 +1,622 @@
+//! Selling at the till against real SQLite files: carts, tenders, receipts, refunds,
+//! voids, shifts with X/Z reports and the journal.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use kassa_app::{
+    Actor, AppError, CashMovementKind, DiscountInput, ErrorCode, Kassa, ManagerApproval, ManualClock,
+    ProductInput, RefundInput, RefundLineInput, SaleStatus, SaleUnit, StorePrice, TenderStatus, VatCategory,
+};
+use rusqlite::Connection;
+
+struct Till {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    clock: Arc<ManualClock>,
+    kassa: Kassa,
+    cashier: Actor,
+}
+
+const COFFEE: &str = "7310865004703";
+const BUN: &str = "4006381333931";
+
+fn manager_approval() -> ManagerApproval {
+    ManagerApproval {
+        name: "manager".into(),
+        pin: "1234".into(),
+    }
+}
+
+impl Till {
+    /// The demo database with a small catalog, bound to Till 1 in Malmö C, shift open.
+    fn new() -> Till {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kassa.sqlite3");
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+        ));
+        let kassa = Kassa::create_demo(&path, clock.clone()).unwrap();
+        let manager = kassa.login("manager", "1234").unwrap().0;
+        let stores = kassa.list_stores(&manager).unwrap();
+        let malmo = stores.iter().find(|s| s.name == "Malmö C").unwrap().id;
+        let product =
+            |sku: &str, name: &str, code: &str, price: &str, vat: VatCategory, unit: SaleUnit| ProductInput {
+                sku: sku.into(),
+                name: name.into(),
+                category: Some("Test".into()),
+                vat_category: vat,
+                unit,
+                active: true,
+                barcodes: if code.is_empty() {
+                    vec![]
+                } else {
+                    vec![code.into()]
+                },
+                prices: vec![StorePrice {
+                    store_id: malmo,
+                    price: price.into(),
+                    currency: String::new(),
+                }],
+            };
+        for input in [
+            product(
+                "T-KAFFE",
+                "Kaffe",
+                COFFEE,
+                "24.90",
+                VatCategory::Reduced,
+                SaleUnit::Each,
+            ),
+            product(
+                "T-BULLE",
+                "Kanelbulle",
+                BUN,
+                "32.50",
+                VatCategory::Reduced,
+                SaleUnit::Each,
+            ),
+            product(
+                "T-KOPP",
+                "Kaffekopp",
+                "",
+                "149.00",
+                VatCategory::Standard,
+                SaleUnit::Each,
+            ),
+            product(
+                "T-OST",
+                "Ost",
+                "2300001",
+                "289.00",
+                VatCategory::Reduced,
+                SaleUnit::Kg,
+            ),
+        ] {
+            kassa.save_product(&manager, None, &input).unwrap();
+        }
+        let cashier = kassa.login("cashier", "2222").unwrap().0;
+        kassa.open_shift(&cashier, "500").unwrap();
+        Till {
+            _dir: dir,
+            path,
+            clock,
+            kassa,
+            cashier,
+        }
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        Connection::open(&self.path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn rows(&self, table: &str) -> Vec<String> {
+        let conn = Connection::open(&self.path).unwrap();
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+            .unwrap();
+        let n = stmt.column_count();
+        let mut q = stmt.query([]).unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = q.next().unwrap() {
+            out.push(
+                (0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+        }
+        out
+    }
+
+    fn sales_snapshot(&self) -> Vec<String> {
+        ["sales", "sale_lines", "tenders", "journal", "receipt_counters"]
+            .iter()
+            .flat_map(|t| self.rows(t))
+            .collect()
+    }
+
+    /// Rings up coffee ×2 and a bun; returns the sale id.
+    fn ring_up(&self) -> i64 {
+        self.kassa.add_item(&self.cashier, COFFEE, None).unwrap();
+        self.kassa.add_item(&self.cashier, COFFEE, None).unwrap();
+        self.kassa.add_item(&self.cashier, "T-BULLE", None).unwrap().id
+    }
+}
+
+#[track_caller]
+fn refused<T: std::fmt::Debug>(result: Result<T, AppError>, code: ErrorCode, needle: &str) -> String {
+    let err = result.expect_err("should be refused");
+    assert_eq!(err.code(), code, "{err}");
+    assert!(
+        err.to_string().contains(needle),
+        "{:?} should contain {needle:?}",
+        err.to_string()
+    );
+    err.to_string()
+}
+
+#[test]
+fn a_cash_sale_completes_with_change_rounding_receipt_journal_and_outbox() {
+    let t = Till::new();
+    let id = t.ring_up();
+    let sale = t.kassa.current_sale(&t.cashier).unwrap().unwrap();
+    assert_eq!(sale.id, id);
+    assert_eq!(sale.lines.len(), 2, "the second coffee adds to its line");
+    assert_eq!(sale.lines[0].quantity, "2");
+    assert_eq!(sale.total, "82.30");
+    assert_eq!(sale.vat.len(), 1);
+    assert_eq!(
+        (sale.vat[0].rate.as_str(), sale.vat[0].vat.as_str()),
+        ("12", "8.82")
+    );
+    assert_eq!(sale.cash_due, "82.00", "SEK cash rounds to whole kronor");
+
+    let done = t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
+    assert_eq!(done.status, SaleStatus::Completed);
+    assert_eq!(done.receipt_no, Some(1));
+    assert_eq!(done.change, "18.00");
+    assert_eq!(done.rounding, "-0.30");
+    assert!(done.receipt_code.as_deref().unwrap().starts_with("KR"));
+    assert_eq!(t.count("SELECT count(*) FROM journal WHERE kind = 'sale'"), 1);
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE topic = 'sale.completed'"),
+        1
+    );
+    let report = t.kassa.verify_journal(&t.cashier).unwrap();
+    assert!(report.ok, "{report:?}");
+
+    let text = t.kassa.receipt_text(&t.cashier, id, 42, false).unwrap();
+    assert!(text.contains("Kanelbulle") && text.contains("82"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 42), "{text}");
+}
+
+#[test]
+fn bad_codes_change_nothing() {
+    let t = Till::new();
+    let id = t.ring_up();
+    let before = t.sales_snapshot();
+    refused(
+        t.kassa.add_item(&t.cashier, "7310865004704", None),
+        ErrorCode::Validation,
+        "check digit",
+    );
+    refused(
+        t.kassa.add_item(&t.cashier, "5901234123457", None),
+        ErrorCode::NotFound,
+        "5901234123457",
+    );
+    refused(
+        t.kassa.add_item(&t.cashier, "NO-SUCH-SKU", None),
+        ErrorCode::NotFound,
+        "NO-SUCH-SKU",
+    );
+    refused(
+        t.kassa.add_item(&t.cashier, COFFEE, Some("-1")),
+        ErrorCode::Validation,
+        "more than zero",
+    );
+    refused(
+        t.kassa.add_item(&t.cashier, COFFEE, Some("1.5")),
+        ErrorCode::Validation,
+        "whole number",
+    );
+    let line = t.kassa.current_sale(&t.cashier).unwrap().unwrap().lines[0].id;
+    refused(
+        t.kassa.set_line_quantity(&t.cashier, id, line, "-2"),
+        ErrorCode::Validation,
+        "refund",
+    );
+    assert_eq!(t.sales_snapshot(), before);
+}
+
+#[test]
+fn variable_weight_codes_price_by_weight() {
+    let t = Till::new();
+    // 23 00001 00532 + check digit: 0.532 kg of cheese at 289.00/kg.
+    let base = "230000100532";
+    let code = format!("{base}{}", kassa_core::barcode::gtin_check_digit(base));
+    let sale = t.kassa.add_item(&t.cashier, &code, None).unwrap();
+    assert_eq!(sale.lines[0].quantity, "0.532");
+    assert_eq!(sale.lines[0].total, "153.75");
+}
+
+#[test]
+fn tenders_must_cover_the_total_and_be_in_the_sale_currency() {
+    let t = Till::new();
+    let id = t.ring_up();
+    let before = t.sales_snapshot();
+    refused(
+        t.kassa.pay_cash(&t.cashier, id, "10 EUR"),
+        ErrorCode::Validation,
+        "in SEK",
+    );
+    refused(
+        t.kassa.pay_cash(&t.cashier, id, "abc"),
+        ErrorCode::Validation,
+        "not an amount",
+    );
+    assert_eq!(t.sales_snapshot(), before);
+
+    let partial = t.kassa.pay_cash(&t.cashier, id, "50").unwrap();
+    assert_eq!(partial.status, SaleStatus::Open);
+    assert_eq!(partial.remaining, "32.30");
+    assert_eq!(
+        partial.receipt_no, None,
+        "no receipt until the tenders cover the total"
+    );
+    let paying = t.kassa.start_card_payment(&t.cashier, id, None).unwrap();
+    assert_eq!(paying.status, SaleStatus::Paying);
+    let tender = paying
+        .tenders
+        .iter()
+        .find(|t| t.status == TenderStatus::Pending)
+        .unwrap()
+        .id;
+    let declined = t.kassa.confirm_card_payment(&t.cashier, tender, false).unwrap();
+    assert_eq!(declined.status, SaleStatus::Open);
+    let paying = t.kassa.start_card_payment(&t.cashier, id, Some("32.30")).unwrap();
+    let tender = paying
+        .tenders
+        .iter()
+        .find(|t| t.status == TenderStatus::Pending)
+        .unwrap()
+        .id;
+    let done = t.kassa.confirm_card_payment(&t.cashier, tender, true).unwrap();
+    assert_eq!(done.status, SaleStatus::Completed);
+    assert_eq!(done.paid, "82.30");
+    refused(
+        t.kassa.confirm_card_payment(&t.cashier, tender, true),
+        ErrorCode::Conflict,
+        "approved",
+    );
+}
+
+#[test]
+fn a_pending_card_payment_comes_back_unknown_after_a_restart_and_is_resolved_once() {
+    let t = Till::new();
+    let id = t.ring_up();
+    let paying = t.kassa.start_card_payment(&t.cashier, id, None).unwrap();
+    let tender = paying.tenders[0].id;
+    drop(t.kassa);
+    let kassa = Kassa::open_with_clock(&t.path, t.clock.clone()).unwrap();
+    assert_eq!(kassa.mark_interrupted_payments().unwrap(), 1);
+    let cashier = kassa.login("cashier", "2222").unwrap().0;
+    let current = kassa.current_sale(&cashier).unwrap().unwrap();
+    assert_eq!(current.status, SaleStatus::Unknown);
+    refused(
+        kassa.add_item(&cashier, COFFEE, None),
+        ErrorCode::Conflict,
+        "unknown",
+    );
+    refused(kassa.close_shift(&cashier, "500"), ErrorCode::Conflict, "unknown");
+    refused(
+        kassa.confirm_card_payment(&cashier, tender, true),
+        ErrorCode::Conflict,
+        "unknown",
+    );
+    let done = kassa.resolve_unknown_payment(&cashier, tender, true).unwrap();
+    assert_eq!(done.status, SaleStatus::Completed);
+    refused(
+        kassa.resolve_unknown_payment(&cashier, tender, true),
+        ErrorCode::Conflict,
+        "approved",
+    );
+    assert_eq!(kassa.mark_interrupted_payments().unwrap(), 0);
+    kassa.add_item(&cashier, COFFEE, None).unwrap();
+}
+
+#[test]
+fn discounts_and_a_price_override_need_the_right_people() {
+    let t = Till::new();
+    let id = t.ring_up();
+    let sale = t.kassa.current_sale(&t.cashier).unwrap().unwrap();
+    let coffee = sale.lines[0].id;
+    let s = t
+        .kassa
+        .set_line_discount(&t.cashier, id, coffee, Some(DiscountInput::Percent("10".into())))
+        .unwrap();
+    assert_eq!(s.lines[0].discount_amount, "4.98");
+    let s = t
+        .kassa
+        .set_order_discount(&t.cashier, id, Some(DiscountInput::Amount("5".into())))
+        .unwrap();
+    assert_eq!(s.total, "72.32");
+    refused(
+        t.kassa
+            .set_line_discount(&t.cashier, id, coffee, Some(DiscountInput::Amount("100".into()))),
+        ErrorCode::Validation,
+        "more than",
+    );
+    let cashier_approval = ManagerApproval {
+        name: "cashier".into(),
+        pin: "2222".into(),
+    };
+    refused(
+        t.kassa
+            .override_price(&t.cashier, id, coffee, "1.00", &cashier_approval),
+        ErrorCode::Forbidden,
+        "only a manager",
+    );
+    let s = t
+        .kassa
+        .override_price(&t.cashier, id, coffee, "20.00", &manager_approval())
+        .unwrap();
+    assert!(s.lines[0].price_overridden);
+    assert_eq!(s.lines[0].unit_price, "20.00");
+}
+
+#[test]
+fn refunds_are_limited_per_line_and_linked_to_the_original() {
+    let t = Till::new();
+    let id = t.ring_up();
+    let sale = t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
+    let code = sale.receipt_code.clone().unwrap();
+    let found = t.kassa.find_receipt_for_refund(&t.cashier, &code).unwrap();
+    let coffee = found.lines.iter().find(|l| l.name == "Kaffe").unwrap().line_id;
+    let request = |qty: &str| RefundInput {
+        receipt: code.clone(),
+        lines: vec![RefundLineInput {
+            line_id: coffee,
+            quantity: qty.into(),
+        }],
+        reason: Some("spilt".into()),
+        approval: manager_approval(),
+    };
+    let before = t.sales_snapshot();
+    refused(
+        t.kassa.refund(&t.cashier, &request("3")),
+        ErrorCode::Validation,
+        "at most 2 can be refunded",
+    );
+    let wrong = RefundInput {
+        approval: ManagerApproval {
+            name: "manager".into(),
+            pin: "0000".into(),
+        },
+        ..request("1")
+    };
+    refused(
+        t.kassa.refund(&t.cashier, &wrong),
+        ErrorCode::AuthFailed,
+        "wrong PIN",
+    );
+    assert_eq!(t.sales_snapshot(), before);
+
+    let credit = t.kassa.refund(&t.cashier, &request("1")).unwrap();
+    assert_eq!(credit.status, SaleStatus::Completed);
+    assert_eq!(
+        credit.receipt_no,
+        Some(2),
+        "refunds continue the same receipt series"
+    );
+    assert_eq!(credit.total, "-24.90");
+    assert_eq!(credit.original_receipt_code.as_deref(), Some(code.as_str()));
+    let again = t.kassa.refund(&t.cashier, &request("1")).unwrap();
+    assert_eq!(again.receipt_no, Some(3));
+    refused(
+        t.kassa.refund(&t.cashier, &request("1")),
+        ErrorCode::Validation,
+        "at most 0 can be refunded (2 sold, 2 already refunded)",
+    );
+    assert!(t.kassa.verify_journal(&t.cashier).unwrap().ok);
+}
+
+#[test]
+fn one_copy_per_receipt_and_one_post_void_of_the_last_sale() {
+    let t = Till::new();
+    let id = t.ring_up();
+    t.kassa.pay_cash(&t.cashier, id, "82").unwrap();
+    t.kassa.record_receipt_copy(&t.cashier, id).unwrap();
+    refused(
+        t.kassa.record_receipt_copy(&t.cashier, id),
+        ErrorCode::Conflict,
+        "already printed",
+    );
+    let text = t.kassa.receipt_text(&t.cashier, id, 32, true).unwrap();
+    assert_eq!(text.matches("KOPIA").count(), 2, "{text}");
+
+    refused(
+        t.kassa.post_void_last_sale(&t.cashier, &manager_approval(), " "),
+        ErrorCode::Validation,
+        "reason",
+    );
+    let reversal = t
+        .kassa
+        .post_void_last_sale(&t.cashier, &manager_approval(), "wrong customer")
+        .unwrap();
+    assert_eq!(reversal.total, "-82.30");
+    assert_eq!(
+        t.kassa.sale(&t.cashier, id).unwrap().status,
+        SaleStatus::PostVoided
+    );
+    refused(
+        t.kassa
+            .post_void_last_sale(&t.cashier, &manager_approval(), "again"),
+        ErrorCode::Conflict,
+        "not a sale",
+    );
+}
+
+#[test]
+fn voids_parking_and_recall() {
+    let t = Till::new();
+    let id = t.ring_up();
+    t.kassa.park_sale(&t.cashier, id).unwrap();
+    assert!(t.kassa.current_sale(&t.cashier).unwrap().is_none());
+    let other = t.kassa.add_item(&t.cashier, "T-KOPP", None).unwrap().id;
+    refused(
+        t.kassa.recall_sale(&t.cashier, id),
+        ErrorCode::Conflict,
+        "still open",
+    );
+    t.kassa.void_sale(&t.cashier, other).unwrap();
+    // Parked sales survive a restart.
+    let kassa = Kassa::open_with_clock(&t.path, t.clock.clone()).unwrap();
+    let cashier = kassa.login("cashier", "2222").unwrap().0;
+    assert_eq!(kassa.parked_sales(&cashier).unwrap().len(), 1);
+    let back = kassa.recall_sale(&cashier, id).unwrap();
+    assert_eq!(back.total, "82.30");
+    refused(kassa.void_sale(&cashier, other), ErrorCode::Conflict, "voided");
+}
+
+#[test]
+fn shifts_close_with_a_z_report_that_counts_everything() {
+    let t = Till::new();
+    refused(
+        t.kassa.open_shift(&t.cashier, "100"),
+        ErrorCode::Conflict,
+        "already open",
+    );
+    let id = t.ring_up();
+    t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
+    let void = t.kassa.add_item(&t.cashier, "T-KOPP", None).unwrap().id;
+    t.kassa.void_sale(&t.cashier, void).unwrap();
+    t.kassa
+        .cash_movement(&t.cashier, CashMovementKind::CashOut, "100", "bank deposit")
+        .unwrap();
+    t.kassa
+        .cash_movement(
+            &t.cashier,
+            CashMovementKind::DrawerOpen,
+            "",
+            "change for a customer",
+        )
+        .unwrap();
+    let open = t.kassa.add_item(&t.cashier, COFFEE, None).unwrap().id;
+    refused(
+        t.kassa.close_shift(&t.cashier, "482"),
+        ErrorCode::Conflict,
+        "still open",
+    );
+    t.kassa.void_sale(&t.cashier, open).unwrap();
+
+    let x = t.kassa.x_report(&t.cashier).unwrap();
+    assert_eq!(x.kind, "X");
+    assert_eq!(x.cash_expected, "482.00", "500 float + 82 cash - 100 out");
+    let journal_before = t.count("SELECT count(*) FROM journal");
+    let z = t.kassa.close_shift(&t.cashier, "480").unwrap();
+    assert_eq!(z.z_no, Some(1));
+    assert_eq!(z.sales_count, 1);
+    assert_eq!(z.voids.count, 2);
+    assert_eq!(z.drawer_openings, 1);
+    assert_eq!(z.cash_difference.as_deref(), Some("-2.00"));
+    assert_eq!((z.first_receipt_no, z.last_receipt_no), (Some(1), Some(1)));
+    assert_eq!(z.tenders[0].name, "cash");
+    assert_eq!(
+        z.journal_length,
+        journal_before + 2,
+        "shift_close and the Z record itself"
+    );
+    assert_eq!(t.kassa.z_reports(&t.cashier).unwrap(), vec![z.clone()]);
+    refused(
+        t.kassa.add_item(&t.cashier, COFFEE, None),
+        ErrorCode::Conflict,
+        "no shift is open",
+    );
+    assert!(t.kassa.verify_journal(&t.cashier).unwrap().ok);
+}
+
+/// An attacker with the sqlite3 tool: drops the triggers, edits the journal, and
+/// `journal verify` must name the first bad record or the broken anchor.
+#[test]
+fn journal_verify_catches_every_kind_of_tampering() {
+    let build = || {
+        let t = Till::new();
+        for _ in 0..3 {
+            let id = t.ring_up();
+            t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
+        }
+        t.kassa.close_shift(&t.cashier, "746").unwrap();
+        t.kassa.open_shift(&t.cashier, "500").unwrap();
+        let id = t.ring_up();
+        t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
+        assert!(t.kassa.verify_journal(&t.cashier).unwrap().ok);
+        t
+    };
+    let attack = |t: &Till, sql: &str| {
+        let conn = Connection::open(&t.path).unwrap();
+        conn.execute_batch("DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;")
+            .unwrap();
+        conn.execute_batch(sql).unwrap();
+    };
+    let problem = |t: &Till| {
+        t.kassa
+            .verify_journal(&t.cashier)
+            .unwrap()
+            .problem
+            .expect("verify should fail")
+    };
+
+    let t = build();
+    attack(
+        &t,
+        "UPDATE journal SET canonical = CAST(replace(CAST(canonical AS TEXT), '82.30', '12.30') AS BLOB) WHERE seq = 3",
+    );
+    assert!(problem(&t).contains("record 3"), "{}", problem(&t));
+
+    let t = build();
+    attack(&t, "DELETE FROM journal WHERE seq = 4");
+    assert!(problem(&t).contains('4'), "{}", problem(&t));
+
+    // Deleting the tail up to and including the Z record: the Z report's anchor breaks.
+    let t = build();
+    let z_len = t.count("SELECT journal_length FROM z_reports");
+    attack(&t, &format!("DELETE FROM journal WHERE seq >= {}", z_len - 1));
+    assert!(problem(&t).contains("Z report 1"), "{}", problem(&t));
+
+    // Rewriting a record before the Z report and recomputing every later hash: the chain is
+    // self-consistent again, but the Z report's anchored head no longer matches.
+    let t = build();
+    let conn = Connection::open(&t.path).unwrap();
+    conn.execute_batch("DROP TRIGGER journal_no_update;").unwrap();
+    let rows: Vec<(i64, Vec<u8>)> = conn
+        .prepare("SELECT seq, canonical FROM journal ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut prev = kassa_core::journal::ChainHash::GENESIS;
+    for (seq, canonical) in rows {
+        let canonical = if seq == 3 {
+            String::from_utf8(canonical)
+                .unwrap()
+                .replace("82.30", "12.30")
+                .into_bytes()
+        } else {
+            canonical
+        };
+        prev = kassa_core::journal::chain_hash(&prev, &canonical);
+        conn.execute(
+            "UPDATE journal SET canonical = ?2, hash = ?3 WHERE seq = ?1",
+            rusqlite::params![seq, canonical, prev.to_string()],
+        )
+        .unwrap();
+    }
+    assert!(problem(&t).contains("Z report 1"), "{}", problem(&t));
+}
