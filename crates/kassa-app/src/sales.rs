@@ -765,25 +765,37 @@ impl Kassa {
         })
     }
 
-    pub fn set_order_discount(
+    /// Runs a change to the actor's open sale on this till and returns the sale after it.
+    fn change_open_sale(
         &self,
         actor: &Actor,
         sale_id: i64,
-        discount: Option<DiscountInput>,
+        change: impl FnOnce(&Connection, &Till, &SaleRow, &str) -> Result<(), AppError>,
     ) -> Result<SaleView, AppError> {
         let at = crate::timestamp(self.now());
         self.write(|tx| {
             self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
             let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            change(tx, &till, &sale, &at)?;
+            self.sale_view(tx, sale.id)
+        })
+    }
+
+    pub fn set_order_discount(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        discount: Option<DiscountInput>,
+    ) -> Result<SaleView, AppError> {
+        self.change_open_sale(actor, sale_id, |tx, till, sale, at| {
             if let Some(d) = &discount {
                 discount_from_input(d, till.currency)?;
             }
-            sales::set_order_discount(tx, sale.id, discount_json(&discount)?.as_deref(), &at)?;
+            sales::set_order_discount(tx, sale.id, discount_json(&discount)?.as_deref(), at)?;
             let sale =
                 sales::get_sale(tx, sale.id)?.ok_or_else(|| AppError::Internal("sale vanished".into()))?;
-            self.reprice(tx, &sale, till.currency, &at)?;
-            self.sale_view(tx, sale.id)
+            self.reprice(tx, &sale, till.currency, at)
         })
     }
 
@@ -793,11 +805,7 @@ impl Kassa {
         sale_id: i64,
         customer_ref: Option<&str>,
     ) -> Result<SaleView, AppError> {
-        let at = crate::timestamp(self.now());
-        self.write(|tx| {
-            self.authorize(tx, actor, SELL, "sell")?;
-            let till = self.till(tx)?;
-            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+        self.change_open_sale(actor, sale_id, |tx, _, sale, at| {
             let value = crate::validate::optional_text(customer_ref);
             if value.as_ref().is_some_and(|v| v.chars().count() > 64) {
                 return Err(AppError::validation(
@@ -805,23 +813,19 @@ impl Kassa {
                     "a customer reference must be at most 64 characters",
                 ));
             }
-            sales::set_customer_ref(tx, sale.id, value.as_deref(), &at)?;
-            self.sale_view(tx, sale.id)
+            sales::set_customer_ref(tx, sale.id, value.as_deref(), at)?;
+            Ok(())
         })
     }
 
     /// Puts the open sale aside; it survives restarts and can be recalled on this till.
     pub fn park_sale(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
-        let at = crate::timestamp(self.now());
-        self.write(|tx| {
-            self.authorize(tx, actor, SELL, "sell")?;
-            let till = self.till(tx)?;
-            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+        self.change_open_sale(actor, sale_id, |tx, _, sale, at| {
             if sales::lines(tx, sale.id)?.is_empty() {
                 return Err(AppError::Conflict("an empty sale cannot be parked".into()));
             }
-            sales::set_status(tx, sale.id, SaleStatus::Parked, &at)?;
-            self.sale_view(tx, sale.id)
+            sales::set_status(tx, sale.id, SaleStatus::Parked, at)?;
+            Ok(())
         })
     }
 
