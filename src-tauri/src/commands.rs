@@ -6,8 +6,10 @@ use std::sync::Arc;
 use tauri::State;
 
 use kassa_app::{
-    ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, FirstRunInput, Kassa, Language, PosDevice,
-    PosDeviceInput, PosStatus, Role, Session, Store, StoreInput, User, UserInput,
+    ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, CashMovementKind, Category, DiscountInput,
+    FirstRunInput, ImportPreview, JournalReport, Kassa, Language, ManagerApproval, PosDevice, PosDeviceInput,
+    PosStatus, ProductInput, ProductView, RefundInput, RefundableSale, Role, SaleSummary, SaleView, Session,
+    ShiftReport, ShiftView, Store, StoreInput, User, UserInput,
 };
 
 use crate::state::Shell;
@@ -209,4 +211,325 @@ pub async fn set_user_active(shell: State<'_, Shell>, id: i64, active: bool) -> 
 #[specta::specta]
 pub async fn set_language(shell: State<'_, Shell>, language: Language) -> Result<AppStatus, ApiError> {
     as_actor(&shell, move |k, a| k.set_language(a, language)).await
+}
+
+// ---- Selling ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn current_sale(shell: State<'_, Shell>) -> Result<Option<SaleView>, ApiError> {
+    as_actor(&shell, |k, a| k.current_sale(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_item(
+    shell: State<'_, Shell>,
+    code: String,
+    quantity: Option<String>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.add_item(a, &code, quantity.as_deref())).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_line_quantity(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    line_id: i64,
+    quantity: String,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.set_line_quantity(a, sale_id, line_id, &quantity)
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_line(shell: State<'_, Shell>, sale_id: i64, line_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.remove_line(a, sale_id, line_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_line_discount(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    line_id: i64,
+    discount: Option<DiscountInput>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.set_line_discount(a, sale_id, line_id, discount)
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_order_discount(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    discount: Option<DiscountInput>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.set_order_discount(a, sale_id, discount)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn override_price(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    line_id: i64,
+    price: String,
+    approval: ManagerApproval,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.override_price(a, sale_id, line_id, &price, &approval)
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_customer_ref(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    customer_ref: Option<String>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.set_customer_ref(a, sale_id, customer_ref.as_deref())
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn park_sale(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.park_sale(a, sale_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn parked_sales(shell: State<'_, Shell>) -> Result<Vec<SaleView>, ApiError> {
+    as_actor(&shell, |k, a| k.parked_sales(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn recall_sale(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.recall_sale(a, sale_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn void_sale(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.void_sale(a, sale_id)).await
+}
+
+// ---- Payments ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn pay_cash(shell: State<'_, Shell>, sale_id: i64, tendered: String) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.pay_cash(a, sale_id, &tendered)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn start_card_payment(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    amount: Option<String>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.start_card_payment(a, sale_id, amount.as_deref())
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_card_payment(
+    shell: State<'_, Shell>,
+    tender_id: i64,
+    approved: bool,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.confirm_card_payment(a, tender_id, approved)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_card_payment(shell: State<'_, Shell>, tender_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.cancel_card_payment(a, tender_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn resolve_unknown_payment(
+    shell: State<'_, Shell>,
+    tender_id: i64,
+    approved: bool,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.resolve_unknown_payment(a, tender_id, approved)
+    })
+    .await
+}
+
+// ---- Corrections ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn find_receipt_for_refund(
+    shell: State<'_, Shell>,
+    receipt: String,
+) -> Result<RefundableSale, ApiError> {
+    as_actor(&shell, move |k, a| k.find_receipt_for_refund(a, &receipt)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn refund(shell: State<'_, Shell>, input: RefundInput) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.refund(a, &input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn post_void_last_sale(
+    shell: State<'_, Shell>,
+    approval: ManagerApproval,
+    reason: String,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.post_void_last_sale(a, &approval, &reason)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn record_receipt_copy(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.record_receipt_copy(a, sale_id)).await
+}
+
+// ---- Receipts and history ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn receipt_text(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    columns: u8,
+    copy: bool,
+) -> Result<String, ApiError> {
+    as_actor(&shell, move |k, a| k.receipt_text(a, sale_id, columns, copy)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_sales(shell: State<'_, Shell>, limit: u32) -> Result<Vec<SaleSummary>, ApiError> {
+    as_actor(&shell, move |k, a| k.list_sales(a, limit)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sale(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.sale(a, sale_id)).await
+}
+
+// ---- Shifts and the journal ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn current_shift(shell: State<'_, Shell>) -> Result<Option<ShiftView>, ApiError> {
+    as_actor(&shell, |k, a| k.current_shift(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn open_shift(shell: State<'_, Shell>, float: String) -> Result<ShiftView, ApiError> {
+    as_actor(&shell, move |k, a| k.open_shift(a, &float)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn cash_movement(
+    shell: State<'_, Shell>,
+    kind: CashMovementKind,
+    amount: String,
+    reason: String,
+) -> Result<ShiftView, ApiError> {
+    as_actor(&shell, move |k, a| k.cash_movement(a, kind, &amount, &reason)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn x_report(shell: State<'_, Shell>) -> Result<ShiftReport, ApiError> {
+    as_actor(&shell, |k, a| k.x_report(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn close_shift(shell: State<'_, Shell>, counted: String) -> Result<ShiftReport, ApiError> {
+    as_actor(&shell, move |k, a| k.close_shift(a, &counted)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn z_reports(shell: State<'_, Shell>) -> Result<Vec<ShiftReport>, ApiError> {
+    as_actor(&shell, |k, a| k.z_reports(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn verify_journal(shell: State<'_, Shell>) -> Result<JournalReport, ApiError> {
+    as_actor(&shell, |k, a| k.verify_journal(a)).await
+}
+
+// ---- Catalog ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_products(
+    shell: State<'_, Shell>,
+    query: String,
+    include_inactive: bool,
+    limit: u32,
+) -> Result<Vec<ProductView>, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.search_products(a, &query, include_inactive, limit)
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_categories(shell: State<'_, Shell>) -> Result<Vec<Category>, ApiError> {
+    as_actor(&shell, |k, a| k.list_categories(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_product(
+    shell: State<'_, Shell>,
+    id: Option<i64>,
+    input: ProductInput,
+) -> Result<ProductView, ApiError> {
+    as_actor(&shell, move |k, a| k.save_product(a, id, &input)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_product_import(
+    shell: State<'_, Shell>,
+    csv_text: String,
+) -> Result<ImportPreview, ApiError> {
+    as_actor(&shell, move |k, a| k.preview_product_import(a, &csv_text)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn apply_product_import(
+    shell: State<'_, Shell>,
+    csv_text: String,
+) -> Result<ImportPreview, ApiError> {
+    as_actor(&shell, move |k, a| k.apply_product_import(a, &csv_text)).await
 }

@@ -20,6 +20,17 @@ impl Shell {
             tracing::error!("cannot open the database: {e}");
             ApiError::from(e)
         });
+        if let Ok(kassa) = &kassa {
+            // A card payment still pending from the previous run lost its outcome: its sale
+            // becomes Unknown and the till must resolve it before anything else.
+            match kassa.mark_interrupted_payments() {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    "{n} card payment(s) were pending when the app last stopped; marked unknown"
+                ),
+                Err(e) => tracing::error!("could not mark interrupted card payments: {e}"),
+            }
+        }
         Shell {
             kassa,
             actor: Mutex::new(None),

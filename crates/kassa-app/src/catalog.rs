@@ -542,7 +542,10 @@ fn resolve_vat(conn: &Connection, country: &str, text: &str, date: &str) -> Resu
             return Ok(category);
         }
     }
-    Err(format!("{country} has no VAT rate of {text}%"))
+    Err(format!(
+        "{country} has no VAT rate of {}%",
+        text.trim_end_matches('%').trim()
+    ))
 }
 
 fn view(conn: &Connection, product: Product) -> Result<ProductView, AppError> {

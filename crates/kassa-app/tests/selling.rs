@@ -664,3 +664,15 @@ fn journal_verify_catches_every_kind_of_tampering() {
     }
     assert!(problem(&t).contains("Z report"), "{}", problem(&t));
 }
+
+#[test]
+fn grand_totals_and_shift_totals_count_cash_rounding_alike() {
+    let t = Till::new();
+    let before = t.kassa.x_report(&t.cashier).unwrap();
+    let id = t.ring_up();
+    t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
+    let after = t.kassa.x_report(&t.cashier).unwrap();
+    let grand = |r: &kassa_app::ShiftReport| r.grand_total_sales.parse::<rust_decimal::Decimal>().unwrap();
+    assert_eq!(after.sales_total, "82.00");
+    assert_eq!((grand(&after) - grand(&before)).to_string(), "82.00");
+}

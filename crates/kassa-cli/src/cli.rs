@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
-use kassa_app::{DeviceType, ExternalId, Place, Provider, Role};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use kassa_app::{DeviceType, DiscountInput, ExternalId, Place, Provider, RefundLineInput, Role};
 
 use crate::exit::EXIT_CODES_HELP;
 
@@ -12,7 +12,8 @@ use crate::exit::EXIT_CODES_HELP;
 #[command(
     name = "kassa",
     version,
-    about = "Kassa's back office from a terminal: brands, stores, POS devices, users, backups.",
+    about = "Kassa's back office from a terminal: brands, stores, POS devices, users, the catalog, \
+             sales, refunds, shifts with X/Z reports, the journal, backups.",
     after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
@@ -69,6 +70,18 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 50)]
         limit: u32,
     },
+    /// The catalog: products, prices and the CSV import.
+    #[command(subcommand)]
+    Product(ProductCommand),
+    /// Selling at this installation's till: new sales, history, receipts, refunds.
+    #[command(subcommand)]
+    Sale(SaleCommand),
+    /// The shift at this installation's till: open, cash in/out, X and Z reports.
+    #[command(subcommand)]
+    Shift(ShiftCommand),
+    /// The fiscal journal.
+    #[command(subcommand)]
+    Journal(JournalCommand),
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
@@ -97,6 +110,10 @@ impl Command {
             Command::Pos(_) => "pos",
             Command::User(_) => "user",
             Command::Audit { .. } => "audit",
+            Command::Product(_) => "product",
+            Command::Sale(_) => "sale",
+            Command::Shift(_) => "shift",
+            Command::Journal(_) => "journal",
             Command::Db(_) => "db",
             Command::Backup { .. } => "backup",
             Command::Restore { .. } => "restore",
@@ -360,6 +377,219 @@ pub enum DbCommand {
     Check,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ProductCommand {
+    /// Import products from a CSV file (managers only). Columns: sku, name, vat, store,
+    /// price, and optionally category, unit (each or kg), barcodes (separated by spaces or
+    /// '|'). `vat` is a category (standard, reduced, reduced_low, zero) or a percentage
+    /// valid in the store's country. The preview is printed first; nothing is imported
+    /// when any row is rejected, nor without --yes or a "y" at the prompt.
+    Import {
+        /// The CSV file (comma or semicolon separated, UTF-8, header row first).
+        file: PathBuf,
+        /// Import without asking (needed when stdin is not a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List products with their prices per store.
+    List {
+        /// Only products whose name, SKU or code contains this.
+        #[arg(long, value_name = "Q")]
+        query: Option<String>,
+        /// Include inactive products.
+        #[arg(long)]
+        include_inactive: bool,
+    },
+}
+
+/// One `--item`: a barcode or SKU, and an optional quantity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemArg {
+    pub code: String,
+    pub quantity: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SaleCommand {
+    /// Ring up a sale on this installation's till and pay it, all at once. If any step
+    /// fails, the open sale is voided, so nothing is left half-done.
+    ///
+    /// --card records a payment on the stand-alone card terminal for what is left to pay:
+    /// by giving it, you assert that the terminal APPROVED that amount. With --cash and
+    /// --card, cash is taken first and the card pays the rest.
+    New(SaleNew),
+    /// Completed sales and credit notes, newest first.
+    List {
+        /// At most this many.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: u32,
+    },
+    /// Show a sale's receipt.
+    Show {
+        /// The sale's id (see `kassa sale list`).
+        id: i64,
+        /// Receipt width in characters: 32, 42 or 48.
+        #[arg(long, value_name = "N", default_value_t = 42)]
+        columns: u8,
+        /// Print the receipt's one allowed copy (marked KOPIA); the copy is recorded first.
+        #[arg(long)]
+        copy: bool,
+    },
+    /// Refund lines of a receipt, approved by a manager (PIN from KASSA_APPROVER_PIN or
+    /// asked). Use --show first to see the line ids and what is left to refund.
+    ///
+    /// The money goes back to the original payments: cash at once; a card refund waits for
+    /// the terminal and is settled with `kassa sale resolve PAYMENT_ID --approved`.
+    Refund(SaleRefund),
+    /// Reverse the last sale of this till in full, approved by a manager (PIN from
+    /// KASSA_APPROVER_PIN or asked).
+    PostVoid {
+        /// The approving manager's user name.
+        #[arg(long, value_name = "NAME")]
+        approver: String,
+        /// Why the sale is reversed (required).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Settle a card payment that is pending or whose outcome is unknown, as the
+    /// terminal's own journal shows it.
+    #[command(group(ArgGroup::new("outcome").required(true).args(["approved", "declined"])))]
+    Resolve {
+        /// The payment's id (shown by `kassa sale show ID --json` under tenders).
+        tender_id: i64,
+        /// The terminal approved the payment.
+        #[arg(long)]
+        approved: bool,
+        /// The terminal declined it (or it never happened).
+        #[arg(long)]
+        declined: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card"])))]
+pub struct SaleNew {
+    /// An item by barcode or SKU, with an optional quantity: 7310865004703, SKU-1*2,
+    /// BANANA*0.532 (kg). Repeatable.
+    #[arg(long = "item", value_name = "CODE[*QTY]", required = true, value_parser = parse_item)]
+    pub items: Vec<ItemArg>,
+    /// An order discount: a percentage (10%) or an amount (5.00).
+    #[arg(long, value_name = "N% | AMOUNT", value_parser = parse_discount)]
+    pub discount: Option<DiscountInput>,
+    /// Cash handed over; change is computed.
+    #[arg(long, value_name = "AMOUNT")]
+    pub cash: Option<String>,
+    /// The rest is paid on the stand-alone card terminal, and you assert it approved.
+    #[arg(long)]
+    pub card: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SaleRefund {
+    /// The receipt: its number on this till, or the scanned KR... code.
+    #[arg(long, value_name = "CODE_OR_NUMBER")]
+    pub receipt: String,
+    /// A line to refund and how much of it, as LINE_ID=QTY (repeatable).
+    #[arg(long = "line", value_name = "LINE_ID=QTY", value_parser = parse_refund_line,
+          required_unless_present = "show")]
+    pub lines: Vec<RefundLineInput>,
+    /// Why the goods come back (kept with the credit note).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// The approving manager's user name.
+    #[arg(long, value_name = "NAME", required_unless_present = "show")]
+    pub approver: Option<String>,
+    /// Only list the receipt's lines and what can still be refunded.
+    #[arg(long, conflicts_with_all = ["lines", "reason", "approver"])]
+    pub show: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShiftCommand {
+    /// Open a shift on this till with the cash float in the drawer.
+    Open {
+        #[arg(long = "float", value_name = "AMOUNT")]
+        float: String,
+    },
+    /// The X report: the open shift's figures now (changes nothing).
+    XReport,
+    /// Put cash into the drawer.
+    CashIn {
+        amount: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Take cash out of the drawer.
+    CashOut {
+        amount: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Record that the drawer was opened without a sale.
+    NoSale {
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Close the shift with the counted cash and print its Z report (made once).
+    Close {
+        #[arg(long, value_name = "AMOUNT")]
+        counted: String,
+    },
+    /// Every Z report, oldest first.
+    ZReports,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Recompute the journal's hash chain and check every Z report's anchor; non-zero
+    /// exit naming the first bad record or the broken anchor.
+    Verify,
+}
+
+fn parse_item(s: &str) -> Result<ItemArg, String> {
+    let (code, quantity) = match s.rsplit_once('*') {
+        Some((code, qty)) => (code.trim(), Some(qty.trim())),
+        None => (s.trim(), None),
+    };
+    if code.is_empty() {
+        return Err(format!("'{s}' has no barcode or SKU"));
+    }
+    if quantity == Some("") {
+        return Err(format!("'{s}' has no quantity after '*'"));
+    }
+    Ok(ItemArg {
+        code: code.to_owned(),
+        quantity: quantity.map(str::to_owned),
+    })
+}
+
+fn parse_discount(s: &str) -> Result<DiscountInput, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("give a percentage (10%) or an amount (5.00)".into());
+    }
+    Ok(match s.strip_suffix('%') {
+        Some(percent) => DiscountInput::Percent(percent.trim().to_owned()),
+        None => DiscountInput::Amount(s.to_owned()),
+    })
+}
+
+fn parse_refund_line(s: &str) -> Result<RefundLineInput, String> {
+    let (id, quantity) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not LINE_ID=QTY, e.g. 12=1"))?;
+    let line_id = id.trim().parse().map_err(|_| {
+        format!(
+            "'{}' is not a line id (see `kassa sale refund --show`)",
+            id.trim()
+        )
+    })?;
+    Ok(RefundLineInput {
+        line_id,
+        quantity: quantity.trim().to_owned(),
+    })
+}
+
 fn parse_place(s: &str) -> Result<Place, String> {
     s.trim().to_uppercase().parse().map_err(|e| format!("{e}"))
 }
@@ -402,6 +632,31 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn items_discounts_and_refund_lines_parse() {
+        let item = parse_item("7310865004703").unwrap();
+        assert_eq!((item.code.as_str(), item.quantity), ("7310865004703", None));
+        let item = parse_item("BANANA*0.532").unwrap();
+        assert_eq!(
+            (item.code.as_str(), item.quantity.as_deref()),
+            ("BANANA", Some("0.532"))
+        );
+        assert!(parse_item("*2").is_err());
+        assert!(parse_item("X*").is_err());
+        assert_eq!(
+            parse_discount("10%").unwrap(),
+            DiscountInput::Percent("10".into())
+        );
+        assert_eq!(
+            parse_discount("5.00").unwrap(),
+            DiscountInput::Amount("5.00".into())
+        );
+        let line = parse_refund_line("12=1").unwrap();
+        assert_eq!((line.line_id, line.quantity.as_str()), (12, "1"));
+        assert!(parse_refund_line("12").is_err());
+        assert!(parse_refund_line("x=1").is_err());
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! | 6    | forbidden: the user's role may not do this                |
 //! | 7    | authentication failed or no user/PIN given                |
 //! | 8    | the user is locked after too many wrong PINs              |
-//! | 10   | database: missing, not SQLite, too new, corrupt, ...      |
+//! | 10   | database: missing, not SQLite, too new, corrupt, a journal |
+//! |      | that fails `kassa journal verify`                          |
 //!
 //! Keep [`EXIT_CODES_HELP`] (shown by `kassa --help`) in step with this table.
 
@@ -28,10 +29,12 @@ Exit codes:
   6  forbidden: your role may not do this
   7  authentication failed, or no user/PIN given
   8  user locked after too many wrong PINs
-  10 database problem (missing, not SQLite, newer schema, corrupt)
+  10 database problem (missing, not SQLite, newer schema, corrupt, journal fails verify)
 
 The PIN is read from KASSA_PIN, else asked on the terminal; it is never an argument.
-New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.";
+New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.
+A manager approving a refund or post-void gives the PIN in KASSA_APPROVER_PIN, else it
+is asked on the terminal.";
 
 pub fn code_for(error: &AppError) -> u8 {
     match error.code() {

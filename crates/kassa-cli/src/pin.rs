@@ -58,3 +58,39 @@ pub fn chosen_pin(var: &str, user: &str) -> Result<String, AppError> {
     }
     Ok(first)
 }
+
+/// The PIN of a manager approving a step at the till (refund, post-void).
+pub const APPROVER_PIN_ENV: &str = "KASSA_APPROVER_PIN";
+
+/// The approving manager's PIN: `KASSA_APPROVER_PIN`, else asked once.
+pub fn approver_pin(approver: &str) -> Result<String, AppError> {
+    if let Some(pin) = from_env(APPROVER_PIN_ENV) {
+        return Ok(pin);
+    }
+    if !can_ask() {
+        return Err(AppError::Unauthenticated(format!(
+            "no PIN for the approver '{approver}': set {APPROVER_PIN_ENV} (stdin is not a terminal, so the PIN cannot be asked)"
+        )));
+    }
+    ask(&format!("PIN of {approver}, approving: "))
+}
+
+/// Asks a yes/no question on the terminal; anything but y/yes is no. `None` when stdin is
+/// not a terminal, so the question cannot be asked.
+pub fn confirm(question: &str) -> Result<Option<bool>, AppError> {
+    use std::io::Write;
+    if !can_ask() {
+        return Ok(None);
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| AppError::Internal(format!("could not read the answer: {e}")))?;
+    Ok(Some(matches!(
+        answer.trim().to_lowercase().as_str(),
+        "y" | "yes" | "j" | "ja"
+    )))
+}

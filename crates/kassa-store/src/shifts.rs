@@ -176,12 +176,12 @@ pub fn sales_of_shift(conn: &Connection, shift_id: i64) -> Result<Vec<SaleRow>, 
         .collect()
 }
 
-/// Completed sales and refunds of a POS since it was installed: (sales total, refunds total),
-/// in minor units (refunds negative).
+/// Completed sales and refunds of a POS since it was installed, as paid (cash rounding
+/// included, like the shift totals): (sales, refunds), in minor units, refunds negative.
 pub fn grand_totals(conn: &Connection, pos_id: i64) -> Result<(i64, i64), StoreError> {
     Ok(conn.query_row(
-        "SELECT coalesce(sum(CASE WHEN kind = 'sale' THEN total_minor END), 0), \
-         coalesce(sum(CASE WHEN kind = 'refund' THEN total_minor END), 0) \
+        "SELECT coalesce(sum(CASE WHEN kind = 'sale' THEN total_minor + rounding_minor END), 0), \
+         coalesce(sum(CASE WHEN kind = 'refund' THEN total_minor + rounding_minor END), 0) \
          FROM sales WHERE pos_id = ?1 AND receipt_no IS NOT NULL",
         [pos_id],
         |r| Ok((r.get(0)?, r.get(1)?)),

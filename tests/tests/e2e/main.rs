@@ -11,6 +11,7 @@
 //!
 //! Screenshots of every stage go to `<repo>/artifacts/e2e-*.png`, next to the driver's log.
 
+mod selling;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -141,6 +142,13 @@ fn check_database(db: &Path) {
 
 /// Runs `kassa --json demo --db <db>` and returns the manager's PIN as printed by it.
 fn create_demo_database(cli: &Path, data_dir: &Path, db: &Path) -> String {
+    let stdout = run_demo(cli, data_dir, db);
+    demo_pin(&stdout, MANAGER)
+        .unwrap_or_else(|| panic!("no PIN for {MANAGER:?} in the output of kassa demo:\n{stdout}"))
+}
+
+/// Runs `kassa --json demo --db <db>` and returns what it printed.
+fn run_demo(cli: &Path, data_dir: &Path, db: &Path) -> String {
     let output = Command::new(cli)
         .args(["--json", "demo", "--db"])
         .arg(db)
@@ -155,8 +163,7 @@ fn create_demo_database(cli: &Path, data_dir: &Path, db: &Path) -> String {
         output.status
     );
     assert!(db.is_file(), "kassa demo did not create {}", db.display());
-    demo_pin(&stdout, MANAGER)
-        .unwrap_or_else(|| panic!("no PIN for {MANAGER:?} in the output of kassa demo:\n{stdout}"))
+    stdout.into_owned()
 }
 
 /// The PIN of `user` in `kassa --json demo`'s output (`users: [{name, role, pin}]`), or, for

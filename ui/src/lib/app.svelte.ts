@@ -1,6 +1,7 @@
 // Application-wide state: the backend's AppStatus (session, binding, language).
 import { api, ApiFailure, errorMessage, onApiFailure, type AppStatus, type Role } from '$lib/api';
 import { setUiLanguage, t } from '$lib/i18n';
+import { DEFAULT_COLUMNS, columnsFor } from '$lib/printer';
 
 class AppState {
 	status = $state<AppStatus | null>(null);
@@ -41,3 +42,18 @@ export const app = new AppState();
 onApiFailure((failure) => {
 	if (failure.code === 'unauthenticated' && app.session) void app.refresh();
 });
+
+/** The bound till's receipt printer width (looked up once per session; 42 when unknown). */
+let columnsCache: { posId: number; columns: number } | null = null;
+export async function receiptColumns(): Promise<number> {
+	const bound = app.status?.boundDevice;
+	if (!bound) return DEFAULT_COLUMNS;
+	if (columnsCache?.posId === bound.posId) return columnsCache.columns;
+	try {
+		const devices = await api.listPosDevices(bound.storeId, false);
+		columnsCache = { posId: bound.posId, columns: columnsFor(devices, bound.posId) };
+		return columnsCache.columns;
+	} catch {
+		return DEFAULT_COLUMNS;
+	}
+}

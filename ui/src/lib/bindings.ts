@@ -28,6 +28,42 @@ export const commands = {
 	resetUserPin: (id: number, pin: string) => typedError<User, ApiError>(__TAURI_INVOKE("reset_user_pin", { id, pin })),
 	setUserActive: (id: number, active: boolean) => typedError<User, ApiError>(__TAURI_INVOKE("set_user_active", { id, active })),
 	setLanguage: (language: Language) => typedError<AppStatus, ApiError>(__TAURI_INVOKE("set_language", { language })),
+	currentSale: () => typedError<SaleView | null, ApiError>(__TAURI_INVOKE("current_sale")),
+	addItem: (code: string, quantity: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("add_item", { code, quantity })),
+	setLineQuantity: (saleId: number, lineId: number, quantity: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_line_quantity", { saleId, lineId, quantity })),
+	removeLine: (saleId: number, lineId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("remove_line", { saleId, lineId })),
+	setLineDiscount: (saleId: number, lineId: number, discount: DiscountInput | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_line_discount", { saleId, lineId, discount })),
+	setOrderDiscount: (saleId: number, discount: DiscountInput | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_order_discount", { saleId, discount })),
+	overridePrice: (saleId: number, lineId: number, price: string, approval: ManagerApproval) => typedError<SaleView, ApiError>(__TAURI_INVOKE("override_price", { saleId, lineId, price, approval })),
+	setCustomerRef: (saleId: number, customerRef: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_customer_ref", { saleId, customerRef })),
+	parkSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("park_sale", { saleId })),
+	parkedSales: () => typedError<SaleView[], ApiError>(__TAURI_INVOKE("parked_sales")),
+	recallSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("recall_sale", { saleId })),
+	voidSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("void_sale", { saleId })),
+	payCash: (saleId: number, tendered: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("pay_cash", { saleId, tendered })),
+	startCardPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_card_payment", { saleId, amount })),
+	confirmCardPayment: (tenderId: number, approved: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("confirm_card_payment", { tenderId, approved })),
+	cancelCardPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("cancel_card_payment", { tenderId })),
+	resolveUnknownPayment: (tenderId: number, approved: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("resolve_unknown_payment", { tenderId, approved })),
+	findReceiptForRefund: (receipt: string) => typedError<RefundableSale, ApiError>(__TAURI_INVOKE("find_receipt_for_refund", { receipt })),
+	refund: (input: RefundInput) => typedError<SaleView, ApiError>(__TAURI_INVOKE("refund", { input })),
+	postVoidLastSale: (approval: ManagerApproval, reason: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("post_void_last_sale", { approval, reason })),
+	recordReceiptCopy: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("record_receipt_copy", { saleId })),
+	receiptText: (saleId: number, columns: number, copy: boolean) => typedError<string, ApiError>(__TAURI_INVOKE("receipt_text", { saleId, columns, copy })),
+	listSales: (limit: number) => typedError<SaleSummary[], ApiError>(__TAURI_INVOKE("list_sales", { limit })),
+	sale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("sale", { saleId })),
+	currentShift: () => typedError<ShiftView | null, ApiError>(__TAURI_INVOKE("current_shift")),
+	openShift: (float: string) => typedError<ShiftView, ApiError>(__TAURI_INVOKE("open_shift", { float })),
+	cashMovement: (kind: CashMovementKind, amount: string, reason: string) => typedError<ShiftView, ApiError>(__TAURI_INVOKE("cash_movement", { kind, amount, reason })),
+	xReport: () => typedError<ShiftReport, ApiError>(__TAURI_INVOKE("x_report")),
+	closeShift: (counted: string) => typedError<ShiftReport, ApiError>(__TAURI_INVOKE("close_shift", { counted })),
+	zReports: () => typedError<ShiftReport[], ApiError>(__TAURI_INVOKE("z_reports")),
+	verifyJournal: () => typedError<JournalReport, ApiError>(__TAURI_INVOKE("verify_journal")),
+	searchProducts: (query: string, includeInactive: boolean, limit: number) => typedError<ProductView[], ApiError>(__TAURI_INVOKE("search_products", { query, includeInactive, limit })),
+	listCategories: () => typedError<Category[], ApiError>(__TAURI_INVOKE("list_categories")),
+	saveProduct: (id: number | null, input: ProductInput) => typedError<ProductView, ApiError>(__TAURI_INVOKE("save_product", { id, input })),
+	previewProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("preview_product_import", { csvText })),
+	applyProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("apply_product_import", { csvText })),
 };
 
 /* Types */
@@ -87,10 +123,22 @@ export type BrandInput = {
 	description: string | null,
 };
 
+export type CashMovementKind = "cash_in" | "cash_out" | 
+/**  The drawer opened without a sale ("no sale"). */
+"drawer_open";
+
+export type Category = {
+	id: number,
+	name: string,
+};
+
 /**  The kind of point of sale a device is. */
 export type DeviceType = 
 /**  A staffed checkout running Kassa. */
 "till" | "self_checkout" | "mobile";
+
+/**  A discount as typed: `{"percent": "10"}` or `{"amount": "5.00"}`. */
+export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amount: string }) & { percent?: never };
 
 /**
  *  A machine-readable class of error, so the UI and scripts can react without matching
@@ -115,7 +163,67 @@ export type FirstRunInput = {
 	managerPin: string,
 };
 
+/**
+ *  What an import would do. Nothing is written until it is applied, and it is applied
+ *  only when no row is rejected.
+ */
+export type ImportPreview = {
+	rows: ImportRow[],
+	rejected: RejectedRow[],
+};
+
+/**  One row of an import that would be applied. */
+export type ImportRow = {
+	line: number,
+	sku: string,
+	name: string,
+	storeName: string,
+	price: string,
+	currency: string,
+	vatCategory: VatCategory,
+	/**  Whether the SKU already exists (the row updates it) or is new. */
+	existing: boolean,
+};
+
+/**  The outcome of `journal verify`. */
+export type JournalReport = {
+	ok: boolean,
+	length: number,
+	head: string,
+	anchorsChecked: number,
+	/**  What is wrong, naming the first bad record or the broken anchor. */
+	problem: string | null,
+};
+
 export type Language = "en" | "sv";
+
+export type LineView = {
+	id: number,
+	lineNo: number,
+	sku: string,
+	name: string,
+	unit: SaleUnit,
+	quantity: string,
+	unitPrice: string,
+	priceOverridden: boolean,
+	vatRate: string,
+	discount: DiscountInput | null,
+	discountAmount: string,
+	total: string,
+};
+
+/**  A manager's name and PIN, for steps that need a manager's approval at the till. */
+export type ManagerApproval = {
+	name: string,
+	pin: string,
+};
+
+/**  A sum and how many made it, under a name (a tender method, a cashier). */
+export type NamedAmount = {
+	name: string,
+	count: number,
+	amount: string,
+};
 
 /**  Whether a store is a place to step into or a virtual one (DropPay's `place`). */
 export type Place = "REAL" | "VIRTUAL";
@@ -156,17 +264,224 @@ export type PrinterSettings = {
 	columns: number,
 };
 
+export type Product = {
+	id: number,
+	sku: string,
+	name: string,
+	categoryId: number | null,
+	categoryName: string | null,
+	vatCategory: VatCategory,
+	unit: SaleUnit,
+	active: boolean,
+	barcodes: string[],
+	createdAt: string,
+	updatedAt: string,
+};
+
+/**  What a manager enters to create or edit a product. */
+export type ProductInput = {
+	sku: string,
+	name: string,
+	category: string | null,
+	vatCategory: VatCategory,
+	unit: SaleUnit,
+	active: boolean,
+	barcodes: string[],
+	prices: StorePrice[],
+};
+
+/**  A product as the back office shows it, with its price in each store. */
+export type ProductView = {
+	prices: StorePrice[],
+} & Product;
+
 /**  The external services a POS device can be known to, each under its own id. */
 export type Provider = "droppay" | "vourity" | "swip" | "flexiti" | "venue_manager";
 
+export type RefundInput = {
+	/**  The scanned receipt code, or a receipt number of this till. */
+	receipt: string,
+	lines: RefundLineInput[],
+	reason: string | null,
+	approval: ManagerApproval,
+};
+
+/**  One line of a refund: which original line, and how much of it. */
+export type RefundLineInput = {
+	lineId: number,
+	quantity: string,
+};
+
+/**  What is left to refund of one original line. */
+export type RefundableLine = {
+	lineId: number,
+	name: string,
+	unit: SaleUnit,
+	sold: string,
+	refunded: string,
+	refundable: string,
+	refundableAmount: string,
+};
+
+/**  A completed sale found for a refund, with what can still be refunded. */
+export type RefundableSale = {
+	sale: SaleView,
+	lines: RefundableLine[],
+	tenders: RefundableTender[],
+};
+
+export type RefundableTender = {
+	tenderId: number,
+	method: TenderMethod,
+	paid: string,
+	refundable: string,
+};
+
+/**  A rejected line and why. */
+export type RejectedRow = {
+	line: number,
+	message: string,
+};
+
 /**  What a user may do. Checked in `kassa-app`, never only in the UI. */
 export type Role = "manager" | "cashier" | "accountant";
+
+export type SaleKind = "sale" | 
+/**  A credit note: quantities and amounts are negative. */
+"refund";
+
+/**  Where a sale is in its life. */
+export type SaleStatus = 
+/**  Being rung up. */
+"open" | 
+/**  Put aside to be recalled later. */
+"parked" | 
+/**  A tender is pending at a terminal or provider. */
+"paying" | 
+/**  A tender's outcome was lost (crash, timeout); must be resolved before anything else. */
+"unknown" | "completed" | 
+/**  Cancelled before completion. */
+"voided" | 
+/**  Completed, then reversed by a post-void record. */
+"post_voided";
+
+/**  One row of the sales history. */
+export type SaleSummary = {
+	id: number,
+	kind: SaleKind,
+	status: SaleStatus,
+	receiptNo: number | null,
+	receiptCode: string | null,
+	total: string,
+	currency: string,
+	cashierName: string,
+	completedAt: string | null,
+	copyPrinted: boolean,
+};
+
+/**  How a product is sold: by the piece, or by weight with a price per kilogram. */
+export type SaleUnit = "each" | "kg";
+
+/**
+ *  A sale as the till shows it. Every amount is a decimal string computed here; the UI
+ *  shows them and computes nothing.
+ */
+export type SaleView = {
+	id: number,
+	kind: SaleKind,
+	status: SaleStatus,
+	currency: string,
+	storeName: string,
+	posName: string,
+	cashierName: string,
+	customerRef: string | null,
+	receiptNo: number | null,
+	receiptCode: string | null,
+	originalReceiptCode: string | null,
+	lines: LineView[],
+	orderDiscount: DiscountInput | null,
+	subtotal: string,
+	discountTotal: string,
+	total: string,
+	vat: VatView[],
+	tenders: TenderView[],
+	/**  Approved tenders so far. */
+	paid: string,
+	/**  Still to pay (negative for money still to give back on a refund). */
+	remaining: string,
+	/**  What cash must cover of `remaining`, after the currency's cash rounding. */
+	cashDue: string,
+	rounding: string,
+	change: string,
+	createdAt: string,
+	completedAt: string | null,
+};
 
 /**  Who is logged in, as the UI shows it. */
 export type Session = {
 	userId: number,
 	name: string,
 	role: Role,
+};
+
+/**
+ *  The figures of an X or Z report (Sweden's SKVFS 2014:9 ch. 7 § 2 lists what a Z report
+ *  must hold; every count here is kept from the first sale).
+ */
+export type ShiftReport = {
+	/**  "X" or "Z". */
+	kind: string,
+	zNo: number | null,
+	storeName: string,
+	vatNumber: string | null,
+	posName: string,
+	currency: string,
+	shiftId: number,
+	openedAt: string,
+	closedAt: string | null,
+	madeAt: string,
+	grandTotalSales: string,
+	grandTotalReturns: string,
+	grandTotalNet: string,
+	salesTotal: string,
+	returnsTotal: string,
+	netTotal: string,
+	vat: VatView[],
+	tenders: NamedAmount[],
+	cashiers: NamedAmount[],
+	salesCount: number,
+	returnsCount: number,
+	discounts: NamedAmount,
+	voids: NamedAmount,
+	postVoids: NamedAmount,
+	copiesPrinted: number,
+	drawerOpenings: number,
+	priceOverrides: number,
+	cashFloat: string,
+	cashIn: string,
+	cashOut: string,
+	cashPayments: string,
+	cashExpected: string,
+	cashCounted: string | null,
+	cashDifference: string | null,
+	firstReceiptNo: number | null,
+	lastReceiptNo: number | null,
+	/**
+	 *  The journal's length and head hash when the report was made: printed on a Z report
+	 *  it anchors the chain outside the database.
+	 */
+	journalLength: number,
+	journalHead: string,
+};
+
+export type ShiftView = {
+	id: number,
+	posName: string,
+	currency: string,
+	openedBy: string,
+	openedAt: string,
+	float: string,
+	closedAt: string | null,
 };
 
 export type Store = {
@@ -206,6 +521,32 @@ export type StoreInput = {
 	vatNumber: string | null,
 };
 
+/**  A price including VAT, as a decimal string in the store's currency. */
+export type StorePrice = {
+	storeId: number,
+	/**  "24.90"; never a JavaScript number. */
+	price: string,
+	/**  Filled in by the backend; ignored on input. */
+	currency?: string,
+};
+
+export type TenderMethod = "cash" | 
+/**
+ *  A stand-alone card terminal: the amount is keyed in there and the cashier
+ *  confirms the outcome.
+ */
+"external_card";
+
+export type TenderStatus = "pending" | "approved" | "declined" | "cancelled" | "unknown";
+
+export type TenderView = {
+	id: number,
+	method: TenderMethod,
+	amount: string,
+	status: TenderStatus,
+	reference: string,
+};
+
 /**  The serial protocol of an attached card terminal. */
 export type TerminalProtocol = "zvt";
 
@@ -232,6 +573,19 @@ export type UserInput = {
 	name: string,
 	role: Role,
 	pin: string,
+};
+
+/**
+ *  Which of a country's VAT rates a product is taxed at; the percentage comes from the
+ *  dated `vat_rates` table for the store's country and the sale date.
+ */
+export type VatCategory = "standard" | "reduced" | "reduced_low" | "zero";
+
+export type VatView = {
+	rate: string,
+	net: string,
+	vat: string,
+	gross: string,
 };
 
 /* Tauri Specta runtime */

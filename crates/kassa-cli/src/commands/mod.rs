@@ -3,8 +3,13 @@
 
 mod brand;
 mod db;
+mod journal;
 mod pos;
+mod product;
+mod report;
+mod sale;
 mod setup;
+mod shift;
 mod store;
 mod user;
 
@@ -28,6 +33,10 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Store(command) => store::run(&ctx, command),
         Command::Pos(command) => pos::run(&ctx, command),
         Command::User(command) => user::run(&ctx, command),
+        Command::Product(command) => product::run(&ctx, command),
+        Command::Sale(command) => sale::run(&ctx, command),
+        Command::Shift(command) => shift::run(&ctx, command),
+        Command::Journal(command) => journal::run(&ctx, command),
         Command::Audit { entity, id, limit } => db::audit(&ctx, entity.as_deref(), id, limit),
         Command::Db(crate::cli::DbCommand::Check) => db::check(&ctx),
         Command::Backup { out } => db::backup(&ctx, &out),

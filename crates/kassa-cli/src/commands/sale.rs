@@ -1,0 +1,329 @@
+//! `kassa sale new|list|show|refund|post-void|resolve`.
+//!
+//! `sale new` strings kassa-app's till steps together (add items, discount, pay) for one
+//! command line; every rule stays in kassa-app. If a step fails, the sale is voided so
+//! nothing is left half-done at the till.
+
+use std::str::FromStr;
+
+use kassa_app::{
+    Actor, AppError, Kassa, ManagerApproval, RefundInput, RefundableSale, SaleStatus, SaleView, TenderStatus,
+};
+use kassa_core::Decimal;
+
+use crate::cli::{SaleCommand, SaleNew, SaleRefund};
+use crate::context::Context;
+use crate::output::{self, Table, opt};
+use crate::pin;
+
+/// The receipt width printed after a sale or refund.
+const RECEIPT_COLUMNS: u8 = 42;
+
+pub fn run(ctx: &Context, command: SaleCommand) -> Result<(), AppError> {
+    let (kassa, actor) = ctx.open_as_user()?;
+    match command {
+        SaleCommand::New(args) => new_sale(ctx, &kassa, &actor, &args),
+        SaleCommand::List { limit } => {
+            let sales = kassa.list_sales(&actor, limit)?;
+            if ctx.json {
+                return output::json(&sales);
+            }
+            let mut table = Table::new(&[
+                "ID",
+                "RECEIPT",
+                "KIND",
+                "STATUS",
+                "TOTAL",
+                "CASHIER",
+                "COMPLETED",
+                "COPY",
+            ]);
+            for s in &sales {
+                table.row(vec![
+                    s.id.to_string(),
+                    opt(s.receipt_no),
+                    s.kind.to_string(),
+                    s.status.to_string(),
+                    format!("{} {}", s.total, s.currency),
+                    s.cashier_name.clone(),
+                    opt(s.completed_at.as_deref()),
+                    if s.copy_printed { "yes" } else { "no" }.into(),
+                ]);
+            }
+            table.print("(no sales)")
+        }
+        SaleCommand::Show { id, columns, copy } => {
+            let view = if copy {
+                kassa.record_receipt_copy(&actor, id)?
+            } else {
+                kassa.sale(&actor, id)?
+            };
+            if ctx.json {
+                return output::json(&view);
+            }
+            if view.receipt_no.is_none() {
+                return output::print(&summary(&view));
+            }
+            output::print(&kassa.receipt_text(&actor, id, columns, copy)?)
+        }
+        SaleCommand::Refund(args) => refund(ctx, &kassa, &actor, args),
+        SaleCommand::PostVoid { approver, reason } => {
+            let pin = pin::approver_pin(&approver)?;
+            let view =
+                kassa.post_void_last_sale(&actor, &ManagerApproval { name: approver, pin }, &reason)?;
+            finished(ctx, &kassa, &actor, &view)
+        }
+        SaleCommand::Resolve {
+            tender_id,
+            approved,
+            declined: _,
+        } => {
+            // One whose outcome was lost (Unknown) is reconciled; one still pending at the
+            // terminal is confirmed. kassa-app checks the state and refuses anything else.
+            let view = match kassa.resolve_unknown_payment(&actor, tender_id, approved) {
+                Err(unknown_error @ AppError::Conflict(_)) => kassa
+                    .confirm_card_payment(&actor, tender_id, approved)
+                    .map_err(|_| unknown_error)?,
+                other => other?,
+            };
+            finished(ctx, &kassa, &actor, &view)
+        }
+    }
+}
+
+fn new_sale(ctx: &Context, kassa: &Kassa, actor: &Actor, args: &SaleNew) -> Result<(), AppError> {
+    // Never add to (or void) a sale someone is ringing up at the till itself.
+    if let Some(open) = kassa.current_sale(actor)?
+        && (open.status != SaleStatus::Open || !open.lines.is_empty())
+    {
+        let waiting: Vec<String> = open
+            .tenders
+            .iter()
+            .filter(|t| matches!(t.status, TenderStatus::Pending | TenderStatus::Unknown))
+            .map(|t| format!("kassa sale resolve {} --approved|--declined", t.id))
+            .collect();
+        return Err(AppError::Conflict(if waiting.is_empty() {
+            format!(
+                "sale {} is already {} on this till with {} line(s); finish, park or void it first",
+                open.id,
+                open.status,
+                open.lines.len()
+            )
+        } else {
+            format!(
+                "sale {} has a card payment to resolve first: {}",
+                open.id,
+                waiting.join("; ")
+            )
+        }));
+    }
+    let mut sale_id = None;
+    match ring_up_and_pay(kassa, actor, args, &mut sale_id) {
+        Ok(view) => finished(ctx, kassa, actor, &view),
+        Err(error) => match sale_id {
+            None => Err(error),
+            Some(id) => match undo(kassa, actor, id) {
+                Ok(()) => Err(with_note(
+                    error,
+                    &format!(" (sale {id} was voided; nothing was sold)"),
+                )),
+                Err(undo_error) => Err(with_note(
+                    error,
+                    &format!(" (sale {id} could not be voided: {undo_error}; finish it at the till)"),
+                )),
+            },
+        },
+    }
+}
+
+fn ring_up_and_pay(
+    kassa: &Kassa,
+    actor: &Actor,
+    args: &SaleNew,
+    sale_id: &mut Option<i64>,
+) -> Result<SaleView, AppError> {
+    let mut view = None;
+    for item in &args.items {
+        let v = kassa.add_item(actor, &item.code, item.quantity.as_deref())?;
+        *sale_id = Some(v.id);
+        view = Some(v);
+    }
+    let mut view = view.ok_or_else(|| AppError::validation("item", "give at least one --item"))?;
+    if let Some(discount) = &args.discount {
+        view = kassa.set_order_discount(actor, view.id, Some(discount.clone()))?;
+    }
+    if let Some(cash) = &args.cash {
+        // Cash alone must cover the sale: a partial cash tender could not be voided.
+        if !args.card
+            && let (Some(given), Some(due)) = (decimal(cash), decimal(&view.cash_due))
+            && given < due
+        {
+            return Err(AppError::validation(
+                "cash",
+                format!(
+                    "cash {cash} does not cover the {} {} due; give more cash or add --card for the rest",
+                    view.cash_due, view.currency
+                ),
+            ));
+        }
+        view = kassa.pay_cash(actor, view.id, cash)?;
+    }
+    if args.card && view.status != SaleStatus::Completed {
+        view = kassa.start_card_payment(actor, view.id, None)?;
+        let tender = view
+            .tenders
+            .iter()
+            .find(|t| t.status == TenderStatus::Pending)
+            .ok_or_else(|| AppError::Internal("the card payment was not recorded as pending".into()))?;
+        // The CLI user asserts the stand-alone terminal approved the amount (see --help).
+        view = kassa.confirm_card_payment(actor, tender.id, true)?;
+    }
+    if view.status != SaleStatus::Completed {
+        return Err(AppError::Conflict(format!(
+            "the sale is not paid in full: {} {} still to pay",
+            view.remaining, view.currency
+        )));
+    }
+    Ok(view)
+}
+
+/// Puts a failed `sale new` back: cancels a card payment still pending, then voids the sale.
+fn undo(kassa: &Kassa, actor: &Actor, sale_id: i64) -> Result<(), AppError> {
+    let view = kassa.sale(actor, sale_id)?;
+    if matches!(
+        view.status,
+        SaleStatus::Completed | SaleStatus::Voided | SaleStatus::PostVoided
+    ) {
+        return Ok(());
+    }
+    for tender in view.tenders.iter().filter(|t| t.status == TenderStatus::Pending) {
+        kassa.cancel_card_payment(actor, tender.id)?;
+    }
+    kassa.void_sale(actor, sale_id)?;
+    Ok(())
+}
+
+/// The same error with a note added to its message, keeping its class (and exit code).
+fn with_note(error: AppError, note: &str) -> AppError {
+    match error {
+        AppError::Validation { field, message } => AppError::Validation {
+            field,
+            message: format!("{message}{note}"),
+        },
+        AppError::NotFound(m) => AppError::NotFound(format!("{m}{note}")),
+        AppError::Conflict(m) => AppError::Conflict(format!("{m}{note}")),
+        AppError::Forbidden(m) => AppError::Forbidden(format!("{m}{note}")),
+        AppError::Unauthenticated(m) => AppError::Unauthenticated(format!("{m}{note}")),
+        AppError::AuthFailed(m) => AppError::AuthFailed(format!("{m}{note}")),
+        AppError::Locked(m) => AppError::Locked(format!("{m}{note}")),
+        AppError::Money(e) => AppError::validation("amount", format!("{e}{note}")),
+        AppError::Internal(m) => AppError::Internal(format!("{m}{note}")),
+        other => other,
+    }
+}
+
+/// An amount as typed (a lone comma is a decimal point, as kassa-app accepts it).
+fn decimal(text: &str) -> Option<Decimal> {
+    let t = text.trim();
+    let t = if t.matches(',').count() == 1 && !t.contains('.') {
+        t.replace(',', ".")
+    } else {
+        t.to_owned()
+    };
+    Decimal::from_str(&t).ok()
+}
+
+fn refund(ctx: &Context, kassa: &Kassa, actor: &Actor, args: SaleRefund) -> Result<(), AppError> {
+    if args.show {
+        let refundable = kassa.find_receipt_for_refund(actor, &args.receipt)?;
+        if ctx.json {
+            return output::json(&refundable);
+        }
+        return output::print(&refundable_text(&refundable));
+    }
+    let approver = args
+        .approver
+        .ok_or_else(|| AppError::validation("approver", "a refund needs --approver NAME (a manager)"))?;
+    let pin = pin::approver_pin(&approver)?;
+    let view = kassa.refund(
+        actor,
+        &RefundInput {
+            receipt: args.receipt,
+            lines: args.lines,
+            reason: args.reason,
+            approval: ManagerApproval { name: approver, pin },
+        },
+    )?;
+    finished(ctx, kassa, actor, &view)
+}
+
+/// Prints a completed sale or credit note as its receipt, or says what is still pending.
+fn finished(ctx: &Context, kassa: &Kassa, actor: &Actor, view: &SaleView) -> Result<(), AppError> {
+    if ctx.json {
+        return output::json(view);
+    }
+    if view.status == SaleStatus::Completed || view.receipt_no.is_some() {
+        return output::print(&kassa.receipt_text(actor, view.id, RECEIPT_COLUMNS, false)?);
+    }
+    output::print(&summary(view))
+}
+
+/// A sale without a receipt (open, voided, a card refund still pending) in a few lines.
+fn summary(view: &SaleView) -> String {
+    let mut out = format!(
+        "Sale {} ({}, {}): total {} {}, paid {}, remaining {}\n",
+        view.id, view.kind, view.status, view.total, view.currency, view.paid, view.remaining
+    );
+    for line in &view.lines {
+        out.push_str(&format!("  {} x {}  {}\n", line.quantity, line.name, line.total));
+    }
+    for t in &view.tenders {
+        out.push_str(&format!(
+            "  payment {}: {} {} {}\n",
+            t.id, t.method, t.amount, t.status
+        ));
+        if t.status == TenderStatus::Pending {
+            out.push_str(&format!(
+                "    settle it on the terminal, then: kassa sale resolve {} --approved (or --declined)\n",
+                t.id
+            ));
+        }
+    }
+    out
+}
+
+fn refundable_text(r: &RefundableSale) -> String {
+    let c = &r.sale.currency;
+    let mut out = format!(
+        "Receipt {} ({}), {} {}, {}\n\n",
+        opt(r.sale.receipt_no),
+        opt(r.sale.receipt_code.as_deref()),
+        r.sale.total,
+        c,
+        opt(r.sale.completed_at.as_deref())
+    );
+    let mut lines = Table::new(&["LINE ID", "ITEM", "SOLD", "REFUNDED", "REFUNDABLE", "AMOUNT"]);
+    for l in &r.lines {
+        lines.row(vec![
+            l.line_id.to_string(),
+            l.name.clone(),
+            l.sold.clone(),
+            l.refunded.clone(),
+            l.refundable.clone(),
+            format!("{} {c}", l.refundable_amount),
+        ]);
+    }
+    out.push_str(&lines.render());
+    out.push('\n');
+    let mut tenders = Table::new(&["PAYMENT", "METHOD", "PAID", "REFUNDABLE"]);
+    for t in &r.tenders {
+        tenders.row(vec![
+            t.tender_id.to_string(),
+            t.method.to_string(),
+            format!("{} {c}", t.paid),
+            format!("{} {c}", t.refundable),
+        ]);
+    }
+    out.push_str(&tenders.render());
+    out
+}

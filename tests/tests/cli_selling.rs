@@ -1,0 +1,537 @@
+//! Selling with the real `kassa` binary: the catalog import, a sale paid in cash, a
+//! refund approved by a manager, the journal check and the shift's Z report. Every test has
+//! its own data directory and database; PINs come from the environment, never arguments.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+// Exit codes documented in `kassa --help`.
+const VALIDATION: i32 = 3;
+const NOT_FOUND: i32 = 4;
+const FORBIDDEN: i32 = 6;
+const AUTH: i32 = 7;
+const DATABASE: i32 = 10;
+
+/// The `kassa` binary of this build, built once into this test's target directory (as in
+/// `tests/cli.rs`); `KASSA_BIN` overrides the lookup.
+fn kassa_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("KASSA_BIN") {
+            return PathBuf::from(bin);
+        }
+        let exe = std::env::current_exe().expect("the test's own path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps");
+        let target_dir = profile_dir.parent().expect("target dir");
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev",
+            Some(other) => other,
+        };
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+        let status = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "kassa-cli",
+                "--bin",
+                "kassa",
+                "--profile",
+                profile,
+            ])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(target_dir)
+            .status()
+            .expect("run cargo build for the kassa binary");
+        assert!(status.success(), "building the kassa binary failed");
+        let bin = profile_dir.join(format!("kassa{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.is_file(), "no kassa binary at {}", bin.display());
+        bin
+    })
+}
+
+const CATALOG: &str = "\
+sku,name,vat,store,price,barcodes
+MILK-1,Mjölk 1 l,12%,Malmö C,14.90,7310865004703
+BREAD-1,Limpa,reduced,Malmö C,32.50,
+SOAP-1,Tvål,standard,Malmö C,\"24,95\",
+";
+
+/// A fresh installation: manager (PIN 1234) and cashier (PIN 2222), one store "Malmö C"
+/// (SE, SEK) with "Till 1", to which this installation is bound.
+struct World {
+    dir: TempDir,
+    db: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("kassa.sqlite3");
+        let w = World { dir, db };
+        let mut init = w.kassa(&["init", "--manager", "manager"]);
+        init.env("KASSA_PIN", "1234");
+        ok(init);
+        ok(w.as_manager(&["brand", "add", "Nordljus"]));
+        ok(w.as_manager(&[
+            "store",
+            "add",
+            "--brand",
+            "Nordljus",
+            "--name",
+            "Malmö C",
+            "--country",
+            "SE",
+            "--currency",
+            "SEK",
+            "--time-zone",
+            "Europe/Stockholm",
+        ]));
+        ok(w.as_manager(&["pos", "add", "--store", "Malmö C", "--name", "Till 1"]));
+        ok(w.as_manager(&["pos", "bind", "Till 1"]));
+        let mut cashier = w.as_manager(&["user", "add", "cashier", "--role", "cashier"]);
+        cashier.env("KASSA_NEW_PIN", "2222");
+        ok(cashier);
+        w
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write the file");
+        path.display().to_string()
+    }
+
+    /// `kassa --db <db> <args>` with a clean environment of Kassa variables.
+    fn kassa(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(kassa_bin());
+        for var in [
+            "KASSA_PIN",
+            "KASSA_NEW_PIN",
+            "KASSA_APPROVER_PIN",
+            "KASSA_USER",
+            "KASSA_DB",
+            "RUST_LOG",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("KASSA_DATA_DIR", self.dir.path())
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .write_stdin("");
+        cmd
+    }
+
+    fn as_user(&self, user: &str, pin: &str, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = self.kassa(args);
+        cmd.env("KASSA_USER", user).env("KASSA_PIN", pin);
+        cmd
+    }
+
+    fn as_manager(&self, args: &[&str]) -> assert_cmd::Command {
+        self.as_user("manager", "1234", args)
+    }
+
+    fn as_cashier(&self, args: &[&str]) -> assert_cmd::Command {
+        self.as_user("cashier", "2222", args)
+    }
+
+    fn import_catalog(&self) {
+        let csv = self.file("catalog.csv", CATALOG);
+        let out = ok(self.as_manager(&["product", "import", &csv, "--yes"]));
+        assert!(out.contains("Imported 3 product(s)"), "{out}");
+    }
+
+    fn products(&self) -> Value {
+        json(self.as_manager(&["product", "list", "--include-inactive"]))
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(mut cmd: assert_cmd::Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "command failed ({:?}): {}{}",
+        out.status.code(),
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// A record or list printed with `--json` by a command that must succeed.
+fn json(mut cmd: assert_cmd::Command) -> Value {
+    cmd.arg("--json");
+    serde_json::from_str(&ok(cmd)).expect("stdout is JSON")
+}
+
+/// Runs a command that must fail with `code`; returns (stdout, stderr).
+fn fails(mut cmd: assert_cmd::Command, code: i32) -> (String, String) {
+    let out = cmd.output().unwrap();
+    let (o, e) = (stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "expected exit {code}; stdout: {o} stderr: {e}"
+    );
+    assert!(!e.contains("panicked"), "panic: {e}");
+    (o, e)
+}
+
+#[test]
+fn a_day_at_the_till_from_import_to_z_report() {
+    let w = World::new();
+    w.import_catalog();
+    let products = w.products();
+    assert_eq!(products.as_array().unwrap().len(), 3, "{products}");
+    let milk = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "MILK-1")
+        .expect("MILK-1 imported");
+    assert_eq!(milk["vatCategory"], "reduced", "12 % is Sweden's reduced rate");
+    assert_eq!(milk["barcodes"][0], "7310865004703");
+    assert_eq!(milk["prices"][0]["price"], "14.90");
+    let found = json(w.as_cashier(&["product", "list", "--query", "Limpa"]));
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+
+    let shift = json(w.as_cashier(&["shift", "open", "--float", "2000"]));
+    assert_eq!(shift["float"], "2000.00");
+
+    // Two milk by barcode and a bread by SKU, paid with 100 in cash.
+    let receipt = ok(w.as_cashier(&[
+        "sale",
+        "new",
+        "--item",
+        "7310865004703*2",
+        "--item",
+        "BREAD-1",
+        "--cash",
+        "100",
+    ]));
+    assert!(
+        receipt.contains("Mjölk 1 l") && receipt.contains("Limpa"),
+        "{receipt}"
+    );
+    assert!(receipt.contains("62.30"), "total 2 × 14.90 + 32.50: {receipt}");
+    assert!(
+        receipt.lines().all(|l| l.chars().count() <= 42),
+        "42 columns: {receipt}"
+    );
+
+    let sales = json(w.as_cashier(&["sale", "list"]));
+    let sales = sales.as_array().unwrap();
+    assert_eq!(sales.len(), 1, "{sales:?}");
+    assert_eq!(sales[0]["receiptNo"], 1);
+    assert_eq!(sales[0]["kind"], "sale");
+    assert_eq!(sales[0]["total"], "62.30");
+    let sale_id = sales[0]["id"].as_i64().unwrap();
+    let sale = json(w.as_cashier(&["sale", "show", &sale_id.to_string()]));
+    assert_eq!(sale["change"], "38.00", "{sale}");
+
+    // The refundable lines, then one milk back with the manager's approval.
+    let refundable = json(w.as_cashier(&["sale", "refund", "--receipt", "1", "--show"]));
+    let milk_line = refundable["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "Mjölk 1 l")
+        .expect("the milk line");
+    assert_eq!(milk_line["refundable"], "2");
+    let line = format!("{}=1", milk_line["lineId"].as_i64().unwrap());
+
+    // The approver's PIN is required and never taken from the command line.
+    fails(
+        w.as_cashier(&[
+            "sale",
+            "refund",
+            "--receipt",
+            "1",
+            "--line",
+            &line,
+            "--approver",
+            "manager",
+        ]),
+        AUTH,
+    );
+    let mut refund = w.as_cashier(&[
+        "sale",
+        "refund",
+        "--receipt",
+        "1",
+        "--line",
+        &line,
+        "--reason",
+        "leaking",
+        "--approver",
+        "manager",
+    ]);
+    refund.env("KASSA_APPROVER_PIN", "1234");
+    let credit = json(refund);
+    assert_eq!(credit["kind"], "refund", "{credit}");
+    assert_eq!(credit["status"], "completed", "{credit}");
+    assert_eq!(credit["receiptNo"], 2);
+    assert_eq!(credit["total"], "-14.90");
+    assert_eq!(credit["originalReceiptCode"], sale["receiptCode"]);
+
+    // Two more milk than remain: refused, saying how much can be refunded.
+    let line = format!("{}=2", milk_line["lineId"].as_i64().unwrap());
+    let mut too_much = w.as_cashier(&[
+        "sale",
+        "refund",
+        "--receipt",
+        "1",
+        "--line",
+        &line,
+        "--approver",
+        "manager",
+    ]);
+    too_much.env("KASSA_APPROVER_PIN", "1234");
+    let (_, err) = fails(too_much, VALIDATION);
+    assert!(err.contains("at most 1"), "{err}");
+    assert_eq!(json(w.as_cashier(&["sale", "list"])).as_array().unwrap().len(), 2);
+
+    // A receipt copy once, marked KOPIA; a second copy is refused.
+    let copy = ok(w.as_cashier(&["sale", "show", &sale_id.to_string(), "--copy", "--columns", "32"]));
+    assert!(copy.contains("KOPIA"), "{copy}");
+    fails(w.as_cashier(&["sale", "show", &sale_id.to_string(), "--copy"]), 5);
+
+    ok(w.as_cashier(&["shift", "no-sale", "--reason", "change for a customer"]));
+    let x = json(w.as_cashier(&["shift", "x-report"]));
+    assert_eq!(x["kind"], "X");
+    assert_eq!(x["drawerOpenings"], 1);
+    let x_text = ok(w.as_cashier(&["shift", "x-report"]));
+    assert!(x_text.contains("Cash expected"), "{x_text}");
+
+    let verified = ok(w.as_cashier(&["journal", "verify"]));
+    assert!(verified.starts_with("journal OK: "), "{verified}");
+
+    let z = json(w.as_cashier(&["shift", "close", "--counted", "2047"]));
+    assert_eq!(z["kind"], "Z");
+    assert_eq!(z["zNo"], 1, "{z}");
+    assert!(z["journalLength"].as_i64().unwrap() > 0, "{z}");
+    assert_eq!(z["firstReceiptNo"], 1);
+    assert_eq!(z["lastReceiptNo"], 2);
+    let zs = json(w.as_manager(&["shift", "z-reports"]));
+    assert_eq!(zs.as_array().unwrap().len(), 1);
+    let verified = ok(w.as_cashier(&["journal", "verify"]));
+    assert!(verified.contains("1 Z-report anchors"), "{verified}");
+}
+
+#[test]
+fn bad_csv_files_are_rejected_by_line_and_import_nothing() {
+    let w = World::new();
+    let before = w.products();
+    assert_eq!(before.as_array().unwrap().len(), 0);
+
+    let wrong_columns = w.file(
+        "columns.csv",
+        "sku,title,vat,store,price\nA,Thing,standard,Malmö C,10\n",
+    );
+    let (_, err) = fails(
+        w.as_manager(&["product", "import", &wrong_columns, "--yes"]),
+        VALIDATION,
+    );
+    assert!(err.contains("line 1") && err.contains("missing: name"), "{err}");
+    assert!(err.contains("unknown: title"), "{err}");
+
+    let bad_rows = w.file(
+        "rows.csv",
+        "sku,name,vat,store,price\n\
+         A,Thing,standard,Malmö C,10\n\
+         B,Other,standard,Malmö C,ten\n\
+         C,Third,7%,Malmö C,5\n",
+    );
+    let (out, err) = fails(
+        w.as_manager(&["product", "import", &bad_rows, "--yes"]),
+        VALIDATION,
+    );
+    let rejected = out
+        .split("Rejected rows")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no rejected rows listed: {out}"));
+    let line_3 = rejected
+        .lines()
+        .find(|l| l.starts_with("3 "))
+        .expect("line 3 listed");
+    assert!(line_3.contains("ten"), "{line_3}");
+    let line_4 = rejected
+        .lines()
+        .find(|l| l.starts_with("4 "))
+        .expect("line 4 listed");
+    assert!(line_4.contains("SE has no VAT rate of 7%"), "{line_4}");
+    assert!(err.contains("2 row(s) rejected, nothing imported"), "{err}");
+
+    // The JSON preview names the same lines.
+    let mut cmd = w.as_manager(&["product", "import", &bad_rows, "--json"]);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(VALIDATION));
+    let preview: Value = serde_json::from_slice(&out.stdout).expect("a JSON preview");
+    let lines: Vec<i64> = preview["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4]);
+
+    // Without --yes and no terminal to ask, only the preview is shown.
+    let good = w.file("good.csv", CATALOG);
+    let out = ok(w.as_manager(&["product", "import", &good]));
+    assert!(out.contains("Nothing imported"), "{out}");
+
+    fails(
+        w.as_manager(&["product", "import", "/no/such/file.csv", "--yes"]),
+        NOT_FOUND,
+    );
+    assert_eq!(w.products(), before, "nothing was imported");
+}
+
+#[test]
+fn cashiers_may_not_import_products() {
+    let w = World::new();
+    let csv = w.file("catalog.csv", CATALOG);
+    let (_, err) = fails(w.as_cashier(&["product", "import", &csv, "--yes"]), FORBIDDEN);
+    assert!(err.contains("manager"), "{err}");
+    assert_eq!(w.products().as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_sale_that_fails_part_way_is_voided_and_split_tenders_work() {
+    let w = World::new();
+    w.import_catalog();
+    ok(w.as_cashier(&["shift", "open", "--float", "500"]));
+
+    // An unknown code after a good one: the sale is voided, nothing is sold.
+    let (_, err) = fails(
+        w.as_cashier(&[
+            "sale", "new", "--item", "SOAP-1", "--item", "NOPE-9", "--cash", "100",
+        ]),
+        NOT_FOUND,
+    );
+    assert!(err.contains("NOPE-9") && err.contains("voided"), "{err}");
+    // Cash that does not cover the total, with no card for the rest.
+    let (_, err) = fails(
+        w.as_cashier(&["sale", "new", "--item", "SOAP-1", "--cash", "10"]),
+        VALIDATION,
+    );
+    assert!(err.contains("does not cover"), "{err}");
+    assert_eq!(json(w.as_cashier(&["sale", "list"])).as_array().unwrap().len(), 0);
+
+    // Cash first, the card for the rest, after a 10 % order discount.
+    let sale = json(w.as_cashier(&[
+        "sale",
+        "new",
+        "--item",
+        "SOAP-1*2",
+        "--discount",
+        "10%",
+        "--cash",
+        "20",
+        "--card",
+    ]));
+    assert_eq!(sale["status"], "completed", "{sale}");
+    assert_eq!(sale["receiptNo"], 1, "voided sales take no receipt number");
+    assert_eq!(sale["total"], "44.91");
+    let methods: Vec<&str> = sale["tenders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(methods, ["cash", "external_card"]);
+
+    // A post-void of that sale: the cash goes back at once, the card refund waits for the
+    // terminal, and nothing else can be sold until it is settled.
+    fails(
+        w.as_cashier(&[
+            "sale",
+            "post-void",
+            "--approver",
+            "cashier",
+            "--reason",
+            "wrong customer",
+        ]),
+        AUTH,
+    );
+    let mut post_void = w.as_cashier(&[
+        "sale",
+        "post-void",
+        "--approver",
+        "manager",
+        "--reason",
+        "wrong customer",
+    ]);
+    post_void.env("KASSA_APPROVER_PIN", "1234");
+    let credit = json(post_void);
+    assert_eq!(credit["status"], "paying", "{credit}");
+    let pending = credit["tenders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "pending")
+        .expect("a pending card refund");
+    let tender = pending["id"].as_i64().unwrap().to_string();
+    let (_, err) = fails(
+        w.as_cashier(&["sale", "new", "--item", "SOAP-1", "--cash", "50"]),
+        5,
+    );
+    assert!(err.contains(&format!("kassa sale resolve {tender}")), "{err}");
+    let settled = json(w.as_cashier(&["sale", "resolve", &tender, "--approved"]));
+    assert_eq!(settled["status"], "completed", "{settled}");
+    assert_eq!(settled["receiptNo"], 2);
+    fails(w.as_cashier(&["sale", "resolve", &tender, "--approved"]), 5);
+
+    // Nothing is left open: the shift closes, and both voids are on the Z report.
+    let z = json(w.as_cashier(&["shift", "close", "--counted", "500"]));
+    assert_eq!(z["voids"]["count"], 2, "{z}");
+    assert_eq!(z["postVoids"]["count"], 1, "{z}");
+    ok(w.as_cashier(&["journal", "verify"]));
+}
+
+#[test]
+fn journal_verify_names_a_tampered_record() {
+    let w = World::new();
+    w.import_catalog();
+    ok(w.as_cashier(&["shift", "open", "--float", "100"]));
+    ok(w.as_cashier(&["sale", "new", "--item", "BREAD-1", "--cash", "50"]));
+    ok(w.as_cashier(&["journal", "verify"]));
+    {
+        // As an attacker with the sqlite3 tool: through a connection of its own.
+        let conn = rusqlite::Connection::open(&w.db).unwrap();
+        for trigger in ["journal_no_update", "journal_no_delete"] {
+            conn.execute_batch(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+                .unwrap();
+        }
+        let changed = conn
+            .execute(
+                "UPDATE journal SET canonical = CAST(replace(CAST(canonical AS TEXT), '32.50', '3.25') AS BLOB) \
+                 WHERE kind = 'sale'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+    let (_, err) = fails(w.as_cashier(&["journal", "verify"]), DATABASE);
+    assert!(err.contains("journal record"), "{err}");
+}
