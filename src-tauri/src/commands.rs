@@ -8,8 +8,8 @@ use tauri::State;
 use kassa_app::{
     ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, CashMovementKind, Category, DiscountInput,
     FirstRunInput, ImportPreview, JournalReport, Kassa, Language, ManagerApproval, PosDevice, PosDeviceInput,
-    PosStatus, ProductInput, ProductView, RefundInput, RefundableSale, Role, SaleSummary, SaleView, Session,
-    ShiftReport, ShiftView, Store, StoreInput, User, UserInput,
+    PosStatus, ProductInput, ProductView, RefundInput, RefundableSale, ReturnItemInput, Role, SaleSummary,
+    SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User, UserInput,
 };
 
 use crate::state::Shell;
@@ -402,6 +402,20 @@ pub async fn post_void_last_sale(
     reason: String,
 ) -> Result<SaleView, ApiError> {
     as_actor(&shell, move |k, a| k.post_void_last_sale(a, &approval, &reason)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn return_without_receipt(
+    shell: State<'_, Shell>,
+    items: Vec<ReturnItemInput>,
+    reason: String,
+    approval: ManagerApproval,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.return_without_receipt(a, &items, &reason, &approval)
+    })
+    .await
 }
 
 #[tauri::command]

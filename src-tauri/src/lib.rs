@@ -58,6 +58,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::find_receipt_for_refund,
             commands::refund,
             commands::post_void_last_sale,
+            commands::return_without_receipt,
             commands::record_receipt_copy,
             commands::receipt_text,
             commands::list_sales,

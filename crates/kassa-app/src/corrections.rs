@@ -39,6 +39,16 @@ pub struct RefundInput {
     pub approval: ManagerApproval,
 }
 
+/// One item brought back without a receipt.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnItemInput {
+    /// A barcode or SKU, as at the till.
+    pub code: String,
+    pub quantity: Option<String>,
+}
+
 /// What is left to refund of one original line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -498,6 +508,119 @@ impl Kassa {
             sales::set_voided(tx, original.id, SaleStatus::PostVoided, sale.cashier_id, &at)?;
         }
         self.sale_view(tx, sale.id)
+    }
+
+    /// Takes goods back without a receipt: a manager's PIN and a reason are required, the
+    /// price is today's catalog price, and the money goes back in cash.
+    pub fn return_without_receipt(
+        &self,
+        actor: &Actor,
+        items: &[ReturnItemInput],
+        reason: &str,
+        approval: &ManagerApproval,
+    ) -> Result<SaleView, AppError> {
+        let reason = crate::validate::name("reason", "A reason for a return without a receipt", reason)?;
+        if items.is_empty() {
+            return Err(AppError::validation(
+                "items",
+                "name at least one item to take back",
+            ));
+        }
+        let approver = self.approve(approval, "approve a return without a receipt")?;
+        let now = self.now();
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, SELL, "take returns")?;
+            let till = self.till(tx)?;
+            self.refuse_if_unknown(tx, &till)?;
+            let shift = shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "no shift is open on '{}'; open a shift first",
+                    till.pos.name
+                ))
+            })?;
+            let at = crate::timestamp(now);
+            let mut lines = Vec::new();
+            for item in items {
+                let scanned = self.scanned_item(tx, &till, &item.code, item.quantity.as_deref(), now)?;
+                let total = prorated_minor(scanned.unit_price_minor, scanned.quantity, Decimal::ONE)?;
+                lines.push((scanned, total));
+            }
+            let id = sales::insert_sale(
+                tx,
+                &NewSale {
+                    kind: SaleKind::Refund,
+                    store_id: till.store.id,
+                    pos_id: till.pos.id,
+                    shift_id: shift.id,
+                    cashier_id: user.id,
+                    currency: &till.store.currency,
+                    original_sale_id: None,
+                    correction: Some("return_without_receipt"),
+                    reason: Some(&reason),
+                    approved_by: Some(approver),
+                },
+                &at,
+            )?;
+            let mut total = 0;
+            for (scanned, amount) in &lines {
+                sales::insert_line(
+                    tx,
+                    &LineRow {
+                        id: 0,
+                        sale_id: id,
+                        line_no: 0,
+                        product_id: Some(scanned.product.id),
+                        sku: scanned.product.sku.clone(),
+                        name: scanned.product.name.clone(),
+                        barcode: Some(scanned.code.lookup_key().to_owned()),
+                        unit: scanned.product.unit,
+                        quantity: (-scanned.quantity).normalize().to_string(),
+                        unit_price_minor: scanned.unit_price_minor,
+                        catalog_price_minor: scanned.unit_price_minor,
+                        price_override_by: None,
+                        vat_rate: scanned.vat_rate.clone(),
+                        discount: None,
+                        discount_minor: 0,
+                        total_minor: -amount,
+                        original_line_id: None,
+                    },
+                )?;
+                total += amount;
+            }
+            let cash = cash_rounded(total, till.currency)?;
+            sales::insert_tender(
+                tx,
+                &TenderRow {
+                    id: 0,
+                    sale_id: id,
+                    method: TenderMethod::Cash,
+                    amount_minor: -cash,
+                    status: TenderStatus::Approved,
+                    reference: format!("KS-{}-{}-1", till.pos.id, id),
+                    original_tender_id: None,
+                    detail: None,
+                    created_at: at.clone(),
+                    resolved_at: Some(at.clone()),
+                },
+            )?;
+            let sale =
+                sales::get_sale(tx, id)?.ok_or_else(|| AppError::Internal("return vanished".into()))?;
+            let priced = crate::sales::price(&sale, &sales::lines(tx, id)?, till.currency)?;
+            sales::set_totals(
+                tx,
+                id,
+                &SaleTotals {
+                    total_minor: -total,
+                    vat_minor: priced.vat_total.to_minor()?,
+                    discount_minor: 0,
+                    rounding_minor: -(cash - total),
+                    change_minor: 0,
+                },
+                &at,
+            )?;
+            self.complete_if_covered(tx, &till, id, now)?;
+            self.sale_view(tx, id)
+        })
     }
 
     /// Voids an open or parked sale: nothing was paid, nothing is kept but the record.

@@ -32,7 +32,9 @@ use serde::Serialize;
 pub use auth::{Actor, LOCKOUT_MINUTES, MAX_PIN_ATTEMPTS, Session};
 pub use catalog::{ImportPreview, ImportRow, ProductInput, ProductView, RejectedRow, StorePrice};
 pub use clock::{Clock, ManualClock, SystemClock, timestamp};
-pub use corrections::{RefundInput, RefundLineInput, RefundableLine, RefundableSale, RefundableTender};
+pub use corrections::{
+    RefundInput, RefundLineInput, RefundableLine, RefundableSale, RefundableTender, ReturnItemInput,
+};
 pub use demo::{DEMO_USERS, DemoUser};
 pub use error::{ApiError, AppError, ErrorCode};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};

@@ -114,6 +114,15 @@ pub struct SaleView {
     pub completed_at: Option<String>,
 }
 
+/// What a scanned code or typed SKU sells.
+pub(crate) struct ScannedItem {
+    pub product: kassa_store::catalog::Product,
+    pub quantity: Decimal,
+    pub unit_price_minor: i64,
+    pub vat_rate: String,
+    pub code: Barcode,
+}
+
 /// The till this installation is, with its store; refused when unbound, deleted or disabled.
 pub(crate) struct Till {
     pub pos: PosDevice,
@@ -566,70 +575,95 @@ impl Kassa {
     /// Adds an item by scanned barcode, SKU or exact code. The price comes from the catalog
     /// (or, for variable-measure codes, from the code); nothing about price is taken from
     /// the caller. An unknown code changes nothing.
+    /// Finds what a code or SKU sells on this till: the product, the quantity (from the
+    /// code for variable-measure items), its price from the catalog (or the code) and the
+    /// VAT rate in force at the store today. Nothing about price comes from the caller.
+    pub(crate) fn scanned_item(
+        &self,
+        tx: &Connection,
+        till: &Till,
+        code: &str,
+        quantity: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ScannedItem, AppError> {
+        let config = VariableMeasureConfig::default();
+        let trimmed = code.trim();
+        let parsed =
+            Barcode::parse(trimmed, &config).map_err(|e| AppError::validation("code", e.to_string()))?;
+        let product = match catalog::find_by_code(tx, parsed.lookup_key())? {
+            Some(p) => Some(p),
+            None => catalog::find_by_sku(tx, trimmed)?,
+        }
+        .filter(|p| p.active)
+        .ok_or_else(|| AppError::NotFound(format!("no active product has the code or SKU '{trimmed}'")))?;
+        let stored_price = catalog::price(tx, product.id, till.store.id)?.ok_or_else(|| {
+            AppError::Conflict(format!(
+                "'{}' has no price in store '{}'; a manager must set one",
+                product.name, till.store.name
+            ))
+        })?;
+        let local_date = self
+            .store_local(&till.store, now)
+            .date()
+            .format("%Y-%m-%d")
+            .to_string();
+        let vat_rate = catalog::vat_rate(tx, &till.store.country, product.vat_category, &local_date)?
+            .ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "{} has no {} VAT rate on {local_date}",
+                    till.store.country, product.vat_category
+                ))
+            })?;
+        let (qty, unit_price_minor) = match &parsed {
+            Barcode::VariableMeasure {
+                kind: MeasureKind::Price,
+                value,
+                ..
+            } => (
+                Decimal::ONE,
+                Money::new(*value, till.currency).round_to_minor().to_minor()?,
+            ),
+            Barcode::VariableMeasure {
+                kind: MeasureKind::Weight,
+                value,
+                ..
+            } => (*value, stored_price.unit_price_minor),
+            _ => {
+                let q = match quantity {
+                    Some(q) => parse_quantity(q, product.unit)?,
+                    None if product.unit == SaleUnit::Kg => {
+                        return Err(AppError::validation(
+                            "quantity",
+                            format!("'{}' is sold by weight; enter its weight in kg", product.name),
+                        ));
+                    }
+                    None => Decimal::ONE,
+                };
+                (q, stored_price.unit_price_minor)
+            }
+        };
+        Ok(ScannedItem {
+            product,
+            quantity: qty,
+            unit_price_minor,
+            vat_rate,
+            code: parsed,
+        })
+    }
+
     pub fn add_item(&self, actor: &Actor, code: &str, quantity: Option<&str>) -> Result<SaleView, AppError> {
         let now = self.now();
         let at = crate::timestamp(now);
         self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
-            let config = VariableMeasureConfig::default();
-            let trimmed = code.trim();
-            let parsed =
-                Barcode::parse(trimmed, &config).map_err(|e| AppError::validation("code", e.to_string()))?;
-            let product = match catalog::find_by_code(tx, parsed.lookup_key())? {
-                Some(p) => Some(p),
-                None => catalog::find_by_sku(tx, trimmed)?,
-            }
-            .filter(|p| p.active)
-            .ok_or_else(|| {
-                AppError::NotFound(format!("no active product has the code or SKU '{trimmed}'"))
-            })?;
-            let stored_price = catalog::price(tx, product.id, till.store.id)?.ok_or_else(|| {
-                AppError::Conflict(format!(
-                    "'{}' has no price in store '{}'; a manager must set one",
-                    product.name, till.store.name
-                ))
-            })?;
-            let local_date = self
-                .store_local(&till.store, now)
-                .date()
-                .format("%Y-%m-%d")
-                .to_string();
-            let vat_rate = catalog::vat_rate(tx, &till.store.country, product.vat_category, &local_date)?
-                .ok_or_else(|| {
-                    AppError::Conflict(format!(
-                        "{} has no {} VAT rate on {local_date}",
-                        till.store.country, product.vat_category
-                    ))
-                })?;
-            let (qty, unit_price_minor) = match &parsed {
-                Barcode::VariableMeasure {
-                    kind: MeasureKind::Price,
-                    value,
-                    ..
-                } => (
-                    Decimal::ONE,
-                    Money::new(*value, till.currency).round_to_minor().to_minor()?,
-                ),
-                Barcode::VariableMeasure {
-                    kind: MeasureKind::Weight,
-                    value,
-                    ..
-                } => (*value, stored_price.unit_price_minor),
-                _ => {
-                    let q = match quantity {
-                        Some(q) => parse_quantity(q, product.unit)?,
-                        None if product.unit == SaleUnit::Kg => {
-                            return Err(AppError::validation(
-                                "quantity",
-                                format!("'{}' is sold by weight; enter its weight in kg", product.name),
-                            ));
-                        }
-                        None => Decimal::ONE,
-                    };
-                    (q, stored_price.unit_price_minor)
-                }
-            };
+            let ScannedItem {
+                product,
+                quantity: qty,
+                unit_price_minor,
+                vat_rate,
+                code: parsed,
+            } = self.scanned_item(tx, &till, code, quantity, now)?;
             let sale = self.open_sale_in(tx, &till, user.id, &at)?;
             let lines = sales::lines(tx, sale.id)?;
             // Scanning the same item again adds to its line, when nothing else differs.

@@ -676,3 +676,39 @@ fn grand_totals_and_shift_totals_count_cash_rounding_alike() {
     assert_eq!(after.sales_total, "82.00");
     assert_eq!((grand(&after) - grand(&before)).to_string(), "82.00");
 }
+
+#[test]
+fn a_return_without_a_receipt_needs_a_manager_and_a_reason() {
+    let t = Till::new();
+    let items = vec![kassa_app::ReturnItemInput {
+        code: BUN.into(),
+        quantity: Some("2".into()),
+    }];
+    let before = t.sales_snapshot();
+    refused(
+        t.kassa
+            .return_without_receipt(&t.cashier, &items, "  ", &manager_approval()),
+        ErrorCode::Validation,
+        "reason",
+    );
+    let cashier_approval = ManagerApproval {
+        name: "cashier".into(),
+        pin: "2222".into(),
+    };
+    refused(
+        t.kassa
+            .return_without_receipt(&t.cashier, &items, "gift", &cashier_approval),
+        ErrorCode::Forbidden,
+        "only a manager",
+    );
+    assert_eq!(t.sales_snapshot(), before);
+    let credit = t
+        .kassa
+        .return_without_receipt(&t.cashier, &items, "gift, no receipt", &manager_approval())
+        .unwrap();
+    assert_eq!(credit.status, SaleStatus::Completed);
+    assert_eq!(credit.total, "-65.00");
+    assert_eq!(credit.original_receipt_code, None);
+    assert_eq!(credit.receipt_no, Some(t.next_no));
+    assert!(t.kassa.verify_journal(&t.cashier).unwrap().ok);
+}

@@ -451,6 +451,19 @@ pub enum SaleCommand {
         #[arg(long, value_name = "TEXT")]
         reason: String,
     },
+    /// Take goods back without a receipt, at today's catalog price, cash back; needs a
+    /// reason and a manager (PIN from KASSA_APPROVER_PIN or asked).
+    Return {
+        /// A barcode or SKU, optionally with a quantity: `7350012000019*2`.
+        #[arg(long = "item", value_name = "CODE[*QTY]", required = true, value_parser = parse_item)]
+        items: Vec<ItemArg>,
+        /// Why the goods are taken back without a receipt (required).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The approving manager's user name.
+        #[arg(long, value_name = "NAME")]
+        approver: String,
+    },
     /// Settle a card payment that is pending or whose outcome is unknown, as the
     /// terminal's own journal shows it.
     #[command(group(ArgGroup::new("outcome").required(true).args(["approved", "declined"])))]

@@ -48,6 +48,7 @@ export const commands = {
 	findReceiptForRefund: (receipt: string) => typedError<RefundableSale, ApiError>(__TAURI_INVOKE("find_receipt_for_refund", { receipt })),
 	refund: (input: RefundInput) => typedError<SaleView, ApiError>(__TAURI_INVOKE("refund", { input })),
 	postVoidLastSale: (approval: ManagerApproval, reason: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("post_void_last_sale", { approval, reason })),
+	returnWithoutReceipt: (items: ReturnItemInput[], reason: string, approval: ManagerApproval) => typedError<SaleView, ApiError>(__TAURI_INVOKE("return_without_receipt", { items, reason, approval })),
 	recordReceiptCopy: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("record_receipt_copy", { saleId })),
 	receiptText: (saleId: number, columns: number, copy: boolean) => typedError<string, ApiError>(__TAURI_INVOKE("receipt_text", { saleId, columns, copy })),
 	listSales: (limit: number) => typedError<SaleSummary[], ApiError>(__TAURI_INVOKE("list_sales", { limit })),
@@ -341,6 +342,13 @@ export type RefundableTender = {
 export type RejectedRow = {
 	line: number,
 	message: string,
+};
+
+/**  One item brought back without a receipt. */
+export type ReturnItemInput = {
+	/**  A barcode or SKU, as at the till. */
+	code: string,
+	quantity: string | null,
 };
 
 /**  What a user may do. Checked in `kassa-app`, never only in the UI. */

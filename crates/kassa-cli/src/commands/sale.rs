@@ -7,7 +7,8 @@
 use std::str::FromStr;
 
 use kassa_app::{
-    Actor, AppError, Kassa, ManagerApproval, RefundInput, RefundableSale, SaleStatus, SaleView, TenderStatus,
+    Actor, AppError, Kassa, ManagerApproval, RefundInput, RefundableSale, ReturnItemInput, SaleStatus,
+    SaleView, TenderStatus,
 };
 use kassa_core::Decimal;
 
@@ -71,6 +72,27 @@ pub fn run(ctx: &Context, command: SaleCommand) -> Result<(), AppError> {
             let pin = pin::approver_pin(&approver)?;
             let view =
                 kassa.post_void_last_sale(&actor, &ManagerApproval { name: approver, pin }, &reason)?;
+            finished(ctx, &kassa, &actor, &view)
+        }
+        SaleCommand::Return {
+            items,
+            reason,
+            approver,
+        } => {
+            let pin = pin::approver_pin(&approver)?;
+            let items: Vec<ReturnItemInput> = items
+                .into_iter()
+                .map(|i| ReturnItemInput {
+                    code: i.code,
+                    quantity: i.quantity,
+                })
+                .collect();
+            let view = kassa.return_without_receipt(
+                &actor,
+                &items,
+                &reason,
+                &ManagerApproval { name: approver, pin },
+            )?;
             finished(ctx, &kassa, &actor, &view)
         }
         SaleCommand::Resolve {

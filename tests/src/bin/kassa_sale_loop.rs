@@ -1,0 +1,83 @@
+//! The child process of `tests/crash.rs`, killed with SIGKILL at random points.
+//!
+//! `kassa_sale_loop <database>`: opens the database, logs in as the demo cashier (PIN
+//! 2222), opens a shift if none is open, then sells forever: rings up 1–3 of the test
+//! catalog's items (SKUs `C-KAFFE`, `C-BULLE`, `C-KOPP`) and pays cash. After each
+//! completed sale it prints the sale's receipt number on its own line and flushes, so
+//! every number the parent reads was committed before it was printed.
+//!
+//! `kassa_sale_loop <database> --pending-card`: rings up one item, starts an external
+//! card payment, prints `pending <tender id>`, flushes, and then blocks reading stdin
+//! until the parent kills it (exit code 3 if stdin is closed instead).
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kassa_app::{Kassa, SaleStatus, TenderStatus};
+
+const SKUS: [&str; 3] = ["C-KAFFE", "C-BULLE", "C-KOPP"];
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let Some(path) = args.next().map(PathBuf::from) else {
+        eprintln!("usage: kassa_sale_loop <database> [--pending-card]");
+        return ExitCode::from(2);
+    };
+    let pending_card = args.next().is_some_and(|a| a == "--pending-card");
+    match run(&path, pending_card) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kassa_sale_loop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(path: &std::path::Path, pending_card: bool) -> Result<ExitCode, kassa_app::AppError> {
+    let kassa = Kassa::open(path)?;
+    let cashier = kassa.login("cashier", "2222")?.0;
+    if kassa.current_shift(&cashier)?.is_none() {
+        kassa.open_shift(&cashier, "500")?;
+    }
+    let mut out = std::io::stdout().lock();
+    if pending_card {
+        let id = kassa.add_item(&cashier, SKUS[0], None)?.id;
+        let sale = kassa.start_card_payment(&cashier, id, None)?;
+        let tender = sale
+            .tenders
+            .iter()
+            .find(|t| t.status == TenderStatus::Pending)
+            .expect("a pending card tender")
+            .id;
+        writeln!(out, "pending {tender}")
+            .and_then(|()| out.flush())
+            .expect("stdout");
+        // Block until killed: the terminal never answers.
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        return Ok(ExitCode::from(3));
+    }
+    // A small xorshift: which items and how many; nothing here needs to be reproducible.
+    let mut state = u64::from(std::process::id()) | 1 << 40;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    loop {
+        // A sale a killed predecessor left open is continued: its items are kept.
+        let mut id = 0;
+        for _ in 0..1 + next() % 3 {
+            id = kassa.add_item(&cashier, SKUS[(next() % 3) as usize], None)?.id;
+        }
+        let sale = kassa.pay_cash(&cashier, id, "100000")?;
+        assert_eq!(sale.status, SaleStatus::Completed, "{sale:?}");
+        let no = sale.receipt_no.expect("a completed sale has a receipt number");
+        if writeln!(out, "{no}").and_then(|()| out.flush()).is_err() {
+            // The parent stopped reading.
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+}
