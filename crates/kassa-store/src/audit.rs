@@ -35,7 +35,8 @@ pub struct NewAuditEntry<'a> {
 }
 
 pub fn append(conn: &Connection, entry: NewAuditEntry<'_>) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO audit_log (at, actor_user_id, entity, entity_id, action, before_json, after_json) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![

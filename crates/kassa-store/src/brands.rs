@@ -46,37 +46,44 @@ pub fn list(conn: &Connection) -> Result<Vec<Brand>, StoreError> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Brand>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM brands WHERE id = ?1"),
-            [id],
-            from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {COLUMNS} FROM brands WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?)
 }
 
 /// Brand names are unique regardless of letter case.
 pub fn find_by_name(conn: &Connection, name: &str) -> Result<Option<Brand>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM brands WHERE name_key = ?1"),
-            [crate::name_key(name)],
-            from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {COLUMNS} FROM brands WHERE name_key = ?1"),
+        [crate::name_key(name)],
+        from_row,
+    )
+    .optional()?)
 }
 
 pub fn insert(conn: &Connection, fields: &BrandInput, now: &str) -> Result<Brand, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO brands (name, name_key, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![fields.name, crate::name_key(&fields.name), fields.description, now],
+        params![
+            fields.name,
+            crate::name_key(&fields.name),
+            fields.description,
+            now
+        ],
     )?;
     let id = conn.last_insert_rowid();
     get(conn, id)?.ok_or_else(|| StoreError::bad_row("brand vanished after insert"))
 }
 
 pub fn update(conn: &Connection, id: i64, fields: &BrandInput, now: &str) -> Result<Brand, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE brands SET name = ?2, name_key = ?5, description = ?3, updated_at = ?4 WHERE id = ?1",
         params![
             id,

@@ -98,15 +98,18 @@ pub fn list_categories(conn: &Connection) -> Result<Vec<Category>, StoreError> {
 /// The category with this name (any letter case), created if new.
 pub fn category_id_for(conn: &Connection, name: &str, now: &str) -> Result<i64, StoreError> {
     let key = crate::name_key(name);
-    if let Some(id) = conn
-        .query_row("SELECT id FROM categories WHERE name_key = ?1", [&key], |r| {
-            r.get(0)
-        })
-        .optional()?
+    if let Some(id) = crate::cached::query_row(
+        conn,
+        "SELECT id FROM categories WHERE name_key = ?1",
+        [&key],
+        |r| r.get(0),
+    )
+    .optional()?
     {
         return Ok(id);
     }
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO categories (name, name_key, created_at) VALUES (?1, ?2, ?3)",
         params![name.trim(), key, now],
     )?;
@@ -133,33 +136,35 @@ pub fn search(
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Product>, StoreError> {
-    let product = conn
-        .query_row(&format!("{SELECT} WHERE p.id = ?1"), [id], from_row)
-        .optional()?;
+    let product =
+        crate::cached::query_row(conn, &format!("{SELECT} WHERE p.id = ?1"), [id], from_row).optional()?;
     Ok(with_barcodes(conn, product.into_iter().collect())?.pop())
 }
 
 pub fn find_by_sku(conn: &Connection, sku: &str) -> Result<Option<Product>, StoreError> {
-    let id: Option<i64> = conn
-        .query_row("SELECT id FROM products WHERE sku = ?1", [sku], |r| r.get(0))
+    let id: Option<i64> =
+        crate::cached::query_row(conn, "SELECT id FROM products WHERE sku = ?1", [sku], |r| {
+            r.get(0)
+        })
         .optional()?;
     id.map(|id| get(conn, id)).transpose().map(Option::flatten)
 }
 
 /// The product registered under a (normalised) code.
 pub fn find_by_code(conn: &Connection, code: &str) -> Result<Option<Product>, StoreError> {
-    let id: Option<i64> = conn
-        .query_row(
-            "SELECT product_id FROM product_barcodes WHERE code = ?1",
-            [code],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let id: Option<i64> = crate::cached::query_row(
+        conn,
+        "SELECT product_id FROM product_barcodes WHERE code = ?1",
+        [code],
+        |r| r.get(0),
+    )
+    .optional()?;
     id.map(|id| get(conn, id)).transpose().map(Option::flatten)
 }
 
 pub fn insert(conn: &Connection, p: &ProductRecord<'_>, now: &str) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO products (sku, name, name_key, category_id, vat_category, unit, active, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
         params![
@@ -177,7 +182,8 @@ pub fn insert(conn: &Connection, p: &ProductRecord<'_>, now: &str) -> Result<i64
 }
 
 pub fn update(conn: &Connection, id: i64, p: &ProductRecord<'_>, now: &str) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE products SET sku = ?2, name = ?3, name_key = ?4, category_id = ?5, vat_category = ?6, unit = ?7, \
          active = ?8, updated_at = ?9 WHERE id = ?1",
         params![
@@ -197,7 +203,11 @@ pub fn update(conn: &Connection, id: i64, p: &ProductRecord<'_>, now: &str) -> R
 
 /// Replaces a product's codes. The caller has checked no other product uses them.
 pub fn set_barcodes(conn: &Connection, product_id: i64, codes: &[String]) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM product_barcodes WHERE product_id = ?1", [product_id])?;
+    crate::cached::execute(
+        conn,
+        "DELETE FROM product_barcodes WHERE product_id = ?1",
+        [product_id],
+    )?;
     let mut stmt = conn.prepare_cached("INSERT INTO product_barcodes (code, product_id) VALUES (?1, ?2)")?;
     for code in codes {
         stmt.execute(params![code, product_id])?;
@@ -207,13 +217,13 @@ pub fn set_barcodes(conn: &Connection, product_id: i64, codes: &[String]) -> Res
 
 /// The product that owns `code`, if any.
 pub fn code_owner(conn: &Connection, code: &str) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT product_id FROM product_barcodes WHERE code = ?1",
-            [code],
-            |r| r.get(0),
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT product_id FROM product_barcodes WHERE code = ?1",
+        [code],
+        |r| r.get(0),
+    )
+    .optional()?)
 }
 
 pub fn set_price(
@@ -223,7 +233,8 @@ pub fn set_price(
     price: &StoredPrice,
     now: &str,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO product_prices (product_id, store_id, unit_price_minor, currency, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (product_id, store_id) DO UPDATE SET \
          unit_price_minor = excluded.unit_price_minor, currency = excluded.currency, updated_at = excluded.updated_at",
@@ -233,18 +244,18 @@ pub fn set_price(
 }
 
 pub fn price(conn: &Connection, product_id: i64, store_id: i64) -> Result<Option<StoredPrice>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT unit_price_minor, currency FROM product_prices WHERE product_id = ?1 AND store_id = ?2",
-            params![product_id, store_id],
-            |r| {
-                Ok(StoredPrice {
-                    unit_price_minor: r.get(0)?,
-                    currency: r.get(1)?,
-                })
-            },
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT unit_price_minor, currency FROM product_prices WHERE product_id = ?1 AND store_id = ?2",
+        params![product_id, store_id],
+        |r| {
+            Ok(StoredPrice {
+                unit_price_minor: r.get(0)?,
+                currency: r.get(1)?,
+            })
+        },
+    )
+    .optional()?)
 }
 
 /// The VAT percentage (canonical decimal text) in force on `date` (YYYY-MM-DD).
@@ -254,14 +265,14 @@ pub fn vat_rate(
     category: VatCategory,
     date: &str,
 ) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT rate FROM vat_rates WHERE country = ?1 AND category = ?2 AND valid_from <= ?3 \
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT rate FROM vat_rates WHERE country = ?1 AND category = ?2 AND valid_from <= ?3 \
              AND (valid_to IS NULL OR valid_to > ?3) ORDER BY valid_from DESC LIMIT 1",
-            params![country, category.as_str(), date],
-            |r| r.get(0),
-        )
-        .optional()?)
+        params![country, category.as_str(), date],
+        |r| r.get(0),
+    )
+    .optional()?)
 }
 
 /// The VAT categories a country has rates for on `date`.

@@ -243,6 +243,8 @@ fn relabel(error: StoreError, scratch: &Path, original: &Path) -> StoreError {
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(Duration::from_secs(5))?;
+    // Every statement of a sale stays prepared; see `cached.rs`.
+    conn.set_prepared_statement_cache_capacity(256);
     // WAL lets the app read while a sale commits; FULL fsyncs the WAL on every commit so
     // a power cut never loses a sale the cashier saw as done.
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;

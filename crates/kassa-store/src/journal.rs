@@ -18,13 +18,13 @@ pub struct JournalRow {
 
 /// The last row's sequence number and hash, if any.
 pub fn head(conn: &Connection) -> Result<Option<(i64, String)>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?)
 }
 
 pub fn append(
@@ -35,7 +35,8 @@ pub fn append(
     canonical: &[u8],
     hash: &str,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO journal (seq, at, kind, canonical, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![seq, at, kind, canonical, hash],
     )?;

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod brands;
+mod cached;
 pub mod catalog;
 mod db;
 mod error;

@@ -6,7 +6,8 @@ use rusqlite::{Connection, params};
 use crate::StoreError;
 
 pub fn enqueue(conn: &Connection, topic: &str, payload: &str, at: &str) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO outbox (topic, payload, created_at) VALUES (?1, ?2, ?3)",
         params![topic, payload, at],
     )?;
@@ -14,7 +15,8 @@ pub fn enqueue(conn: &Connection, topic: &str, payload: &str, at: &str) -> Resul
 }
 
 pub fn pending_count(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT count(*) FROM outbox WHERE delivered_at IS NULL",
         [],
         |r| r.get(0),

@@ -152,9 +152,8 @@ pub fn list(
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<PosDevice>, StoreError> {
-    let device = conn
-        .query_row(&format!("{SELECT} WHERE p.id = ?1"), [id], from_row)
-        .optional()?;
+    let device =
+        crate::cached::query_row(conn, &format!("{SELECT} WHERE p.id = ?1"), [id], from_row).optional()?;
     match device {
         Some(mut device) => {
             load_external_ids(conn, &mut device)?;
@@ -170,13 +169,13 @@ pub fn find_live_by_name(
     store_id: i64,
     name: &str,
 ) -> Result<Option<PosDevice>, StoreError> {
-    let id: Option<i64> = conn
-        .query_row(
-            "SELECT id FROM pos_devices WHERE store_id = ?1 AND name_key = ?2 AND deleted_at IS NULL",
-            params![store_id, crate::name_key(name)],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let id: Option<i64> = crate::cached::query_row(
+        conn,
+        "SELECT id FROM pos_devices WHERE store_id = ?1 AND name_key = ?2 AND deleted_at IS NULL",
+        params![store_id, crate::name_key(name)],
+        |row| row.get(0),
+    )
+    .optional()?;
     id.map(|id| get(conn, id)).transpose().map(Option::flatten)
 }
 
@@ -186,17 +185,17 @@ pub fn find_by_external_id(
     provider: Provider,
     external_id: &str,
 ) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT pos_id FROM pos_external_ids WHERE provider = ?1 AND external_id = ?2",
-            params![provider.as_str(), external_id],
-            |row| row.get(0),
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT pos_id FROM pos_external_ids WHERE provider = ?1 AND external_id = ?2",
+        params![provider.as_str(), external_id],
+        |row| row.get(0),
+    )
+    .optional()?)
 }
 
 fn replace_external_ids(conn: &Connection, pos_id: i64, ids: &[ExternalId]) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM pos_external_ids WHERE pos_id = ?1", [pos_id])?;
+    crate::cached::execute(conn, "DELETE FROM pos_external_ids WHERE pos_id = ?1", [pos_id])?;
     let mut stmt = conn
         .prepare_cached("INSERT INTO pos_external_ids (pos_id, provider, external_id) VALUES (?1, ?2, ?3)")?;
     for id in ids {
@@ -206,7 +205,8 @@ fn replace_external_ids(conn: &Connection, pos_id: i64, ids: &[ExternalId]) -> R
 }
 
 pub fn insert(conn: &Connection, f: &PosDeviceInput, now: &str) -> Result<PosDevice, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO pos_devices (store_id, name, name_key, status, device_type, terminal, printer, created_at, \
          updated_at) VALUES (?1, ?2, ?3, 'ENABLED', ?4, ?5, ?6, ?7, ?7)",
         params![
@@ -225,7 +225,8 @@ pub fn insert(conn: &Connection, f: &PosDeviceInput, now: &str) -> Result<PosDev
 }
 
 pub fn update(conn: &Connection, id: i64, f: &PosDeviceInput, now: &str) -> Result<PosDevice, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE pos_devices SET store_id = ?2, name = ?3, device_type = ?4, terminal = ?5, printer = ?6, \
          updated_at = ?7 WHERE id = ?1",
         params![
@@ -243,7 +244,8 @@ pub fn update(conn: &Connection, id: i64, f: &PosDeviceInput, now: &str) -> Resu
 }
 
 pub fn set_status(conn: &Connection, id: i64, status: PosStatus, now: &str) -> Result<PosDevice, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE pos_devices SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, status.as_str(), now],
     )?;
@@ -252,7 +254,8 @@ pub fn set_status(conn: &Connection, id: i64, status: PosStatus, now: &str) -> R
 
 /// Marks the device deleted and disabled. Its external ids are kept for history.
 pub fn soft_delete(conn: &Connection, id: i64, now: &str) -> Result<PosDevice, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE pos_devices SET deleted_at = ?2, status = 'DISABLED', updated_at = ?2 WHERE id = ?1",
         params![id, now],
     )?;

@@ -162,7 +162,8 @@ fn tender_from_row(r: &Row<'_>) -> rusqlite::Result<TenderRow> {
 }
 
 pub fn insert_sale(conn: &Connection, s: &NewSale<'_>, now: &str) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO sales (kind, status, store_id, pos_id, shift_id, cashier_id, currency, original_sale_id, \
          reason, approved_by, created_at, updated_at, correction) \
          VALUES (?1, 'open', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
@@ -184,13 +185,13 @@ pub fn insert_sale(conn: &Connection, s: &NewSale<'_>, now: &str) -> Result<i64,
 }
 
 pub fn get_sale(conn: &Connection, id: i64) -> Result<Option<SaleRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {SALE_COLUMNS} FROM sales WHERE id = ?1"),
-            [id],
-            sale_from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {SALE_COLUMNS} FROM sales WHERE id = ?1"),
+        [id],
+        sale_from_row,
+    )
+    .optional()?)
 }
 
 pub fn find_by_receipt(
@@ -198,13 +199,13 @@ pub fn find_by_receipt(
     pos_id: i64,
     receipt_no: i64,
 ) -> Result<Option<SaleRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {SALE_COLUMNS} FROM sales WHERE pos_id = ?1 AND receipt_no = ?2"),
-            params![pos_id, receipt_no],
-            sale_from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {SALE_COLUMNS} FROM sales WHERE pos_id = ?1 AND receipt_no = ?2"),
+        params![pos_id, receipt_no],
+        sale_from_row,
+    )
+    .optional()?)
 }
 
 /// Sales of a POS in the given statuses, newest first.
@@ -239,20 +240,21 @@ pub fn completed(conn: &Connection, pos_id: Option<i64>, limit: u32) -> Result<V
 
 /// The most recent completed sale of a POS (the only one a post-void may reverse).
 pub fn last_completed(conn: &Connection, pos_id: i64) -> Result<Option<SaleRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {SALE_COLUMNS} FROM sales WHERE pos_id = ?1 AND receipt_no IS NOT NULL \
+    Ok(crate::cached::query_row(
+        conn,
+        &format!(
+            "SELECT {SALE_COLUMNS} FROM sales WHERE pos_id = ?1 AND receipt_no IS NOT NULL \
                  ORDER BY receipt_no DESC LIMIT 1"
-            ),
-            [pos_id],
-            sale_from_row,
-        )
-        .optional()?)
+        ),
+        [pos_id],
+        sale_from_row,
+    )
+    .optional()?)
 }
 
 pub fn set_status(conn: &Connection, id: i64, status: SaleStatus, now: &str) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sales SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, status.as_str(), now],
     )?;
@@ -266,7 +268,8 @@ pub fn set_voided(
     by: i64,
     now: &str,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sales SET status = ?2, voided_at = ?3, voided_by = ?4, updated_at = ?3 WHERE id = ?1",
         params![id, status.as_str(), now, by],
     )?;
@@ -279,7 +282,8 @@ pub fn set_customer_ref(
     customer_ref: Option<&str>,
     now: &str,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sales SET customer_ref = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, customer_ref, now],
     )?;
@@ -292,7 +296,8 @@ pub fn set_order_discount(
     discount: Option<&str>,
     now: &str,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sales SET order_discount = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, discount, now],
     )?;
@@ -310,7 +315,8 @@ pub struct SaleTotals {
 }
 
 pub fn set_totals(conn: &Connection, id: i64, t: &SaleTotals, now: &str) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sales SET total_minor = ?2, vat_minor = ?3, discount_minor = ?4, rounding_minor = ?5, \
          change_minor = ?6, updated_at = ?7 WHERE id = ?1",
         params![
@@ -329,7 +335,8 @@ pub fn set_totals(conn: &Connection, id: i64, t: &SaleTotals, now: &str) -> Resu
 /// Takes the next number of the POS's unbroken receipt series. Called only inside the
 /// transaction that completes the sale, so a number is used exactly when that commits.
 pub fn take_receipt_no(conn: &Connection, pos_id: i64) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "INSERT INTO receipt_counters (pos_id, last_no) VALUES (?1, 1) \
          ON CONFLICT (pos_id) DO UPDATE SET last_no = last_no + 1 RETURNING last_no",
         [pos_id],
@@ -338,7 +345,8 @@ pub fn take_receipt_no(conn: &Connection, pos_id: i64) -> Result<i64, StoreError
 }
 
 pub fn mark_completed(conn: &Connection, id: i64, receipt_no: i64, now: &str) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sales SET status = 'completed', receipt_no = ?2, completed_at = ?3, updated_at = ?3 WHERE id = ?1",
         params![id, receipt_no, now],
     )?;
@@ -356,18 +364,19 @@ pub fn lines(conn: &Connection, sale_id: i64) -> Result<Vec<LineRow>, StoreError
 }
 
 pub fn get_line(conn: &Connection, id: i64) -> Result<Option<LineRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {LINE_COLUMNS} FROM sale_lines WHERE id = ?1"),
-            [id],
-            line_from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {LINE_COLUMNS} FROM sale_lines WHERE id = ?1"),
+        [id],
+        line_from_row,
+    )
+    .optional()?)
 }
 
 /// Inserts a line at the end of the sale; `line.id` and `line.line_no` are ignored.
 pub fn insert_line(conn: &Connection, line: &LineRow) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO sale_lines (sale_id, line_no, product_id, sku, name, barcode, unit, quantity, unit_price_minor, \
          catalog_price_minor, price_override_by, vat_rate, discount, discount_minor, total_minor, original_line_id) \
          VALUES (?1, (SELECT coalesce(max(line_no), 0) + 1 FROM sale_lines WHERE sale_id = ?1), ?2, ?3, ?4, ?5, ?6, \
@@ -395,7 +404,8 @@ pub fn insert_line(conn: &Connection, line: &LineRow) -> Result<i64, StoreError>
 
 /// Rewrites the editable parts of a line of an open sale.
 pub fn update_line(conn: &Connection, line: &LineRow) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sale_lines SET quantity = ?2, unit_price_minor = ?3, price_override_by = ?4, discount = ?5, \
          discount_minor = ?6, total_minor = ?7 WHERE id = ?1",
         params![
@@ -413,7 +423,7 @@ pub fn update_line(conn: &Connection, line: &LineRow) -> Result<(), StoreError> 
 
 /// Removes a line from an open sale (nothing fiscal has happened to it yet).
 pub fn delete_line(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM sale_lines WHERE id = ?1", [id])?;
+    crate::cached::execute(conn, "DELETE FROM sale_lines WHERE id = ?1", [id])?;
     Ok(())
 }
 
@@ -428,13 +438,13 @@ pub fn tenders(conn: &Connection, sale_id: i64) -> Result<Vec<TenderRow>, StoreE
 }
 
 pub fn get_tender(conn: &Connection, id: i64) -> Result<Option<TenderRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {TENDER_COLUMNS} FROM tenders WHERE id = ?1"),
-            [id],
-            tender_from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {TENDER_COLUMNS} FROM tenders WHERE id = ?1"),
+        [id],
+        tender_from_row,
+    )
+    .optional()?)
 }
 
 /// Tenders in a status across a POS's sales (e.g. the pending ones after a restart).
@@ -454,7 +464,8 @@ pub fn tenders_in_status(
 }
 
 pub fn insert_tender(conn: &Connection, t: &TenderRow) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO tenders (sale_id, method, amount_minor, status, reference, original_tender_id, detail, \
          created_at, resolved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
@@ -479,7 +490,8 @@ pub fn resolve_tender(
     detail: Option<&str>,
     now: &str,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE tenders SET status = ?2, detail = coalesce(?3, detail), resolved_at = ?4 WHERE id = ?1",
         params![id, status.as_str(), detail, now],
     )?;
@@ -501,7 +513,8 @@ pub fn refunded_per_tender(conn: &Connection, original_sale_id: i64) -> Result<V
 }
 
 pub fn record_copy(conn: &Connection, sale_id: i64, by: i64, now: &str) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO receipt_copies (sale_id, printed_at, printed_by) VALUES (?1, ?2, ?3)",
         params![sale_id, now, by],
     )?;
@@ -509,7 +522,8 @@ pub fn record_copy(conn: &Connection, sale_id: i64, by: i64, now: &str) -> Resul
 }
 
 pub fn copy_printed(conn: &Connection, sale_id: i64) -> Result<bool, StoreError> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT EXISTS (SELECT 1 FROM receipt_copies WHERE sale_id = ?1)",
         [sale_id],
         |r| r.get(0),
@@ -518,7 +532,8 @@ pub fn copy_printed(conn: &Connection, sale_id: i64) -> Result<bool, StoreError>
 
 /// Hands a recalled sale to the cashier who recalls it.
 pub fn reassign(conn: &Connection, id: i64, cashier_id: i64, now: &str) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sales SET cashier_id = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, cashier_id, now],
     )?;
@@ -527,7 +542,8 @@ pub fn reassign(conn: &Connection, id: i64, cashier_id: i64, now: &str) -> Resul
 
 /// Removes an open sale that has no lines and no tenders: it never became anything.
 pub fn delete_if_empty(conn: &Connection, id: i64) -> Result<bool, StoreError> {
-    let removed = conn.execute(
+    let removed = crate::cached::execute(
+        conn,
         "DELETE FROM sales WHERE id = ?1 AND status = 'open' AND receipt_no IS NULL \
          AND NOT EXISTS (SELECT 1 FROM sale_lines WHERE sale_id = ?1) AND NOT EXISTS (SELECT 1 FROM tenders WHERE sale_id = ?1)",
         [id],

@@ -13,15 +13,17 @@ pub const LANGUAGE: &str = "language";
 pub const DEMO: &str = "demo_created_at";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+    Ok(
+        crate::cached::query_row(conn, "SELECT value FROM settings WHERE key = ?1", [key], |row| {
             row.get(0)
         })
-        .optional()?)
+        .optional()?,
+    )
 }
 
 pub fn set(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key, value],
     )?;

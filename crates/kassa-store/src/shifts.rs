@@ -66,23 +66,23 @@ fn shift_from_row(r: &Row<'_>) -> rusqlite::Result<ShiftRow> {
 }
 
 pub fn open_shift_of(conn: &Connection, pos_id: i64) -> Result<Option<ShiftRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE pos_id = ?1 AND closed_at IS NULL"),
-            [pos_id],
-            shift_from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE pos_id = ?1 AND closed_at IS NULL"),
+        [pos_id],
+        shift_from_row,
+    )
+    .optional()?)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<ShiftRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = ?1"),
-            [id],
-            shift_from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE id = ?1"),
+        [id],
+        shift_from_row,
+    )
+    .optional()?)
 }
 
 pub fn list(conn: &Connection, pos_id: Option<i64>, limit: u32) -> Result<Vec<ShiftRow>, StoreError> {
@@ -103,7 +103,8 @@ pub fn open(
     float_minor: i64,
     now: &str,
 ) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO shifts (pos_id, currency, opened_by, opened_at, float_minor) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![pos_id, currency, by, now, float_minor],
     )?;
@@ -118,7 +119,8 @@ pub fn close(
     counted_minor: i64,
     now: &str,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE shifts SET closed_by = ?2, closed_at = ?3, expected_minor = ?4, counted_minor = ?5, \
          difference_minor = ?5 - ?4 WHERE id = ?1 AND closed_at IS NULL",
         params![id, by, now, expected_minor, counted_minor],
@@ -135,7 +137,8 @@ pub fn add_cash_movement(
     by: i64,
     now: &str,
 ) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO cash_movements (shift_id, kind, amount_minor, reason, at, by_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![shift_id, kind.as_str(), amount_minor, reason, now, by],
     )?;
@@ -179,7 +182,8 @@ pub fn sales_of_shift(conn: &Connection, shift_id: i64) -> Result<Vec<SaleRow>, 
 /// Completed sales and refunds of a POS since it was installed, as paid (cash rounding
 /// included, like the shift totals): (sales, refunds), in minor units, refunds negative.
 pub fn grand_totals(conn: &Connection, pos_id: i64) -> Result<(i64, i64), StoreError> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT coalesce(sum(CASE WHEN kind = 'sale' THEN total_minor + rounding_minor END), 0), \
          coalesce(sum(CASE WHEN kind = 'refund' THEN total_minor + rounding_minor END), 0) \
          FROM sales WHERE pos_id = ?1 AND receipt_no IS NOT NULL",
@@ -190,7 +194,8 @@ pub fn grand_totals(conn: &Connection, pos_id: i64) -> Result<(i64, i64), StoreE
 
 /// Receipt copies printed for sales of a shift.
 pub fn copies_in_shift(conn: &Connection, shift_id: i64) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT count(*) FROM receipt_copies c JOIN sales s ON s.id = c.sale_id WHERE s.shift_id = ?1",
         [shift_id],
         |r| r.get(0),
@@ -198,7 +203,8 @@ pub fn copies_in_shift(conn: &Connection, shift_id: i64) -> Result<i64, StoreErr
 }
 
 pub fn next_z_no(conn: &Connection, pos_id: i64) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT coalesce(max(z_no), 0) + 1 FROM z_reports WHERE pos_id = ?1",
         [pos_id],
         |r| r.get(0),
@@ -206,7 +212,8 @@ pub fn next_z_no(conn: &Connection, pos_id: i64) -> Result<i64, StoreError> {
 }
 
 pub fn insert_z_report(conn: &Connection, z: &ZReportRow) -> Result<i64, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO z_reports (pos_id, z_no, shift_id, created_at, journal_length, journal_head, body) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
@@ -246,11 +253,11 @@ pub fn z_reports(conn: &Connection, pos_id: Option<i64>) -> Result<Vec<ZReportRo
 }
 
 pub fn z_report_of_shift(conn: &Connection, shift_id: i64) -> Result<Option<ZReportRow>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {Z_COLUMNS} FROM z_reports WHERE shift_id = ?1"),
-            [shift_id],
-            z_from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {Z_COLUMNS} FROM z_reports WHERE shift_id = ?1"),
+        [shift_id],
+        z_from_row,
+    )
+    .optional()?)
 }

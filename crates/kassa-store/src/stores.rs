@@ -81,23 +81,22 @@ pub fn list(conn: &Connection) -> Result<Vec<Store>, StoreError> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Store>, StoreError> {
-    Ok(conn
-        .query_row(&format!("{SELECT} WHERE s.id = ?1"), [id], from_row)
-        .optional()?)
+    Ok(crate::cached::query_row(conn, &format!("{SELECT} WHERE s.id = ?1"), [id], from_row).optional()?)
 }
 
 pub fn find_by_name(conn: &Connection, brand_id: i64, name: &str) -> Result<Option<Store>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("{SELECT} WHERE s.brand_id = ?1 AND s.name_key = ?2"),
-            params![brand_id, crate::name_key(name)],
-            from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("{SELECT} WHERE s.brand_id = ?1 AND s.name_key = ?2"),
+        params![brand_id, crate::name_key(name)],
+        from_row,
+    )
+    .optional()?)
 }
 
 pub fn insert(conn: &Connection, f: &StoreInput, now: &str) -> Result<Store, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO stores (brand_id, name, country, address, place, latitude, longitude, currency, \
          time_zone, vat_number, created_at, updated_at, name_key) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
@@ -121,7 +120,8 @@ pub fn insert(conn: &Connection, f: &StoreInput, now: &str) -> Result<Store, Sto
 }
 
 pub fn update(conn: &Connection, id: i64, f: &StoreInput, now: &str) -> Result<Store, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE stores SET brand_id = ?2, name = ?3, country = ?4, address = ?5, place = ?6, latitude = ?7, \
          longitude = ?8, currency = ?9, time_zone = ?10, vat_number = ?11, updated_at = ?12, name_key = ?13 WHERE id = ?1",
         params![

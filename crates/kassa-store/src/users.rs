@@ -47,11 +47,17 @@ pub fn list(conn: &Connection) -> Result<Vec<User>, StoreError> {
 }
 
 pub fn count(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?)
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT count(*) FROM users",
+        [],
+        |row| row.get(0),
+    )?)
 }
 
 pub fn count_active_managers(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT count(*) FROM users WHERE role = 'manager' AND active = 1",
         [],
         |row| row.get(0),
@@ -59,27 +65,32 @@ pub fn count_active_managers(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<User>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
-            [id],
-            from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {COLUMNS} FROM users WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?)
 }
 
 pub fn find_by_name(conn: &Connection, name: &str) -> Result<Option<User>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM users WHERE name = ?1 COLLATE NOCASE"),
-            [name],
-            from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {COLUMNS} FROM users WHERE name = ?1 COLLATE NOCASE"),
+        [name],
+        from_row,
+    )
+    .optional()?)
 }
 
 pub fn pin_hash(conn: &Connection, id: i64) -> Result<String, StoreError> {
-    Ok(conn.query_row("SELECT pin_hash FROM users WHERE id = ?1", [id], |row| row.get(0))?)
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT pin_hash FROM users WHERE id = ?1",
+        [id],
+        |row| row.get(0),
+    )?)
 }
 
 pub fn insert(
@@ -89,7 +100,8 @@ pub fn insert(
     pin_hash: &str,
     now: &str,
 ) -> Result<User, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO users (name, name_key, role, pin_hash, active, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
         params![name, crate::name_key(name), role.as_str(), pin_hash, now],
@@ -103,7 +115,8 @@ fn get_after_update(conn: &Connection, id: i64) -> Result<User, StoreError> {
 }
 
 pub fn set_role(conn: &Connection, id: i64, role: Role, now: &str) -> Result<User, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, role.as_str(), now],
     )?;
@@ -111,7 +124,8 @@ pub fn set_role(conn: &Connection, id: i64, role: Role, now: &str) -> Result<Use
 }
 
 pub fn set_active(conn: &Connection, id: i64, active: bool, now: &str) -> Result<User, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE users SET active = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, active, now],
     )?;
@@ -120,7 +134,8 @@ pub fn set_active(conn: &Connection, id: i64, active: bool, now: &str) -> Result
 
 /// A new PIN also clears the failed attempts and any lock.
 pub fn set_pin_hash(conn: &Connection, id: i64, pin_hash: &str, now: &str) -> Result<User, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE users SET pin_hash = ?2, failed_pin_attempts = 0, locked_until = NULL, updated_at = ?3 \
          WHERE id = ?1",
         params![id, pin_hash, now],
@@ -135,7 +150,8 @@ pub fn set_pin_attempts(
     failed_attempts: u32,
     locked_until: Option<&str>,
 ) -> Result<User, StoreError> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE users SET failed_pin_attempts = ?2, locked_until = ?3 WHERE id = ?1",
         params![id, failed_attempts, locked_until],
     )?;
