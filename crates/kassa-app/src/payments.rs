@@ -418,9 +418,12 @@ impl Kassa {
         let local = self.store_local(&till.store, now);
         let incl = money(sale.total_minor + sale.rounding_minor, till.currency);
         let excl = money(sale.total_minor - sale.vat_minor, till.currency);
-        let kind = match sale.kind {
-            SaleKind::Sale => "sale",
-            SaleKind::Refund => "refund",
+        // The journal names each correction for what it is.
+        let kind = match (sale.kind, sale.correction.as_deref()) {
+            (SaleKind::Sale, _) => "sale",
+            (SaleKind::Refund, Some("post_void")) => "post_void",
+            (SaleKind::Refund, Some("return_without_receipt")) => "return_without_receipt",
+            (SaleKind::Refund, _) => "refund",
         };
         let payload = json!({
             "saleId": sale.id,
