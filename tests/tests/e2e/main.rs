@@ -89,6 +89,7 @@ async fn flow(ui: &Ui, pin: &str) -> Result<()> {
     ui.fill("login-pin", pin).await?;
     ui.click("login-submit").await?;
     ui.wait_text("#topbar-user", MANAGER).await?;
+    ui.wait_path("/till").await?;
     ui.screenshot("e2e-02-logged-in").await;
 
     // Create a store.
@@ -237,13 +238,42 @@ impl Ui {
     }
 
     /// Replaces the text of input `#id`.
+    ///
+    /// Reads the value back: a page that moves focus while keys are being sent (a
+    /// navigation finishing, say) must not leave a half-typed field behind unnoticed.
     async fn fill(&self, id: &str, text: &str) -> Result<()> {
-        let element = self.ready(id).await?;
-        element.clear().await.with_context(|| format!("clear #{id}"))?;
-        element
-            .send_keys(text)
-            .await
-            .with_context(|| format!("type into #{id}"))
+        // WebDriver's Enter key arrives in a textarea as a line break.
+        let expected = text.replace('\u{E007}', "\n");
+        let mut seen = None;
+        for _ in 0..3 {
+            let element = self.ready(id).await?;
+            element.clear().await.with_context(|| format!("clear #{id}"))?;
+            element
+                .send_keys(text)
+                .await
+                .with_context(|| format!("type into #{id}"))?;
+            let value = element.prop("value").await.with_context(|| format!("read #{id}"))?;
+            if value.as_deref() == Some(expected.as_str()) {
+                return Ok(());
+            }
+            seen = value;
+        }
+        bail!("#{id} holds {seen:?} after typing {text:?} three times")
+    }
+
+    /// Waits until the app shows the page at `path` (e.g. "/till").
+    async fn wait_path(&self, path: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let url = self.client.current_url().await.context("read the current URL")?;
+            if url.path() == path {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("the app shows {url}, not {path}, after {WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Sets `#id` to `text`: a `<select>` gets the option whose value or text is `text`

@@ -201,7 +201,8 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     ui.fill("login-pin", cashier_pin).await?;
     ui.click("login-submit").await?;
     ui.wait_text("#topbar-user", CASHIER).await?;
-    ui.click("nav-till").await?;
+    // Sellers land on the till; clicking "Till" as well would race that redirect.
+    ui.wait_path("/till").await?;
 
     // Open the shift.
     ui.fill("shift-float", "500.00").await?;
@@ -465,6 +466,7 @@ async fn catalog_flow(ui: &Ui, manager_pin: &str) -> Result<()> {
     ui.fill("login-pin", manager_pin).await?;
     ui.click("login-submit").await?;
     ui.wait_text("#topbar-user", MANAGER).await?;
+    ui.wait_path("/till").await?;
     ui.click("nav-catalog").await?;
     ui.wait_text("[data-testid=product-row]", "Bryggkaffe").await?;
     ui.screenshot("e2e-catalog-01-list").await;
@@ -563,7 +565,7 @@ async fn a_card_payment_pending_at_the_last_stop_blocks_the_till_until_resolved(
         ui.set("login-name", CASHIER).await?;
         ui.fill("login-pin", &cashier_pin).await?;
         ui.click("login-submit").await?;
-        ui.click("nav-till").await?;
+        ui.wait_path("/till").await?;
         ui.find("#unknown-banner").await?;
         if ui.find("#sale-code").await?.is_enabled().await? {
             bail!("the code field must be blocked while a payment is unknown");

@@ -177,7 +177,8 @@ pub struct Driver {
 
 impl Driver {
     /// Starts `tauri-driver --port <free> --native-port <free>` on `display` with the extra
-    /// environment `env` (inherited by the app) and waits until its port accepts connections.
+    /// environment `env` (inherited by the app) and waits until it, and the native driver it
+    /// runs, accept connections.
     pub fn start<K, V>(display: &Display, env: &[(K, V)], log: &Path) -> Result<Self>
     where
         K: AsRef<OsStr>,
@@ -208,16 +209,17 @@ impl Driver {
         }
         let mut child = ChildGuard::spawn("tauri-driver", &mut command)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        poll(
-            &format!("tauri-driver to listen on {addr}"),
-            Duration::from_secs(30),
-            || {
+        // tauri-driver listens at once but spawns WebKitWebDriver beside it; a session
+        // request sent before the native driver listens is dropped, so wait for both.
+        let native = SocketAddr::from((Ipv4Addr::LOCALHOST, native_port));
+        for (what, target) in [("tauri-driver", addr), ("the native WebDriver", native)] {
+            poll(&format!("{what} to listen on {target}"), Duration::from_secs(30), || {
                 child
                     .check_running()
                     .with_context(|| format!("see {}", log.display()))?;
-                Ok(TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok())
-            },
-        )?;
+                Ok(TcpStream::connect_timeout(&target, Duration::from_millis(200)).ok())
+            })?;
+        }
         eprintln!("e2e: tauri-driver listens on {addr} (log: {})", log.display());
         Ok(Self {
             url: format!("http://{addr}"),
