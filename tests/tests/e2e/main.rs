@@ -252,7 +252,10 @@ impl Ui {
                 .send_keys(text)
                 .await
                 .with_context(|| format!("type into #{id}"))?;
-            let value = element.prop("value").await.with_context(|| format!("read #{id}"))?;
+            let value = element
+                .prop("value")
+                .await
+                .with_context(|| format!("read #{id}"))?;
             if value.as_deref() == Some(expected.as_str()) {
                 return Ok(());
             }

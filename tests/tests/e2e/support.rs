@@ -213,12 +213,16 @@ impl Driver {
         // request sent before the native driver listens is dropped, so wait for both.
         let native = SocketAddr::from((Ipv4Addr::LOCALHOST, native_port));
         for (what, target) in [("tauri-driver", addr), ("the native WebDriver", native)] {
-            poll(&format!("{what} to listen on {target}"), Duration::from_secs(30), || {
-                child
-                    .check_running()
-                    .with_context(|| format!("see {}", log.display()))?;
-                Ok(TcpStream::connect_timeout(&target, Duration::from_millis(200)).ok())
-            })?;
+            poll(
+                &format!("{what} to listen on {target}"),
+                Duration::from_secs(30),
+                || {
+                    child
+                        .check_running()
+                        .with_context(|| format!("see {}", log.display()))?;
+                    Ok(TcpStream::connect_timeout(&target, Duration::from_millis(200)).ok())
+                },
+            )?;
         }
         eprintln!("e2e: tauri-driver listens on {addr} (log: {})", log.display());
         Ok(Self {
