@@ -11,15 +11,24 @@ export function describeProblem(lang: Lang, p: Problem): string {
 	return translate(lang, p.key, { ...p.params, field: translate(lang, p.label) });
 }
 
-/** Thrown by `need` when a field cannot be parsed; `field` matches the DTO field name. */
-export class FormProblem extends Error {
+/** A form error found before anything is sent; `field` matches the DTO field name. */
+export class FieldError extends Error {
 	readonly field: string;
+
+	constructor(field: string, message: string) {
+		super(message);
+		this.name = 'FieldError';
+		this.field = field;
+	}
+}
+
+/** Thrown by `need` when a field cannot be parsed. */
+export class FormProblem extends FieldError {
 	readonly problem: Problem;
 
 	constructor(field: string, problem: Problem, lang: Lang) {
-		super(describeProblem(lang, problem));
+		super(field, describeProblem(lang, problem));
 		this.name = 'FormProblem';
-		this.field = field;
 		this.problem = problem;
 	}
 }
@@ -31,7 +40,7 @@ export function need<T>(parsed: Parsed<T>, field: string, lang: Lang): T {
 
 /** The field an error is about (client-side FormProblem or backend ApiError.field). */
 export function fieldOf(e: unknown): string | null {
-	if (e instanceof FormProblem) return e.field;
+	if (e instanceof FieldError) return e.field;
 	if (e instanceof ApiFailure) return e.apiError.field;
 	return null;
 }
