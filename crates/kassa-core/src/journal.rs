@@ -22,16 +22,23 @@ use crate::money::Money;
 /// The canonical bytes of a journal record: the same value always gives the same bytes,
 /// so a hash computed when it was written can be recomputed from what is stored.
 ///
-/// - Object keys are sorted by their UTF-8 bytes (which is Unicode code point order),
-///   whatever order the map kept them in.
+/// For the values the journal holds (strings, integers, booleans, null, arrays and
+/// objects) these are the bytes of the JSON Canonicalization Scheme (RFC 8785), so any
+/// JCS implementation can recompute a record's hash:
+///
+/// - Object keys are sorted by their UTF-16 code units, as RFC 8785 § 3.2.3 requires,
+///   whatever order the map kept them in. (This differs from code point order only for
+///   keys mixing characters above U+FFFF with ones in U+E000–U+FFFF.)
 /// - No whitespace anywhere.
 /// - Strings are escaped as JSON requires and no more: `"` `\` and control characters
 ///   (`\n`, `\t`… and `\u00XX` for the rest); everything else, including non-ASCII, is
 ///   written as UTF-8.
-/// - Numbers are written as serde_json holds them.
+/// - Numbers are written as serde_json holds them, which for integers within ±2^53 is
+///   what RFC 8785 asks for.
 ///
 /// **Amounts in journal payloads are strings ("12.50") or integers of minor units
-/// (1250), never floats:** a float's text form is not something to sign.
+/// (1250), never floats:** a float's text form is not something to sign, and RFC 8785's
+/// float formatting is not reproduced here.
 pub fn canonical_json(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     write_canonical(value, &mut out);
@@ -59,7 +66,7 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             // serde_json's map is ordered by key unless a dependency turns on
             // "preserve_order" somewhere in the build, so sort here regardless.
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
             out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -534,6 +541,17 @@ mod tests {
             record.hash = hash.to_string();
             prev = hash;
         }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_by_utf16_code_units_as_rfc_8785_does() {
+        // U+FFFD is one code unit (0xFFFD); U+1F600 is a surrogate pair starting 0xD83D,
+        // so JCS puts the emoji first although its code point is larger.
+        let value = json!({ "\u{FFFD}": 1, "\u{1F600}": 2, "a": 3 });
+        assert_eq!(
+            String::from_utf8(canonical_json(&value)).unwrap(),
+            "{\"a\":3,\"\u{1F600}\":2,\"\u{FFFD}\":1}"
+        );
     }
 
     #[test]
