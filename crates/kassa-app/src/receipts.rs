@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use kassa_core::cart::{CartLine, price_cart};
 use kassa_core::org::{Role, SaleKind, SaleStatus, TenderStatus};
 use kassa_core::receipt::{
     Columns, Receipt, ReceiptCode, ReceiptKind, ReceiptLanguage, ReceiptLine, ReceiptTender, ReceiptVatLine,
@@ -13,7 +14,8 @@ use kassa_core::{Currency, Decimal, Money, VatRate};
 use kassa_store::{Connection, sales, stores};
 
 use crate::installation::Language;
-use crate::{Actor, AppError, Kassa};
+use crate::sales::discount_from_input;
+use crate::{Actor, AppError, Kassa, SaleView};
 
 /// One row of the sales history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,6 +36,98 @@ pub struct SaleSummary {
 
 fn parse_money(text: &str, currency: Currency) -> Result<Money, AppError> {
     Money::parse(text, currency).map_err(|e| AppError::Internal(format!("amount '{text}': {e}")))
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+fn nonzero(m: Money) -> Option<Money> {
+    (!m.is_zero()).then_some(m)
+}
+
+/// The goods of a receipt and its order discount, so that the paper adds up: each line
+/// as priced with only its own discount under it, and the order discount once, whole.
+///
+/// The sale's view folds each line's share of the order discount into the line (that is
+/// what VAT is computed on), so a sale is priced again here with kassa-core's
+/// `price_cart` from the same stored prices and discounts, and checked line by line
+/// against the view; the VAT summary and the total stay the view's.
+///
+/// A credit note has no discount of its own: it credits what was paid for each line,
+/// discounts already taken off. Its lines show the goods at their price and, under
+/// them, the discount that was not paid, as a line discount.
+fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine>, Option<Money>), AppError> {
+    let mut lines = Vec::with_capacity(view.lines.len());
+    match view.kind {
+        SaleKind::Sale => {
+            let cart = view
+                .lines
+                .iter()
+                .map(|l| {
+                    Ok(CartLine {
+                        unit_price: parse_money(&l.unit_price, currency)?,
+                        quantity: Decimal::from_str(&l.quantity).map_err(internal)?,
+                        vat_rate: VatRate::from_str(&l.vat_rate).map_err(internal)?,
+                        discount: l
+                            .discount
+                            .as_ref()
+                            .map(|d| discount_from_input(d, currency))
+                            .transpose()?,
+                    })
+                })
+                .collect::<Result<Vec<_>, AppError>>()?;
+            let order = view
+                .order_discount
+                .as_ref()
+                .map(|d| discount_from_input(d, currency))
+                .transpose()?;
+            let priced = price_cart(currency, &cart, order.as_ref()).map_err(internal)?;
+            for ((l, c), p) in view.lines.iter().zip(&cart).zip(&priced.lines) {
+                let discount = p.line_discount.checked_add(&p.order_discount_share)?;
+                if p.total != parse_money(&l.total, currency)?
+                    || discount != parse_money(&l.discount_amount, currency)?
+                {
+                    return Err(AppError::Internal(format!(
+                        "line {} of sale {} prices to {} (discount {}) for the receipt but {} (discount {}) for the sale",
+                        l.line_no, view.id, p.total, discount, l.total, l.discount_amount
+                    )));
+                }
+                lines.push(ReceiptLine {
+                    name: l.name.clone(),
+                    quantity: c.quantity,
+                    unit: l.unit,
+                    unit_price: c.unit_price,
+                    discount: nonzero(p.line_discount),
+                    total: p.gross.checked_sub(&p.line_discount)?,
+                });
+            }
+            Ok((lines, nonzero(priced.order_discount)))
+        }
+        SaleKind::Refund => {
+            for l in &view.lines {
+                let quantity = Decimal::from_str(&l.quantity).map_err(internal)?;
+                let unit_price = parse_money(&l.unit_price, currency)?;
+                let total = parse_money(&l.total, currency)?;
+                let gross = unit_price.times(quantity)?.round_to_minor();
+                let discount = gross.checked_sub(&total)?;
+                // Only a discount that makes the credit smaller than the goods' price is
+                // one; anything else (a rounding cent the other way) prints as credited.
+                let is_discount = !discount.is_zero()
+                    && discount.is_negative() == gross.is_negative()
+                    && discount.amount().abs() <= gross.amount().abs();
+                lines.push(ReceiptLine {
+                    name: l.name.clone(),
+                    quantity,
+                    unit: l.unit,
+                    unit_price,
+                    discount: is_discount.then_some(discount),
+                    total,
+                });
+            }
+            Ok((lines, None))
+        }
+    }
 }
 
 impl Kassa {
@@ -102,22 +196,7 @@ impl Kassa {
             }),
             None => None,
         };
-        let lines = view
-            .lines
-            .iter()
-            .map(|l| {
-                let discount = parse_money(&l.discount_amount, currency)?;
-                Ok(ReceiptLine {
-                    name: l.name.clone(),
-                    quantity: Decimal::from_str(&l.quantity)
-                        .map_err(|e| AppError::Internal(e.to_string()))?,
-                    unit: l.unit,
-                    unit_price: parse_money(&l.unit_price, currency)?,
-                    discount: (!discount.is_zero()).then_some(discount),
-                    total: parse_money(&l.total, currency)?,
-                })
-            })
-            .collect::<Result<_, AppError>>()?;
+        let (lines, order_discount) = receipt_goods(&view, currency)?;
         let vat = view
             .vat
             .iter()
@@ -134,7 +213,7 @@ impl Kassa {
             .into_iter()
             .filter(|t| t.status == TenderStatus::Approved)
             .map(|t| ReceiptTender {
-                label: t.method.as_str().to_owned(),
+                method: t.method,
                 amount: Money::from_minor(t.amount_minor, currency),
             })
             .collect();
@@ -158,7 +237,7 @@ impl Kassa {
             cashier: view.cashier_name.clone(),
             local_time: local.format("%Y-%m-%d %H:%M:%S").to_string(),
             lines,
-            order_discount: None,
+            order_discount,
             vat,
             total: parse_money(&view.total, currency)?,
             tenders,

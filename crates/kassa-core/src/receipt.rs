@@ -4,6 +4,12 @@
 //! The renderer only lays out what the caller computed: it adds no amounts except a
 //! discounted line's amount before its discount (`total + discount`), shown above the
 //! discount so the line reads top to bottom.
+//!
+//! Every printed amount can be added up on paper: the lines as priced, each line's own
+//! discount under it, then the order discount as one line of its own, come to the
+//! total. The order discount is therefore given whole, not as the per-line shares it is
+//! split into for VAT (see `cart.rs`); the VAT summary per rate is over the line totals
+//! after those shares, as the sale's figures are.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,7 +18,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::money::Money;
-use crate::org::SaleUnit;
+use crate::org::{SaleUnit, TenderMethod};
 use crate::vat::{VatBreakdown, VatRate};
 
 /// Where a receipt comes from and which of its series it is: store, POS and the POS's
@@ -267,6 +273,8 @@ pub struct ReceiptLine {
     /// The price of one piece or kilogram.
     pub unit_price: Money,
     /// The line's own discount, as a positive amount off (negative on a credit note).
+    /// Not its share of the order discount, which [`Receipt::order_discount`] prints
+    /// whole.
     pub discount: Option<Money>,
     /// The line after its own discount, before any order discount.
     pub total: Money,
@@ -296,10 +304,11 @@ impl ReceiptVatLine {
     }
 }
 
-/// One payment: "Kontant", "Kort", ….
+/// One payment, printed with its method's label in the receipt's language ("Kontant",
+/// "Kort", …). A negative amount is money given back (a credit note) and is labelled so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptTender {
-    pub label: String,
+    pub method: TenderMethod,
     pub amount: Money,
 }
 
@@ -318,7 +327,9 @@ pub struct Receipt {
     /// The local date and time, formatted by the caller ("2026-11-23 14:05:09").
     pub local_time: String,
     pub lines: Vec<ReceiptLine>,
-    /// The order discount as a positive amount off (negative on a credit note).
+    /// The order discount as a positive amount off (negative on a credit note), printed
+    /// as one line between the goods and the total. `lines` must then hold amounts
+    /// before it, so that lines, line discounts and this add up to `total`.
     pub order_discount: Option<Money>,
     pub vat: Vec<ReceiptVatLine>,
     pub total: Money,
@@ -347,6 +358,9 @@ struct Labels {
     vat_header: [&'static str; 4],
     rounding: &'static str,
     change: &'static str,
+    /// Per tender method: (paid, given back).
+    cash: (&'static str, &'static str),
+    card: (&'static str, &'static str),
     receipt_no: &'static str,
     cashier: &'static str,
     pos: &'static str,
@@ -368,6 +382,8 @@ const SV: Labels = Labels {
     vat_header: ["Moms%", "Netto", "Moms", "Brutto"],
     rounding: "Öresavrundning",
     change: "Växel",
+    cash: ("Kontant", "Återbetalt kontant"),
+    card: ("Kort", "Återbetalt till kort"),
     receipt_no: "Kvitto nr",
     cashier: "Kassör",
     pos: "Kassa",
@@ -390,11 +406,28 @@ const EN: Labels = Labels {
     vat_header: ["VAT%", "Net", "VAT", "Gross"],
     rounding: "Rounding",
     change: "Change",
+    cash: ("Cash", "Cash refunded"),
+    card: ("Card", "Refunded to card"),
     receipt_no: "Receipt no",
     cashier: "Cashier",
     pos: "Till",
     decimal: '.',
 };
+
+/// The printed name of a tender: what was paid with, or, for a negative amount, where
+/// the money went back to.
+fn tender_label(tender: &ReceiptTender, l: &Labels) -> &'static str {
+    // Exhaustive on purpose: a new tender method does not print until it has a label.
+    let (paid, given_back) = match tender.method {
+        TenderMethod::Cash => l.cash,
+        TenderMethod::ExternalCard => l.card,
+    };
+    if tender.amount.is_negative() {
+        given_back
+    } else {
+        paid
+    }
+}
 
 /// Lays out `receipt` as plain text, `columns` characters wide at most (counted in
 /// characters, not bytes), each line ending in '\n' with no trailing spaces.
@@ -503,7 +536,7 @@ pub fn render_text(receipt: &Receipt, columns: Columns, labels: ReceiptLanguage)
         out.rule('-');
     }
     for tender in &receipt.tenders {
-        out.pair(&tender.label, &amount(&tender.amount));
+        out.pair(tender_label(tender, l), &amount(&tender.amount));
     }
     if let Some(r) = &receipt.cash_rounding {
         out.pair(l.rounding, &amount(r));
@@ -733,6 +766,8 @@ mod tests {
     /// A small sale: coffee 45.90, milk 2 × 12.50, bananas 0.532 kg × 24.90 = 13.2468 →
     /// 13.25, chocolate 20.00 − 5.00, and 10.00 off the order. Its VAT lines are what
     /// `price_cart` makes of it (checked in `small_sale_amounts_come_from_price_cart`).
+    /// Paid 50.00 by card and 50.00 in cash: 39.15 due in cash rounds to 39.00, 11.00
+    /// back.
     fn small_sale() -> Receipt {
         Receipt {
             kind: ReceiptKind::Sale,
@@ -773,10 +808,16 @@ mod tests {
                 },
             ],
             total: sek("89.15"),
-            tenders: vec![ReceiptTender {
-                label: "Kontant".into(),
-                amount: sek("100.00"),
-            }],
+            tenders: vec![
+                ReceiptTender {
+                    method: TenderMethod::ExternalCard,
+                    amount: sek("50.00"),
+                },
+                ReceiptTender {
+                    method: TenderMethod::Cash,
+                    amount: sek("50.00"),
+                },
+            ],
             cash_rounding: Some(sek("-0.15")),
             change: Some(sek("11.00")),
             copy: false,
@@ -842,7 +883,8 @@ Moms%    Netto     Moms   Brutto
 25%      10,79     2,70    13,49
 12%      67,55     8,11    75,66
 --------------------------------
-Kontant                   100,00
+Kort                       50,00
+Kontant                    50,00
 Öresavrundning             -0,15
 Växel                      11,00
 --------------------------------
@@ -886,7 +928,8 @@ VAT%           Net         VAT       Gross
 25%          10.79        2.70       13.49
 12%          67.55        8.11       75.66
 ------------------------------------------
-Kontant                             100.00
+Card                                 50.00
+Cash                                 50.00
 Rounding                             -0.15
 Change                               11.00
 ------------------------------------------
@@ -910,20 +953,35 @@ Till: Kassa 1
             original: Some(ReceiptCode::new(3, 1, 41).unwrap()),
         };
         receipt.copy = true;
-        receipt.lines = vec![item("Mjölk 1,5 %", "-2", SaleUnit::Each, "12.50", None, "-25.00")];
+        // Two milks sold with 2.27 of discount between them, credited as paid: the line
+        // as priced and the discount credited back add up to the amount credited.
+        receipt.lines = vec![item(
+            "Mjölk 1,5 %",
+            "-2",
+            SaleUnit::Each,
+            "12.50",
+            Some("-2.27"),
+            "-22.73",
+        )];
         receipt.order_discount = None;
         receipt.vat = vec![ReceiptVatLine {
             rate: "12".parse().unwrap(),
-            net: sek("-22.32"),
-            vat: sek("-2.68"),
-            gross: sek("-25.00"),
+            net: sek("-20.29"),
+            vat: sek("-2.44"),
+            gross: sek("-22.73"),
         }];
-        receipt.total = sek("-25.00");
-        receipt.tenders = vec![ReceiptTender {
-            label: "Kontant".into(),
-            amount: sek("-25.00"),
-        }];
-        receipt.cash_rounding = None;
+        receipt.total = sek("-22.73");
+        receipt.tenders = vec![
+            ReceiptTender {
+                method: TenderMethod::ExternalCard,
+                amount: sek("-10.00"),
+            },
+            ReceiptTender {
+                method: TenderMethod::Cash,
+                amount: sek("-13.00"),
+            },
+        ];
+        receipt.cash_rounding = Some(sek("-0.27"));
         receipt.change = None;
         let expected = golden(
             r"
@@ -939,13 +997,16 @@ Avser kvitto KR000030001000000041
 ================================================
 Mjölk 1,5 %
   -2 st x 12,50                           -25,00
+  Rabatt                                    2,27
 ------------------------------------------------
-TOTALT SEK                                -25,00
+TOTALT SEK                                -22,73
 ------------------------------------------------
 Moms%          Netto          Moms        Brutto
-12%           -22,32         -2,68        -25,00
+12%           -20,29         -2,44        -22,73
 ------------------------------------------------
-Kontant                                   -25,00
+Återbetalt till kort                      -10,00
+Återbetalt kontant                        -13,00
+Öresavrundning                             -0,27
 ------------------------------------------------
 Kvitto nr 42
 KR000030001000000042
@@ -958,6 +1019,183 @@ Kassa: Kassa 1
         let text = render_text(&receipt, Columns::C48, ReceiptLanguage::Sv);
         assert_eq!(text, expected);
         assert_eq!(text.matches("KOPIA").count(), 2);
+    }
+
+    const WIDTHS: [Columns; 3] = [Columns::C32, Columns::C42, Columns::C48];
+    const LANGUAGES: [ReceiptLanguage; 2] = [ReceiptLanguage::Sv, ReceiptLanguage::En];
+
+    /// A printed amount in the receipt's language back to a number.
+    fn printed(amount: &str, language: ReceiptLanguage) -> Option<Decimal> {
+        let text = match language {
+            ReceiptLanguage::Sv => amount.replace(',', "."),
+            ReceiptLanguage::En => amount.to_owned(),
+        };
+        Decimal::from_str(&text).ok()
+    }
+
+    /// The amount of the one line that is `label` and an amount (after any
+    /// indentation), checking that exactly one line is.
+    fn amount_of(text: &str, label: &str, language: ReceiptLanguage) -> Decimal {
+        let found: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.trim_start()
+                    .strip_prefix(label)
+                    .is_some_and(|rest| rest.starts_with(' ') && rest.split_whitespace().count() == 1)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "one line {label:?} in\n{text}");
+        let last = found[0].split_whitespace().last().unwrap();
+        printed(last, language).unwrap_or_else(|| panic!("{:?} ends in no amount", found[0]))
+    }
+
+    /// Adds up, as a reader of the paper would, every amount between the '=' rule under
+    /// the heading and the TOTAL line (the goods, their discounts, the order discount).
+    fn goods_on_paper(text: &str, language: ReceiptLanguage) -> Decimal {
+        let total = match language {
+            ReceiptLanguage::Sv => SV.total,
+            ReceiptLanguage::En => EN.total,
+        };
+        text.lines()
+            .skip_while(|l| !l.starts_with('='))
+            .skip(1)
+            .take_while(|l| !l.starts_with(total))
+            .filter(|l| !l.starts_with('-'))
+            .filter_map(|l| l.split_whitespace().last().and_then(|a| printed(a, language)))
+            .sum()
+    }
+
+    #[test]
+    fn the_order_discount_is_its_own_line_and_the_paper_adds_up() {
+        let receipt = small_sale();
+        for columns in WIDTHS {
+            for language in LANGUAGES {
+                let text = render_text(&receipt, columns, language);
+                let (line_discount, order_discount, total_label) = match language {
+                    ReceiptLanguage::Sv => ("Rabatt", "Rabatt på köpet", "TOTALT SEK"),
+                    ReceiptLanguage::En => ("Discount", "Order discount", "TOTAL SEK"),
+                };
+                assert_eq!(
+                    amount_of(&text, order_discount, language),
+                    dec("-10.00"),
+                    "{text}"
+                );
+                assert_eq!(amount_of(&text, line_discount, language), dec("-5.00"), "{text}");
+                // The lines are printed before the order discount: chocolate at 20.00,
+                // its own 5.00 off under it, and no share of the 10.00 anywhere.
+                assert_eq!(amount_of(&text, "Choklad", language), dec("20.00"), "{text}");
+                let lines: Vec<&str> = text.lines().collect();
+                let at = |label: &str| lines.iter().position(|l| l.starts_with(label)).unwrap();
+                assert!(at("Choklad") < at(order_discount), "{text}");
+                assert_eq!(at(order_discount) + 1, at(total_label), "{text}");
+                let total = amount_of(&text, total_label, language);
+                assert_eq!(total, receipt.total.amount(), "{text}");
+                assert_eq!(
+                    goods_on_paper(&text, language),
+                    total,
+                    "{columns:?} {language:?}:\n{text}"
+                );
+                for line in text.lines() {
+                    assert!(line.chars().count() <= columns.width(), "{line:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tenders_print_translated_labels_at_every_width() {
+        let receipt = small_sale();
+        for columns in WIDTHS {
+            for (language, cash, card) in [
+                (ReceiptLanguage::Sv, "Kontant", "Kort"),
+                (ReceiptLanguage::En, "Cash", "Card"),
+            ] {
+                let text = render_text(&receipt, columns, language);
+                assert_eq!(amount_of(&text, cash, language), dec("50.00"), "{text}");
+                assert_eq!(amount_of(&text, card, language), dec("50.00"), "{text}");
+                for code in TenderMethod::ALL.iter().map(|m| m.as_str()) {
+                    assert!(!text.contains(code), "{code:?} printed as a code:\n{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn credit_notes_say_where_the_money_went_back() {
+        let mut receipt = small_sale();
+        receipt.kind = ReceiptKind::Refund { original: None };
+        receipt.lines = vec![
+            item("Kaffe", "-1", SaleUnit::Each, "45.90", Some("-4.59"), "-41.31"),
+            item("Bananer", "-0.532", SaleUnit::Kg, "24.90", None, "-13.25"),
+        ];
+        receipt.order_discount = None;
+        receipt.total = sek("-54.56");
+        receipt.vat = vec![ReceiptVatLine {
+            rate: "12".parse().unwrap(),
+            net: sek("-48.71"),
+            vat: sek("-5.85"),
+            gross: sek("-54.56"),
+        }];
+        receipt.tenders[0].amount = sek("-20.00");
+        receipt.tenders[1].amount = sek("-35.00");
+        receipt.cash_rounding = Some(sek("-0.44"));
+        receipt.change = None;
+        for columns in WIDTHS {
+            for (language, cash, card, discount) in [
+                (
+                    ReceiptLanguage::Sv,
+                    "Återbetalt kontant",
+                    "Återbetalt till kort",
+                    "Rabatt",
+                ),
+                (
+                    ReceiptLanguage::En,
+                    "Cash refunded",
+                    "Refunded to card",
+                    "Discount",
+                ),
+            ] {
+                let text = render_text(&receipt, columns, language);
+                assert_eq!(amount_of(&text, cash, language), dec("-35.00"), "{text}");
+                assert_eq!(amount_of(&text, card, language), dec("-20.00"), "{text}");
+                // The discount credited back reduces what is given back: a positive line.
+                assert_eq!(amount_of(&text, discount, language), dec("4.59"), "{text}");
+                assert_eq!(goods_on_paper(&text, language), dec("-54.56"), "{text}");
+                for line in text.lines() {
+                    assert!(line.chars().count() <= columns.width(), "{line:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_tender_method_has_distinct_labels_in_both_languages() {
+        for &method in TenderMethod::ALL {
+            let paid = ReceiptTender {
+                method,
+                amount: sek("1.00"),
+            };
+            let back = ReceiptTender {
+                method,
+                amount: sek("-1.00"),
+            };
+            let labels = [
+                tender_label(&paid, &SV),
+                tender_label(&back, &SV),
+                tender_label(&paid, &EN),
+                tender_label(&back, &EN),
+            ];
+            for (i, a) in labels.iter().enumerate() {
+                assert!(!a.trim().is_empty(), "{method:?}");
+                assert!(
+                    a.chars().count() <= 21,
+                    "{a:?} leaves room for an amount on 32 columns"
+                );
+                for b in &labels[i + 1..] {
+                    assert_ne!(a, b, "{method:?}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -1144,7 +1382,9 @@ Kassa: Kassa 1
                 .collect();
             receipt.vat[0].gross = Money::from_minor(minor[0], SEK);
             receipt.total = Money::from_minor(minor[1], SEK);
-            receipt.tenders[0].label = names[0].clone();
+            receipt.order_discount = Some(Money::from_minor(minor[2], SEK));
+            receipt.tenders[0].amount = Money::from_minor(minor[3], SEK);
+            receipt.tenders[1].amount = Money::from_minor(minor[4], SEK);
             let width = columns.width();
             let text = render_text(&receipt, columns, language);
             for line in text.lines() {
