@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use kassa_core::cart::{CartLine, price_cart};
-use kassa_core::org::{Role, SaleKind, SaleStatus, TenderStatus};
+use kassa_core::org::{Role, SaleKind, SaleStatus, TenderMethod, TenderStatus};
 use kassa_core::receipt::{
     Columns, Receipt, ReceiptCode, ReceiptKind, ReceiptLanguage, ReceiptLine, ReceiptTender, ReceiptVatLine,
 };
@@ -209,7 +209,7 @@ impl Kassa {
                 })
             })
             .collect::<Result<_, AppError>>()?;
-        let tenders = sales::tenders(conn, sale.id)?
+        let mut tenders: Vec<ReceiptTender> = sales::tenders(conn, sale.id)?
             .into_iter()
             .filter(|t| t.status == TenderStatus::Approved)
             .map(|t| ReceiptTender {
@@ -217,6 +217,12 @@ impl Kassa {
                 amount: Money::from_minor(t.amount_minor, currency),
             })
             .collect();
+        // Change comes out of the last cash handed over: print that tender as received.
+        if sale.change_minor != 0
+            && let Some(cash) = tenders.iter_mut().rev().find(|t| t.method == TenderMethod::Cash)
+        {
+            cash.amount = Money::from_minor(cash.amount.to_minor()? + sale.change_minor, currency);
+        }
         let rounding = Money::from_minor(sale.rounding_minor, currency);
         let change = Money::from_minor(sale.change_minor, currency);
         Ok(Receipt {

@@ -112,6 +112,7 @@ struct Words {
     cash: &'static str,
     card: &'static str,
     cash_back: &'static str,
+    change: &'static str,
 }
 
 const WORDS: [Words; 2] = [
@@ -123,6 +124,7 @@ const WORDS: [Words; 2] = [
         cash: "Kontant",
         card: "Kort",
         cash_back: "Återbetalt kontant",
+        change: "Växel",
     },
     Words {
         language: Language::En,
@@ -132,6 +134,7 @@ const WORDS: [Words; 2] = [
         cash: "Cash",
         card: "Card",
         cash_back: "Cash refunded",
+        change: "Change",
     },
 ];
 
@@ -197,8 +200,9 @@ fn the_receipt_prints_the_order_discount_and_translated_tenders_and_adds_up() {
             assert_eq!(cells, expected, "{context}");
             // Tenders by name, in the receipt's language, never by code.
             assert_eq!(amount_of(&text, words.card), dec("40.00"), "{context}");
-            // The cash tender is what the sale kept of the 40.00 given: 32.00, 8.00 back.
-            assert_eq!(amount_of(&text, words.cash), dec("32.00"), "{context}");
+            // The cash line is what the customer handed over, with the change under it.
+            assert_eq!(amount_of(&text, words.cash), dec("40.00"), "{context}");
+            assert_eq!(amount_of(&text, words.change), dec("8.00"), "{context}");
             assert!(
                 !text.contains("external_card") && !text.contains("cash "),
                 "{context}"

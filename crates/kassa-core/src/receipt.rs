@@ -306,6 +306,9 @@ impl ReceiptVatLine {
 
 /// One payment, printed with its method's label in the receipt's language ("Kontant",
 /// "Kort", …). A negative amount is money given back (a credit note) and is labelled so.
+/// For the cash tender that produced change, `amount` is the cash handed over; the change
+/// is printed under it, as customers and auditors read a receipt ("Kontant 40,00 /
+/// Växel 8,00"), while the journal and the reports count only the cash kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptTender {
     pub method: TenderMethod,
