@@ -38,46 +38,10 @@ const POS: &str = "E2E Till 9";
 #[tokio::test]
 #[ignore = "needs the built app and a display; run by scripts/test.sh"]
 async fn manager_creates_a_store_and_a_pos_device_in_the_real_window() {
-    let app = required_file("KASSA_APP_BIN");
-    let cli = required_file("KASSA_CLI_BIN");
-    let artifacts = repo_root().join("artifacts");
-    std::fs::create_dir_all(&artifacts).expect("create artifacts/");
-    let tmp = tempfile::Builder::new()
-        .prefix("kassa-e2e-")
-        .tempdir()
-        .expect("temp dir");
-    let db = tmp.path().join("kassa-demo.sqlite3");
-
-    let pin = create_demo_database(&cli, tmp.path(), &db);
-    // Declared in this order so that they drop in reverse: app/driver first, then the display.
-    let display = Display::ensure(&tmp.path().join("xvfb.log")).expect("a display");
-    let driver = Driver::start(
-        &display,
-        &[
-            ("KASSA_DB", db.as_os_str()),
-            ("KASSA_DATA_DIR", tmp.path().as_os_str()),
-        ],
-        &artifacts.join("e2e-tauri-driver.log"),
-    )
-    .expect("tauri-driver");
-
-    let ui = match Ui::connect(&driver.url, &app, &artifacts).await {
-        Ok(ui) => ui,
-        Err(err) => fail(tmp, format!("{err:#}")),
-    };
-    let outcome = flow(&ui, &pin).await;
-    if outcome.is_err() {
-        ui.screenshot("e2e-99-failure").await;
-    }
-    let closed = ui.client.close().await;
-    if let Err(err) = outcome {
-        fail(tmp, format!("{err:#}"));
-    }
-    closed.expect("close the WebDriver session");
-    drop(driver);
-    drop(display);
-
-    check_database(&db);
+    let mut session = Session::demo("e2e");
+    let pin = session.pin(MANAGER);
+    session.run(async |ui| flow(ui, &pin).await).await;
+    check_database(session.db());
 }
 
 /// The user's path through the window.
@@ -85,11 +49,7 @@ async fn flow(ui: &Ui, pin: &str) -> Result<()> {
     // Log in.
     ui.find("#login-pin").await?;
     ui.screenshot("e2e-01-login").await;
-    ui.set("login-name", MANAGER).await?;
-    ui.fill("login-pin", pin).await?;
-    ui.click("login-submit").await?;
-    ui.wait_text("#topbar-user", MANAGER).await?;
-    ui.wait_path("/till").await?;
+    login(ui, MANAGER, pin).await?;
     ui.screenshot("e2e-02-logged-in").await;
 
     // Create a store.
@@ -141,13 +101,6 @@ fn check_database(db: &Path) {
     );
 }
 
-/// Runs `kassa --json demo --db <db>` and returns the manager's PIN as printed by it.
-fn create_demo_database(cli: &Path, data_dir: &Path, db: &Path) -> String {
-    let stdout = run_demo(cli, data_dir, db);
-    demo_pin(&stdout, MANAGER)
-        .unwrap_or_else(|| panic!("no PIN for {MANAGER:?} in the output of kassa demo:\n{stdout}"))
-}
-
 /// Runs `kassa --json demo --db <db>` and returns what it printed.
 fn run_demo(cli: &Path, data_dir: &Path, db: &Path) -> String {
     let output = Command::new(cli)
@@ -186,13 +139,115 @@ fn demo_pin(output: &str, user: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Panics with `message`, keeping the temp dir (database, app logs) for inspection.
-fn fail(tmp: tempfile::TempDir, message: String) -> ! {
-    let kept = tmp.keep();
-    panic!(
-        "end-to-end flow failed: {message}\n(screenshots and driver log: artifacts/; database and app logs kept in {})",
-        kept.display()
-    )
+/// What every end-to-end test shares: a demo database in a temp dir of its own, then the
+/// real window on it (a display, tauri-driver with the app, a WebDriver session).
+///
+/// `tag` names the temp dir (`kassa-<tag>-…`), the driver's log
+/// (`artifacts/<tag>-tauri-driver.log`) and the screenshot taken when the flow fails
+/// (`artifacts/<tag>-99-failure.png`).
+struct Session {
+    tag: &'static str,
+    app: PathBuf,
+    artifacts: PathBuf,
+    tmp: tempfile::TempDir,
+    db: PathBuf,
+    demo_output: String,
+}
+
+impl Session {
+    /// Finds the binaries under test and creates the demo database with `kassa demo`.
+    fn demo(tag: &'static str) -> Self {
+        let app = required_file("KASSA_APP_BIN");
+        let cli = required_file("KASSA_CLI_BIN");
+        let artifacts = repo_root().join("artifacts");
+        std::fs::create_dir_all(&artifacts).expect("create artifacts/");
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("kassa-{tag}-"))
+            .tempdir()
+            .expect("temp dir");
+        let db = tmp.path().join("kassa-demo.sqlite3");
+        let demo_output = run_demo(&cli, tmp.path(), &db);
+        Self {
+            tag,
+            app,
+            artifacts,
+            tmp,
+            db,
+            demo_output,
+        }
+    }
+
+    /// The SQLite file the app runs on.
+    fn db(&self) -> &Path {
+        &self.db
+    }
+
+    /// The PIN `kassa demo` printed for `user`.
+    fn pin(&self, user: &str) -> String {
+        demo_pin(&self.demo_output, user).unwrap_or_else(|| {
+            panic!(
+                "no PIN for {user:?} in the output of kassa demo:\n{}",
+                self.demo_output
+            )
+        })
+    }
+
+    /// Starts the app on the database and runs `flow` in its window, then stops the app,
+    /// the driver and the display, so that the caller can check the database afterwards.
+    ///
+    /// When the flow fails: a screenshot, the WebDriver session closed, and a panic that
+    /// keeps the temp dir (database, app logs) for inspection.
+    async fn run<T>(&mut self, flow: impl AsyncFnOnce(&Ui) -> Result<T>) -> T {
+        // Declared in this order so that they drop in reverse: app/driver first, then the display.
+        let display = Display::ensure(&self.tmp.path().join("xvfb.log")).expect("a display");
+        let driver = Driver::start(
+            &display,
+            &[
+                ("KASSA_DB", self.db.as_os_str()),
+                ("KASSA_DATA_DIR", self.tmp.path().as_os_str()),
+            ],
+            &self.artifacts.join(format!("{}-tauri-driver.log", self.tag)),
+        )
+        .expect("tauri-driver");
+
+        let ui = match Ui::connect(&driver.url, &self.app, &self.artifacts).await {
+            Ok(ui) => ui,
+            Err(err) => self.fail(format!("{err:#}")),
+        };
+        let outcome = flow(&ui).await;
+        if outcome.is_err() {
+            ui.screenshot(&format!("{}-99-failure", self.tag)).await;
+        }
+        let closed = ui.client.close().await;
+        let value = match outcome {
+            Ok(value) => value,
+            Err(err) => self.fail(format!("{err:#}")),
+        };
+        closed.expect("close the WebDriver session");
+        drop(driver);
+        drop(display);
+        value
+    }
+
+    /// Panics with `message`, keeping the temp dir (database, app logs) for inspection.
+    fn fail(&mut self, message: String) -> ! {
+        self.tmp.disable_cleanup(true);
+        panic!(
+            "end-to-end flow failed: {message}\n(screenshots and driver log: artifacts/; database and app logs kept in {})",
+            self.tmp.path().display()
+        )
+    }
+}
+
+/// Logs `user` in and waits for the till, where sellers and managers land. (Clicking "Till"
+/// right after logging in would race that redirect.)
+async fn login(ui: &Ui, user: &str, pin: &str) -> Result<()> {
+    ui.find("#login-pin").await?;
+    ui.set("login-name", user).await?;
+    ui.fill("login-pin", pin).await?;
+    ui.click("login-submit").await?;
+    ui.wait_text("#topbar-user", user).await?;
+    ui.wait_path("/till").await
 }
 
 /// The WebDriver session with small helpers that wait for every element they touch.

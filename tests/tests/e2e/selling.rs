@@ -12,8 +12,7 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use kassa_app::{Kassa, ProductInput, SaleUnit, StorePrice, VatCategory};
 use rusqlite::{Connection, OpenFlags};
 
-use super::support::{Display, Driver, repo_root, required_file};
-use super::{Ui, WAIT, demo_pin, fail, run_demo};
+use super::{Session, Ui, WAIT, login};
 
 const CASHIER: &str = "cashier";
 const MANAGER: &str = "manager";
@@ -99,50 +98,14 @@ fn ensure_products(db: &Path, manager_pin: &str) -> Vec<String> {
 #[tokio::test]
 #[ignore = "needs the built app and a display; run by scripts/test.sh"]
 async fn cashier_scans_pays_cash_and_refunds_a_line_in_the_real_window() {
-    let app = required_file("KASSA_APP_BIN");
-    let cli = required_file("KASSA_CLI_BIN");
-    let artifacts = repo_root().join("artifacts");
-    std::fs::create_dir_all(&artifacts).expect("create artifacts/");
-    let tmp = tempfile::Builder::new()
-        .prefix("kassa-e2e-sell-")
-        .tempdir()
-        .expect("temp dir");
-    let db = tmp.path().join("kassa-demo.sqlite3");
-
-    let output = run_demo(&cli, tmp.path(), &db);
-    let manager_pin = demo_pin(&output, MANAGER).expect("manager PIN in kassa demo's output");
-    let cashier_pin = demo_pin(&output, CASHIER).expect("cashier PIN in kassa demo's output");
-    let codes = ensure_products(&db, &manager_pin);
-
-    let display = Display::ensure(&tmp.path().join("xvfb.log")).expect("a display");
-    let driver = Driver::start(
-        &display,
-        &[
-            ("KASSA_DB", db.as_os_str()),
-            ("KASSA_DATA_DIR", tmp.path().as_os_str()),
-        ],
-        &artifacts.join("e2e-sell-tauri-driver.log"),
-    )
-    .expect("tauri-driver");
-
-    let ui = match Ui::connect(&driver.url, &app, &artifacts).await {
-        Ok(ui) => ui,
-        Err(err) => fail(tmp, format!("{err:#}")),
-    };
-    let outcome = flow(&ui, &cashier_pin, &manager_pin, &codes).await;
-    if outcome.is_err() {
-        ui.screenshot("e2e-sell-99-failure").await;
-    }
-    let closed = ui.client.close().await;
-    let receipt_no = match outcome {
-        Ok(n) => n,
-        Err(err) => fail(tmp, format!("{err:#}")),
-    };
-    closed.expect("close the WebDriver session");
-    drop(driver);
-    drop(display);
-
-    check_credit_note(&db, receipt_no);
+    let mut session = Session::demo("e2e-sell");
+    let manager_pin = session.pin(MANAGER);
+    let cashier_pin = session.pin(CASHIER);
+    let codes = ensure_products(session.db(), &manager_pin);
+    let receipt_no = session
+        .run(async |ui| flow(ui, &cashier_pin, &manager_pin, &codes).await)
+        .await;
+    check_credit_note(session.db(), receipt_no);
 }
 
 /// Types `text` into the document the way a keyboard-wedge scanner does: every key in a
@@ -196,13 +159,7 @@ async fn text_of(ui: &Ui, css: &str) -> Result<String> {
 
 /// The cashier's path; returns the sale's receipt number.
 async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -> Result<i64> {
-    ui.find("#login-pin").await?;
-    ui.set("login-name", CASHIER).await?;
-    ui.fill("login-pin", cashier_pin).await?;
-    ui.click("login-submit").await?;
-    ui.wait_text("#topbar-user", CASHIER).await?;
-    // Sellers land on the till; clicking "Till" as well would race that redirect.
-    ui.wait_path("/till").await?;
+    login(ui, CASHIER, cashier_pin).await?;
 
     // Open the shift.
     ui.fill("shift-float", "500.00").await?;
@@ -399,45 +356,12 @@ fn minor_units_from_shown_amounts() {
 #[tokio::test]
 #[ignore = "needs the built app and a display; run by scripts/test.sh"]
 async fn manager_edits_the_catalog_and_imports_a_previewed_csv_in_the_real_window() {
-    let app = required_file("KASSA_APP_BIN");
-    let cli = required_file("KASSA_CLI_BIN");
-    let artifacts = repo_root().join("artifacts");
-    std::fs::create_dir_all(&artifacts).expect("create artifacts/");
-    let tmp = tempfile::Builder::new()
-        .prefix("kassa-e2e-catalog-")
-        .tempdir()
-        .expect("temp dir");
-    let db = tmp.path().join("kassa-demo.sqlite3");
-    let output = run_demo(&cli, tmp.path(), &db);
-    let manager_pin = demo_pin(&output, MANAGER).expect("manager PIN in kassa demo's output");
+    let mut session = Session::demo("e2e-catalog");
+    let manager_pin = session.pin(MANAGER);
+    session.run(async |ui| catalog_flow(ui, &manager_pin).await).await;
 
-    let display = Display::ensure(&tmp.path().join("xvfb.log")).expect("a display");
-    let driver = Driver::start(
-        &display,
-        &[
-            ("KASSA_DB", db.as_os_str()),
-            ("KASSA_DATA_DIR", tmp.path().as_os_str()),
-        ],
-        &artifacts.join("e2e-catalog-tauri-driver.log"),
-    )
-    .expect("tauri-driver");
-    let ui = match Ui::connect(&driver.url, &app, &artifacts).await {
-        Ok(ui) => ui,
-        Err(err) => fail(tmp, format!("{err:#}")),
-    };
-    let outcome = catalog_flow(&ui, &manager_pin).await;
-    if outcome.is_err() {
-        ui.screenshot("e2e-catalog-99-failure").await;
-    }
-    let closed = ui.client.close().await;
-    if let Err(err) = outcome {
-        fail(tmp, format!("{err:#}"));
-    }
-    closed.expect("close the WebDriver session");
-    drop(driver);
-    drop(display);
-
-    let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db");
+    let db = session.db();
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db");
     for sku in ["E2E-NEW-1", "E2E-IMP-1"] {
         let n: i64 = conn
             .query_row("SELECT count(*) FROM products WHERE sku = ?1", [sku], |r| {
@@ -461,12 +385,7 @@ async fn fill_csv(ui: &Ui, text: &str) -> Result<()> {
 }
 
 async fn catalog_flow(ui: &Ui, manager_pin: &str) -> Result<()> {
-    ui.find("#login-pin").await?;
-    ui.set("login-name", MANAGER).await?;
-    ui.fill("login-pin", manager_pin).await?;
-    ui.click("login-submit").await?;
-    ui.wait_text("#topbar-user", MANAGER).await?;
-    ui.wait_path("/till").await?;
+    login(ui, MANAGER, manager_pin).await?;
     ui.click("nav-catalog").await?;
     ui.wait_text("[data-testid=product-row]", "Bryggkaffe").await?;
     ui.screenshot("e2e-catalog-01-list").await;
@@ -514,21 +433,12 @@ async fn catalog_flow(ui: &Ui, manager_pin: &str) -> Result<()> {
 #[tokio::test]
 #[ignore = "needs the built app and a display; run by scripts/test.sh"]
 async fn a_card_payment_pending_at_the_last_stop_blocks_the_till_until_resolved() {
-    let app = required_file("KASSA_APP_BIN");
-    let cli = required_file("KASSA_CLI_BIN");
-    let artifacts = repo_root().join("artifacts");
-    std::fs::create_dir_all(&artifacts).expect("create artifacts/");
-    let tmp = tempfile::Builder::new()
-        .prefix("kassa-e2e-unknown-")
-        .tempdir()
-        .expect("temp dir");
-    let db = tmp.path().join("kassa-demo.sqlite3");
-    let output = run_demo(&cli, tmp.path(), &db);
-    let cashier_pin = demo_pin(&output, CASHIER).expect("cashier PIN in kassa demo's output");
+    let mut session = Session::demo("e2e-unknown");
+    let cashier_pin = session.pin(CASHIER);
 
     // The previous run: a card payment was started and the app stopped before the answer.
     let sale_id = {
-        let kassa = Kassa::open(&db).expect("open the demo database");
+        let kassa = Kassa::open(session.db()).expect("open the demo database");
         let (cashier, _) = kassa.login(CASHIER, &cashier_pin).expect("log in as cashier");
         kassa.open_shift(&cashier, "100.00").expect("open a shift");
         let coffee = kassa
@@ -546,49 +456,22 @@ async fn a_card_payment_pending_at_the_last_stop_blocks_the_till_until_resolved(
         sale.id
     };
 
-    let display = Display::ensure(&tmp.path().join("xvfb.log")).expect("a display");
-    let driver = Driver::start(
-        &display,
-        &[
-            ("KASSA_DB", db.as_os_str()),
-            ("KASSA_DATA_DIR", tmp.path().as_os_str()),
-        ],
-        &artifacts.join("e2e-unknown-tauri-driver.log"),
-    )
-    .expect("tauri-driver");
-    let ui = match Ui::connect(&driver.url, &app, &artifacts).await {
-        Ok(ui) => ui,
-        Err(err) => fail(tmp, format!("{err:#}")),
-    };
-    let outcome = async {
-        ui.find("#login-pin").await?;
-        ui.set("login-name", CASHIER).await?;
-        ui.fill("login-pin", &cashier_pin).await?;
-        ui.click("login-submit").await?;
-        ui.wait_path("/till").await?;
-        ui.find("#unknown-banner").await?;
-        if ui.find("#sale-code").await?.is_enabled().await? {
-            bail!("the code field must be blocked while a payment is unknown");
-        }
-        ui.screenshot("e2e-unknown-01-banner").await;
-        ui.click("resolve-approved").await?;
-        ui.find("#sale-receipt-no").await?;
-        ui.screenshot("e2e-unknown-02-resolved").await;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    if outcome.is_err() {
-        ui.screenshot("e2e-unknown-99-failure").await;
-    }
-    let closed = ui.client.close().await;
-    if let Err(err) = outcome {
-        fail(tmp, format!("{err:#}"));
-    }
-    closed.expect("close the WebDriver session");
-    drop(driver);
-    drop(display);
+    session
+        .run(async |ui| {
+            login(ui, CASHIER, &cashier_pin).await?;
+            ui.find("#unknown-banner").await?;
+            if ui.find("#sale-code").await?.is_enabled().await? {
+                bail!("the code field must be blocked while a payment is unknown");
+            }
+            ui.screenshot("e2e-unknown-01-banner").await;
+            ui.click("resolve-approved").await?;
+            ui.find("#sale-receipt-no").await?;
+            ui.screenshot("e2e-unknown-02-resolved").await;
+            Ok(())
+        })
+        .await;
 
-    let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db");
+    let conn = Connection::open_with_flags(session.db(), OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open db");
     let status: String = conn
         .query_row("SELECT status FROM sales WHERE id = ?1", [sale_id], |r| r.get(0))
         .expect("query the sale");
