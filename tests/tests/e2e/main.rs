@@ -320,6 +320,11 @@ impl Ui {
         bail!("#{id} holds {seen:?} after typing {text:?} three times")
     }
 
+    /// The trimmed text of the element matching `css`, once there is one.
+    async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.find(css).await?.text().await?.trim().to_owned())
+    }
+
     /// Waits until the app shows the page at `path` (e.g. "/till").
     async fn wait_path(&self, path: &str) -> Result<()> {
         let deadline = Instant::now() + WAIT;

@@ -139,10 +139,6 @@ async fn wait_search(ui: &Ui, what: &str, done: impl Fn(&Search) -> bool) -> Res
     }
 }
 
-async fn text_of(ui: &Ui, css: &str) -> Result<String> {
-    Ok(ui.find(css).await?.text().await?.trim().to_owned())
-}
-
 async fn count(ui: &Ui, css: &str) -> Result<usize> {
     Ok(ui.client.find_all(fantoccini::Locator::Css(css)).await?.len())
 }
@@ -234,7 +230,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
     if lines != 1 {
         bail!("expected 1 sale line after picking {PICKED}, found {lines}");
     }
-    let total = text_of(ui, "#sale-total").await?;
+    let total = ui.text("#sale-total").await?;
     if minor(&total)? != PICKED_MINOR {
         bail!("the total shows {total:?} for one {PICKED}");
     }
@@ -244,11 +240,11 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
     press(ui, &F4.to_string()).await?;
     ui.fill("cash-tendered", "50").await?;
     ui.click("cash-confirm").await?;
-    let change = text_of(ui, "#sale-change").await?;
+    let change = ui.text("#sale-change").await?;
     if minor(&change)? != 5000 - PICKED_MINOR {
         bail!("the change shows {change:?} for 50.00 tendered on {total}");
     }
-    let sale: i64 = text_of(ui, "#sale-receipt-no")
+    let sale: i64 = ui.text("#sale-receipt-no")
         .await?
         .parse()
         .context("the receipt number is a number")?;
@@ -264,8 +260,8 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
     ui.fill("return-approval-pin", manager_pin).await?;
     ui.screenshot("e2e-return-06-form").await;
     ui.click("return-submit").await?;
-    ui.find("#return-result").await?;
-    let returned = text_of(ui, "#return-result-total").await?;
+    ui.find("#refund-result").await?;
+    let returned = ui.text("#refund-result-total").await?;
     if minor(&returned)? != -RETURNED_MINOR {
         bail!(
             "the credit note's total shows {returned:?}; expected -{}.{:02}",
@@ -273,10 +269,15 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
             RETURNED_MINOR % 100
         );
     }
-    let credit_note: i64 = text_of(ui, "#return-result-no")
+    let credit_note: i64 = ui.text("#refund-result-no")
         .await?
         .parse()
         .context("the credit note's number is a number")?;
+    // The credit note is shown as the customer's receipt, ready to print.
+    let preview = ui.text("#receipt-preview").await?;
+    if !preview.contains(&credit_note.to_string()) {
+        bail!("the receipt preview does not show credit note {credit_note}:\n{preview}");
+    }
     eprintln!("e2e: sale {sale}, credit note {credit_note}, total {returned}");
     ui.screenshot("e2e-return-07-returned").await;
     Ok(Receipts { sale, credit_note })

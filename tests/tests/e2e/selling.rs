@@ -153,10 +153,6 @@ async fn wait_count(ui: &Ui, css: &str, n: usize, within: Duration) -> Result<bo
     }
 }
 
-async fn text_of(ui: &Ui, css: &str) -> Result<String> {
-    Ok(ui.find(css).await?.text().await?.trim().to_owned())
-}
-
 /// The cashier's path; returns the sale's receipt number.
 async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -> Result<i64> {
     login(ui, CASHIER, cashier_pin).await?;
@@ -196,7 +192,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     if lines != 3 {
         bail!("expected 3 sale lines after three scans, found {lines}");
     }
-    let total = text_of(ui, "#sale-total").await?;
+    let total = ui.text("#sale-total").await?;
     let total_minor = minor(&total)?;
     if total_minor != 2490 + 3950 + 1800 {
         bail!("the total shows {total:?}, expected 82.40");
@@ -208,17 +204,17 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     ui.fill("cash-tendered", "100").await?;
     ui.screenshot("e2e-sell-04-cash").await;
     ui.click("cash-confirm").await?;
-    let change = text_of(ui, "#sale-change").await?;
+    let change = ui.text("#sale-change").await?;
     // 82.40 is rounded to 82.00 in cash (SEK rounds to whole kronor): 18.00 back.
     let change_minor = minor(&change)?;
     if change_minor <= 0 || change_minor > 10000 - total_minor + 100 {
         bail!("the change shows {change:?} for 100.00 tendered on {total}");
     }
-    let receipt_no: i64 = text_of(ui, "#sale-receipt-no")
+    let receipt_no: i64 = ui.text("#sale-receipt-no")
         .await?
         .parse()
         .context("the receipt number is a number")?;
-    let preview = text_of(ui, "#receipt-preview").await?;
+    let preview = ui.text("#receipt-preview").await?;
     if !preview.contains("E2E Kanelbulle") {
         bail!("the receipt preview does not list the items:\n{preview}");
     }
@@ -241,11 +237,11 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     ui.screenshot("e2e-sell-06-refund").await;
     ui.click("refund-submit").await?;
     ui.find("#refund-result").await?;
-    let refunded = text_of(ui, "#refund-result-total").await?;
+    let refunded = ui.text("#refund-result-total").await?;
     if minor(&refunded)? >= 0 {
         bail!("the credit note's total shows {refunded:?}; expected a negative amount");
     }
-    let credit_no = text_of(ui, "#refund-result-no").await?;
+    let credit_no = ui.text("#refund-result-no").await?;
     eprintln!("e2e: credit note {credit_no}, total {refunded}");
     ui.screenshot("e2e-sell-07-refunded").await;
 
@@ -284,7 +280,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     ui.wait_text("#card-instruction", "39.50").await?;
     ui.screenshot("e2e-sell-08a-card").await;
     ui.click("card-approved").await?;
-    let card_receipt = text_of(ui, "#sale-receipt-no").await?;
+    let card_receipt = ui.text("#sale-receipt-no").await?;
     if card_receipt != (receipt_no + 2).to_string() {
         bail!(
             "the card sale got receipt {card_receipt:?}; expected {}",
@@ -300,7 +296,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     ui.fill("shift-counted", "557.00").await?;
     ui.click("shift-close").await?;
     ui.find("#shift-report[data-kind=Z]").await?;
-    let journal_length = text_of(ui, "#shift-report [data-testid=report-journal-length]").await?;
+    let journal_length = ui.text("#shift-report [data-testid=report-journal-length]").await?;
     if journal_length.parse::<i64>().unwrap_or(0) <= 0 {
         bail!("the Z report shows journal length {journal_length:?}");
     }
