@@ -244,7 +244,8 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
     if minor(&change)? != 5000 - PICKED_MINOR {
         bail!("the change shows {change:?} for 50.00 tendered on {total}");
     }
-    let sale: i64 = ui.text("#sale-receipt-no")
+    let sale: i64 = ui
+        .text("#sale-receipt-no")
         .await?
         .parse()
         .context("the receipt number is a number")?;
@@ -269,7 +270,8 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
             RETURNED_MINOR % 100
         );
     }
-    let credit_note: i64 = ui.text("#refund-result-no")
+    let credit_note: i64 = ui
+        .text("#refund-result-no")
         .await?
         .parse()
         .context("the credit note's number is a number")?;

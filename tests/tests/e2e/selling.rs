@@ -210,7 +210,8 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     if change_minor <= 0 || change_minor > 10000 - total_minor + 100 {
         bail!("the change shows {change:?} for 100.00 tendered on {total}");
     }
-    let receipt_no: i64 = ui.text("#sale-receipt-no")
+    let receipt_no: i64 = ui
+        .text("#sale-receipt-no")
         .await?
         .parse()
         .context("the receipt number is a number")?;
@@ -296,7 +297,9 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     ui.fill("shift-counted", "557.00").await?;
     ui.click("shift-close").await?;
     ui.find("#shift-report[data-kind=Z]").await?;
-    let journal_length = ui.text("#shift-report [data-testid=report-journal-length]").await?;
+    let journal_length = ui
+        .text("#shift-report [data-testid=report-journal-length]")
+        .await?;
     if journal_length.parse::<i64>().unwrap_or(0) <= 0 {
         bail!("the Z report shows journal length {journal_length:?}");
     }
