@@ -35,14 +35,47 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(90);
 const MANAGER: &str = "manager";
 const STORE: &str = "E2E Lund";
 const POS: &str = "E2E Till 9";
+/// A store the `kassa` command line adds before the window opens.
+const CLI_STORE: &str = "CLI Ystad";
 
 #[tokio::test]
 #[ignore = "needs the built app and a display; run by scripts/test.sh"]
 async fn manager_creates_a_store_and_a_pos_device_in_the_real_window() {
     let mut session = Session::demo("e2e");
     let pin = session.pin(MANAGER);
+    // The command line and the window reach the same data through kassa-app: a store
+    // added by one is listed by the other, both ways.
+    session.kassa(
+        &pin,
+        &[
+            "store",
+            "add",
+            "--brand",
+            "Nordljus",
+            "--name",
+            CLI_STORE,
+            "--country",
+            "SE",
+            "--currency",
+            "SEK",
+            "--time-zone",
+            "Europe/Stockholm",
+        ],
+    );
     session.run(async |ui| flow(ui, &pin).await).await;
     check_database(session.db());
+    let listed: serde_json::Value = serde_json::from_str(&session.kassa(&pin, &["--json", "store", "list"]))
+        .expect("kassa --json store list prints JSON");
+    let names: Vec<&str> = listed
+        .as_array()
+        .expect("a JSON array of stores")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&STORE),
+        "kassa store list must show the store made in the window, {STORE:?}; it lists {names:?}"
+    );
 }
 
 /// The user's path through the window.
@@ -53,8 +86,9 @@ async fn flow(ui: &Ui, pin: &str) -> Result<()> {
     login(ui, MANAGER, pin).await?;
     ui.screenshot("e2e-02-logged-in").await;
 
-    // Create a store.
+    // The store the command line added is listed; create another.
     ui.click("nav-stores").await?;
+    ui.wait_text("[data-testid=store-row]", CLI_STORE).await?;
     ui.click("store-new").await?;
     ui.fill("store-name", STORE).await?;
     ui.select_where("store-brand", "the first brand", |value, _| !value.is_empty())
@@ -149,6 +183,7 @@ fn demo_pin(output: &str, user: &str) -> Option<String> {
 struct Session {
     tag: &'static str,
     app: PathBuf,
+    cli: PathBuf,
     artifacts: PathBuf,
     tmp: tempfile::TempDir,
     db: PathBuf,
@@ -171,11 +206,33 @@ impl Session {
         Self {
             tag,
             app,
+            cli,
             artifacts,
             tmp,
             db,
             demo_output,
         }
+    }
+
+    /// Runs the `kassa` binary on the session's database as the demo manager and returns
+    /// its standard output; a failure fails the test with what it printed.
+    fn kassa(&self, manager_pin: &str, args: &[&str]) -> String {
+        let output = Command::new(&self.cli)
+            .args(args)
+            .env("KASSA_DB", &self.db)
+            .env("KASSA_DATA_DIR", self.tmp.path())
+            .env("KASSA_USER", MANAGER)
+            .env("KASSA_PIN", manager_pin)
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", self.cli.display()));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "kassa {args:?} failed ({}):\n{stdout}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
     }
 
     /// The SQLite file the app runs on.
