@@ -2,124 +2,39 @@
 //! and database, PINs come from the environment (never the command line), and results
 //! are checked through `--json`, the exit code, and kassa-app reading the same file.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
-
 use kassa_app::{Kassa, Place, StoreInput};
 mod common;
 
-use common::kassa_bin;
+use common::exit::{AUTH, CONFLICT, DATABASE, FORBIDDEN, LOCKED, NOT_FOUND, VALIDATION};
+use common::{World, fails, json, stderr, stdout};
 use serde_json::Value;
-use tempfile::TempDir;
 
-// Exit codes documented in `kassa --help`.
-const VALIDATION: i32 = 3;
-const NOT_FOUND: i32 = 4;
-const CONFLICT: i32 = 5;
-const FORBIDDEN: i32 = 6;
-const AUTH: i32 = 7;
-const LOCKED: i32 = 8;
-const DATABASE: i32 = 10;
-
-/// One test's world: a data directory and the database path passed with `--db`.
-struct World {
-    dir: TempDir,
-    db: PathBuf,
-}
-
+/// What these tests add to the shared world: the demo database and its lists.
 impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("kassa.sqlite3");
-        World { dir, db }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `kassa --db <db> <args>` with a clean environment of Kassa variables.
-    fn kassa(&self, args: &[&str]) -> assert_cmd::Command {
-        self.kassa_db(&self.db, args)
-    }
-
-    fn kassa_db(&self, db: &Path, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(kassa_bin());
-        for var in ["KASSA_PIN", "KASSA_NEW_PIN", "KASSA_USER", "KASSA_DB", "RUST_LOG"] {
-            cmd.env_remove(var);
-        }
-        cmd.env("KASSA_DATA_DIR", self.dir.path())
-            .arg("--db")
-            .arg(db)
-            .args(args)
-            .write_stdin("");
-        cmd
-    }
-
-    /// Acting as `user` with `pin` given through KASSA_PIN.
-    fn as_user(&self, user: &str, pin: &str, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = self.kassa(args);
-        cmd.env("KASSA_USER", user).env("KASSA_PIN", pin);
-        cmd
-    }
-
-    fn as_manager(&self, args: &[&str]) -> assert_cmd::Command {
-        self.as_user("manager", "1234", args)
-    }
-
     fn demo(&self) {
         let out = self.kassa(&["demo"]).output().unwrap();
         assert!(out.status.success(), "kassa demo failed: {}", stderr(&out));
     }
 
-    /// A list or record printed with `--json` by a command that must succeed.
-    fn json(&self, mut cmd: assert_cmd::Command) -> Value {
-        let out = cmd.arg("--json").output().unwrap();
-        assert!(out.status.success(), "command failed: {}", stderr(&out));
-        serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-    }
-
     fn stores(&self) -> Value {
-        self.json(self.as_manager(&["store", "list"]))
+        json(self.as_manager(&["store", "list"]))
     }
 
     fn pos_devices(&self) -> Value {
-        self.json(self.as_manager(&["pos", "list", "--include-deleted"]))
+        json(self.as_manager(&["pos", "list", "--include-deleted"]))
     }
 
     fn audit_len(&self) -> usize {
-        self.json(self.as_manager(&["audit", "--limit", "1000"]))
+        json(self.as_manager(&["audit", "--limit", "1000"]))
             .as_array()
             .unwrap()
             .len()
     }
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs a command that must fail with `code`; returns its stderr.
-fn fails(mut cmd: assert_cmd::Command, code: i32) -> String {
-    let out = cmd.output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "expected exit {code}; stdout: {} stderr: {err}",
-        stdout(&out)
-    );
-    assert!(!err.contains("panicked"), "panic: {err}");
-    err
-}
-
 /// A failure reported as exactly one `kassa: ...` line.
 fn fails_one_line(cmd: assert_cmd::Command, code: i32) -> String {
-    let err = fails(cmd, code);
+    let (_, err) = fails(cmd, code);
     let lines: Vec<&str> = err.trim_end().lines().collect();
     assert_eq!(lines.len(), 1, "want one line on stderr, got: {err}");
     assert!(lines[0].starts_with("kassa: "), "{err}");
@@ -159,11 +74,11 @@ fn demo_creates_a_database_and_prints_the_pins() {
             .assert()
             .success();
     }
-    let status = w.json(w.kassa(&["status"]));
+    let status = json(w.kassa(&["status"]));
     assert_eq!(status["isDemo"], true);
     assert_eq!(status["boundDevice"]["posName"], "Till 1");
 
-    let again = w.json(w.kassa(&["demo"]));
+    let again = json(w.kassa(&["demo"]));
     assert_eq!(again["users"][0]["pin"], "1234");
     assert_eq!(names(&again["stores"]).len(), 2);
 }
@@ -184,7 +99,7 @@ fn demo_never_overwrites_a_real_database() {
         "the real database was changed"
     );
     // Still Anna's database, and Anna can use it.
-    let users = w.json(w.as_user("Anna", "9876", &["user", "list"]));
+    let users = json(w.as_user("Anna", "9876", &["user", "list"]));
     assert_eq!(names(&users), ["Anna"]);
     w.as_user("manager", "1234", &["store", "list"])
         .assert()
@@ -197,11 +112,11 @@ fn demo_twice_recreates_the_demo() {
     w.demo();
     w.as_manager(&["brand", "add", "Extra"]).assert().success();
     assert_eq!(
-        names(&w.json(w.as_manager(&["brand", "list"]))),
+        names(&json(w.as_manager(&["brand", "list"]))),
         ["Extra", "Nordljus"]
     );
     w.demo();
-    assert_eq!(names(&w.json(w.as_manager(&["brand", "list"]))), ["Nordljus"]);
+    assert_eq!(names(&json(w.as_manager(&["brand", "list"]))), ["Nordljus"]);
 }
 
 #[test]
@@ -213,12 +128,12 @@ fn init_creates_an_empty_database_and_refuses_an_existing_file() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let status = w.json(w.kassa(&["status"]));
+    let status = json(w.kassa(&["status"]));
     assert_eq!(status["isDemo"], false);
     assert_eq!(status["needsFirstRun"], false);
     assert!(status["boundDevice"].is_null());
     assert_eq!(
-        w.json(w.as_user("Anna", "9876", &["brand", "list"])),
+        json(w.as_user("Anna", "9876", &["brand", "list"])),
         Value::Array(vec![])
     );
 
@@ -287,7 +202,7 @@ fn a_database_from_a_newer_kassa_is_refused() {
     }
     let err = fails_one_line(w.as_manager(&["store", "list"]), DATABASE);
     assert!(err.contains("newer than this Kassa"), "{err}");
-    let json_err = fails(w.kassa(&["status", "--json"]), DATABASE);
+    let (_, json_err) = fails(w.kassa(&["status", "--json"]), DATABASE);
     let api: Value = serde_json::from_str(json_err.trim()).expect("JSON error on stderr");
     assert_eq!(api["code"], "database");
     assert!(api["message"].as_str().unwrap().contains("newer"));
@@ -319,12 +234,12 @@ fn a_corrupt_database_is_reported_not_a_panic() {
 fn records_added_through_the_cli_are_listed_as_json() {
     let w = World::new();
     w.demo();
-    let brand = w.json(w.as_manager(&["brand", "add", "Solsken", "--description", "Ice cream"]));
+    let brand = json(w.as_manager(&["brand", "add", "Solsken", "--description", "Ice cream"]));
     assert_eq!(brand["name"], "Solsken");
     assert_eq!(brand["description"], "Ice cream");
     assert!(brand["id"].as_i64().unwrap() > 0);
 
-    let store = w.json(w.as_manager(&[
+    let store = json(w.as_manager(&[
         "store",
         "add",
         "--brand",
@@ -352,7 +267,7 @@ fn records_added_through_the_cli_are_listed_as_json() {
     assert_eq!(store["latitude"], 55.7);
     assert_eq!(store["vatNumber"], "SE000111222301");
 
-    let pos = w.json(w.as_manager(&[
+    let pos = json(w.as_manager(&[
         "pos",
         "add",
         "--store",
@@ -388,26 +303,26 @@ fn records_added_through_the_cli_are_listed_as_json() {
 
     let mut add_user = w.as_manager(&["user", "add", "Bo", "--role", "cashier"]);
     add_user.env("KASSA_NEW_PIN", "4455");
-    let user = w.json(add_user);
+    let user = json(add_user);
     assert_eq!(user["name"], "Bo");
     assert_eq!(user["role"], "cashier");
     assert_eq!(user["active"], true);
     assert!(user.get("pin").is_none() && user.get("pinHash").is_none());
 
-    assert!(names(&w.json(w.as_manager(&["brand", "list"]))).contains(&"Solsken".into()));
+    assert!(names(&json(w.as_manager(&["brand", "list"]))).contains(&"Solsken".into()));
     assert!(names(&w.stores()).contains(&"Lund".into()));
-    let lund = w.json(w.as_manager(&["pos", "list", "--store", "Lund"]));
+    let lund = json(w.as_manager(&["pos", "list", "--store", "Lund"]));
     assert_eq!(names(&lund), ["Kiosk"]);
-    assert!(names(&w.json(w.as_manager(&["user", "list"]))).contains(&"Bo".into()));
+    assert!(names(&json(w.as_manager(&["user", "list"]))).contains(&"Bo".into()));
     // The new user logs in with the new PIN; a cashier sees stores.
     w.as_user("Bo", "4455", &["store", "list"]).assert().success();
 
     // Edits change only what was given.
-    let edited = w.json(w.as_manager(&["store", "edit", "Lund", "--address", "Storgatan 1"]));
+    let edited = json(w.as_manager(&["store", "edit", "Lund", "--address", "Storgatan 1"]));
     assert_eq!(edited["address"], "Storgatan 1");
     assert_eq!(edited["latitude"], 55.7);
     assert_eq!(edited["vatNumber"], "SE000111222301");
-    let edited = w.json(w.as_manager(&[
+    let edited = json(w.as_manager(&[
         "pos",
         "edit",
         "Kiosk",
@@ -618,7 +533,7 @@ fn bad_input_is_refused_and_changes_nothing() {
     .code(2);
 
     // With --json the error is the ApiError object.
-    let err = fails(
+    let (_, err) = fails(
         {
             let mut c = store_add("", "SE", "SEK", &[]);
             c.arg("--json");
@@ -676,12 +591,12 @@ fn five_wrong_pins_in_separate_runs_lock_the_user() {
     let w = World::new();
     w.demo();
     for attempt in 1..=4 {
-        let err = fails(w.as_user("manager", "0000", &["store", "list"]), AUTH);
+        let (_, err) = fails(w.as_user("manager", "0000", &["store", "list"]), AUTH);
         assert!(err.contains(&format!("{} attempt", 5 - attempt)), "{err}");
     }
-    let err = fails(w.as_user("manager", "0000", &["store", "list"]), LOCKED);
+    let (_, err) = fails(w.as_user("manager", "0000", &["store", "list"]), LOCKED);
     assert!(err.contains("locked for 5 minutes"), "{err}");
-    let err = fails(w.as_manager(&["store", "list"]), LOCKED);
+    let (_, err) = fails(w.as_manager(&["store", "list"]), LOCKED);
     assert!(err.contains("locked"), "{err}");
     assert!(err.contains("5 min"), "{err}");
     // Other users are not affected.
@@ -756,7 +671,7 @@ fn pos_devices_are_found_by_name_or_id() {
         err.contains("could mean 2 POS devices") && err.contains("--store"),
         "{err}"
     );
-    let disabled = w.json(w.as_manager(&["pos", "disable", "Till 2", "--store", "Malmö C"]));
+    let disabled = json(w.as_manager(&["pos", "disable", "Till 2", "--store", "Malmö C"]));
     assert_eq!(disabled["storeName"], "Malmö C");
     assert_eq!(disabled["status"], "DISABLED");
     let id = disabled["id"].as_i64().unwrap().to_string();
@@ -766,12 +681,9 @@ fn pos_devices_are_found_by_name_or_id() {
     let err = fails_one_line(w.as_manager(&["pos", "delete", "Till 1"]), CONFLICT);
     assert!(err.contains("this installation's own till"), "{err}");
     w.as_manager(&["pos", "bind", &id]).assert().success();
-    assert_eq!(
-        w.json(w.kassa(&["status"]))["boundDevice"]["posId"],
-        disabled["id"]
-    );
+    assert_eq!(json(w.kassa(&["status"]))["boundDevice"]["posId"], disabled["id"]);
     w.as_manager(&["pos", "delete", "Till 1"]).assert().success();
-    let live = w.json(w.as_manager(&["pos", "list", "--store", "Malmö C"]));
+    let live = json(w.as_manager(&["pos", "list", "--store", "Malmö C"]));
     assert_eq!(names(&live), ["Till 2"]);
     let err = fails_one_line(
         w.as_manager(&["pos", "enable", "Till 1", "--store", "Malmö C"]),
@@ -779,7 +691,7 @@ fn pos_devices_are_found_by_name_or_id() {
     );
     assert!(err.contains("no POS device named 'Till 1'"), "{err}");
 
-    let trail = w.json(w.as_manager(&["audit", "--entity", "pos_device", "--limit", "3"]));
+    let trail = json(w.as_manager(&["audit", "--entity", "pos_device", "--limit", "3"]));
     assert_eq!(trail.as_array().unwrap().len(), 3);
     assert_eq!(trail[0]["action"], "delete");
     assert_eq!(trail[0]["actorName"], "manager");
@@ -792,7 +704,7 @@ fn db_check_passes_on_a_sound_database() {
     let out = w.kassa(&["db", "check"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("ok"));
-    let report = w.json(w.kassa(&["db", "check"]));
+    let report = json(w.kassa(&["db", "check"]));
     assert_eq!(report["ok"], true);
     assert_eq!(report["problems"], Value::Array(vec![]));
 }
@@ -875,7 +787,7 @@ fn pins_never_appear_in_logs() {
     let secret_new_pin = "80417093";
     let mut wrong = w.as_user("cashier", "975318642", &["store", "list"]);
     wrong.env("RUST_LOG", "trace");
-    let err = fails(wrong, AUTH);
+    let (_, err) = fails(wrong, AUTH);
     assert!(!err.contains("975318642"), "{err}");
 
     let mut ok = w.as_manager(&["user", "add", "nils", "--role", "cashier"]);

@@ -2,21 +2,11 @@
 //! refund approved by a manager, the journal check and the shift's Z report. Every test has
 //! its own data directory and database; PINs come from the environment, never arguments.
 
-use std::path::PathBuf;
-use std::process::Output;
-
 mod common;
 
-use common::kassa_bin;
+use common::exit::{AUTH, CONFLICT, DATABASE, FORBIDDEN, NOT_FOUND, VALIDATION};
+use common::{World, fails, json, ok};
 use serde_json::Value;
-use tempfile::TempDir;
-
-// Exit codes documented in `kassa --help`.
-const VALIDATION: i32 = 3;
-const NOT_FOUND: i32 = 4;
-const FORBIDDEN: i32 = 6;
-const AUTH: i32 = 7;
-const DATABASE: i32 = 10;
 
 const CATALOG: &str = "\
 sku,name,vat,store,price,barcodes
@@ -25,18 +15,11 @@ BREAD-1,Limpa,reduced,Malmö C,32.50,
 SOAP-1,Tvål,standard,Malmö C,\"24,95\",
 ";
 
-/// A fresh installation: manager (PIN 1234) and cashier (PIN 2222), one store "Malmö C"
-/// (SE, SEK) with "Till 1", to which this installation is bound.
-struct World {
-    dir: TempDir,
-    db: PathBuf,
-}
-
 impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("kassa.sqlite3");
-        let w = World { dir, db };
+    /// A fresh installation: manager (PIN 1234) and cashier (PIN 2222), one store
+    /// "Malmö C" (SE, SEK) with "Till 1", to which this installation is bound.
+    fn installed() -> World {
+        let w = World::new();
         let mut init = w.kassa(&["init", "--manager", "manager"]);
         init.env("KASSA_PIN", "1234");
         ok(init);
@@ -63,41 +46,11 @@ impl World {
         w
     }
 
+    /// Writes `text` to a file in the data directory; returns its path.
     fn file(&self, name: &str, text: &str) -> String {
-        let path = self.dir.path().join(name);
+        let path = self.path(name);
         std::fs::write(&path, text).expect("write the file");
         path.display().to_string()
-    }
-
-    /// `kassa --db <db> <args>` with a clean environment of Kassa variables.
-    fn kassa(&self, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(kassa_bin());
-        for var in [
-            "KASSA_PIN",
-            "KASSA_NEW_PIN",
-            "KASSA_APPROVER_PIN",
-            "KASSA_USER",
-            "KASSA_DB",
-            "RUST_LOG",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("KASSA_DATA_DIR", self.dir.path())
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .write_stdin("");
-        cmd
-    }
-
-    fn as_user(&self, user: &str, pin: &str, args: &[&str]) -> assert_cmd::Command {
-        let mut cmd = self.kassa(args);
-        cmd.env("KASSA_USER", user).env("KASSA_PIN", pin);
-        cmd
-    }
-
-    fn as_manager(&self, args: &[&str]) -> assert_cmd::Command {
-        self.as_user("manager", "1234", args)
     }
 
     fn as_cashier(&self, args: &[&str]) -> assert_cmd::Command {
@@ -115,49 +68,9 @@ impl World {
     }
 }
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(mut cmd: assert_cmd::Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "command failed ({:?}): {}{}",
-        out.status.code(),
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// A record or list printed with `--json` by a command that must succeed.
-fn json(mut cmd: assert_cmd::Command) -> Value {
-    cmd.arg("--json");
-    serde_json::from_str(&ok(cmd)).expect("stdout is JSON")
-}
-
-/// Runs a command that must fail with `code`; returns (stdout, stderr).
-fn fails(mut cmd: assert_cmd::Command, code: i32) -> (String, String) {
-    let out = cmd.output().unwrap();
-    let (o, e) = (stdout(&out), stderr(&out));
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "expected exit {code}; stdout: {o} stderr: {e}"
-    );
-    assert!(!e.contains("panicked"), "panic: {e}");
-    (o, e)
-}
-
 #[test]
 fn a_day_at_the_till_from_import_to_z_report() {
-    let w = World::new();
+    let w = World::installed();
     w.import_catalog();
     let products = w.products();
     assert_eq!(products.as_array().unwrap().len(), 3, "{products}");
@@ -272,7 +185,10 @@ fn a_day_at_the_till_from_import_to_z_report() {
     // A receipt copy once, marked KOPIA; a second copy is refused.
     let copy = ok(w.as_cashier(&["sale", "show", &sale_id.to_string(), "--copy", "--columns", "32"]));
     assert!(copy.contains("KOPIA"), "{copy}");
-    fails(w.as_cashier(&["sale", "show", &sale_id.to_string(), "--copy"]), 5);
+    fails(
+        w.as_cashier(&["sale", "show", &sale_id.to_string(), "--copy"]),
+        CONFLICT,
+    );
 
     ok(w.as_cashier(&["shift", "no-sale", "--reason", "change for a customer"]));
     let x = json(w.as_cashier(&["shift", "x-report"]));
@@ -298,7 +214,7 @@ fn a_day_at_the_till_from_import_to_z_report() {
 
 #[test]
 fn bad_csv_files_are_rejected_by_line_and_import_nothing() {
-    let w = World::new();
+    let w = World::installed();
     let before = w.products();
     assert_eq!(before.as_array().unwrap().len(), 0);
 
@@ -367,7 +283,7 @@ fn bad_csv_files_are_rejected_by_line_and_import_nothing() {
 
 #[test]
 fn cashiers_may_not_import_products() {
-    let w = World::new();
+    let w = World::installed();
     let csv = w.file("catalog.csv", CATALOG);
     let (_, err) = fails(w.as_cashier(&["product", "import", &csv, "--yes"]), FORBIDDEN);
     assert!(err.contains("manager"), "{err}");
@@ -376,7 +292,7 @@ fn cashiers_may_not_import_products() {
 
 #[test]
 fn a_sale_that_fails_part_way_is_voided_and_split_tenders_work() {
-    let w = World::new();
+    let w = World::installed();
     w.import_catalog();
     ok(w.as_cashier(&["shift", "open", "--float", "500"]));
 
@@ -452,13 +368,16 @@ fn a_sale_that_fails_part_way_is_voided_and_split_tenders_work() {
     let tender = pending["id"].as_i64().unwrap().to_string();
     let (_, err) = fails(
         w.as_cashier(&["sale", "new", "--item", "SOAP-1", "--cash", "50"]),
-        5,
+        CONFLICT,
     );
     assert!(err.contains(&format!("kassa sale resolve {tender}")), "{err}");
     let settled = json(w.as_cashier(&["sale", "resolve", &tender, "--approved"]));
     assert_eq!(settled["status"], "completed", "{settled}");
     assert_eq!(settled["receiptNo"], 2);
-    fails(w.as_cashier(&["sale", "resolve", &tender, "--approved"]), 5);
+    fails(
+        w.as_cashier(&["sale", "resolve", &tender, "--approved"]),
+        CONFLICT,
+    );
 
     // Nothing is left open: the shift closes, and both voids are on the Z report.
     let z = json(w.as_cashier(&["shift", "close", "--counted", "500"]));
@@ -469,7 +388,7 @@ fn a_sale_that_fails_part_way_is_voided_and_split_tenders_work() {
 
 #[test]
 fn journal_verify_names_a_tampered_record() {
-    let w = World::new();
+    let w = World::installed();
     w.import_catalog();
     ok(w.as_cashier(&["shift", "open", "--float", "100"]));
     ok(w.as_cashier(&["sale", "new", "--item", "BREAD-1", "--cash", "50"]));
