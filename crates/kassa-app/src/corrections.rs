@@ -623,7 +623,14 @@ impl Kassa {
         })
     }
 
-    /// Voids an open or parked sale: nothing was paid, nothing is kept but the record.
+    /// Voids an open or parked sale. Nothing is sold and no receipt number is taken; the
+    /// record is kept. Cash already taken towards the sale (a customer who paid part in cash
+    /// and left when the card for the rest was declined) is handed back: each approved cash
+    /// tender gets a return tender (negative, `original_tender_id` pointing at it) in the
+    /// same transaction, so the drawer nets to zero and the journal's void record names the
+    /// cash returned. A card payment already approved cannot be given back from the drawer,
+    /// and a payment still pending or unknown must be settled first: both are refused and
+    /// nothing changes.
     pub fn void_sale(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
         let at = crate::timestamp(self.now());
         self.write(|tx| {
@@ -633,8 +640,73 @@ impl Kassa {
             if sale.cashier_id != user.id && user.role != Role::Manager {
                 return Err(AppError::Forbidden("only the sale's own cashier or a manager can void it".into()));
             }
-            if sales::tenders(tx, sale.id)?.iter().any(|t| t.status == TenderStatus::Approved) {
-                return Err(AppError::Conflict("part of this sale is already paid; pay the rest or refund it".into()));
+            let tenders = sales::tenders(tx, sale.id)?;
+            // An open or parked sale never has one (it is `paying` or `unknown` then), but a
+            // payment whose outcome is not final must never be voided over.
+            if let Some(t) = tenders
+                .iter()
+                .find(|t| matches!(t.status, TenderStatus::Pending | TenderStatus::Unknown))
+            {
+                return Err(AppError::Conflict(format!(
+                    "payment {} of sale {} is still {}; settle it at the terminal before voiding the sale",
+                    t.reference, sale.id, t.status
+                )));
+            }
+            let approved: Vec<&TenderRow> = tenders
+                .iter()
+                .filter(|t| t.status == TenderStatus::Approved && t.amount_minor != 0)
+                .collect();
+            if let Some(card) = approved.iter().find(|t| t.method != TenderMethod::Cash) {
+                let method = match card.method {
+                    TenderMethod::ExternalCard => "card",
+                    other => other.as_str(),
+                };
+                return Err(AppError::Conflict(format!(
+                    "sale {} has an approved {method} payment of {} ({}), which cannot be handed back \
+                     in cash, so the sale cannot be voided; nothing was changed. Complete the sale \
+                     (take the rest of the payment), then refund it with a manager's approval so the \
+                     {method} part goes back through the terminal",
+                    sale.id,
+                    money(card.amount_minor, till.currency),
+                    card.reference
+                )));
+            }
+            // Cash is handed back tender by tender, exactly as taken (a part payment in cash
+            // is never rounded: rounding is applied only by the tender that completes a sale).
+            let mut n = tenders.len();
+            let mut cash_returned = 0;
+            let mut returns = Vec::new();
+            for cash in approved {
+                if cash.amount_minor < 0 || cash.original_tender_id.is_some() {
+                    return Err(AppError::Internal(format!(
+                        "open sale {} has a cash tender given back ({}) before it was voided",
+                        sale.id, cash.reference
+                    )));
+                }
+                n += 1;
+                let reference = format!("KS-{}-{}-{}", sale.pos_id, sale.id, n);
+                sales::insert_tender(
+                    tx,
+                    &TenderRow {
+                        id: 0,
+                        sale_id: sale.id,
+                        method: TenderMethod::Cash,
+                        amount_minor: -cash.amount_minor,
+                        status: TenderStatus::Approved,
+                        reference: reference.clone(),
+                        original_tender_id: Some(cash.id),
+                        detail: Some(json!({ "returnedOnVoid": cash.reference }).to_string()),
+                        created_at: at.clone(),
+                        resolved_at: Some(at.clone()),
+                    },
+                )?;
+                cash_returned += cash.amount_minor;
+                returns.push(json!({
+                    "method": TenderMethod::Cash.as_str(),
+                    "amount": money(-cash.amount_minor, till.currency).amount_string(),
+                    "reference": reference,
+                    "returns": cash.reference,
+                }));
             }
             sales::set_voided(tx, sale.id, SaleStatus::Voided, user.id, &at)?;
             let view = self.sale_view(tx, sale.id)?;
@@ -646,6 +718,8 @@ impl Kassa {
                     "saleId": sale.id, "posId": sale.pos_id, "shiftId": sale.shift_id, "cashierId": user.id,
                     "total": view.total,
                     "lines": view.lines.iter().map(|l| json!({ "sku": l.sku, "quantity": l.quantity, "total": l.total })).collect::<Vec<_>>(),
+                    "cashReturned": money(cash_returned, till.currency).amount_string(),
+                    "tenders": returns,
                 }),
             )?;
             Ok(view)

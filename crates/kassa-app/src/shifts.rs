@@ -238,6 +238,15 @@ impl Kassa {
             if sale.status == SaleStatus::Voided {
                 voids.0 += 1;
                 voids.1 += sale.total_minor;
+                // Cash taken towards a sale that was then voided went back to the customer
+                // with it: the void records a return tender for each cash tender, so what
+                // stays in the drawer is their net, zero. Summed from the records rather
+                // than assumed, so the expected cash is what the tender rows say it is.
+                cash_payments += sales::tenders(conn, sale.id)?
+                    .iter()
+                    .filter(|t| t.status == TenderStatus::Approved && t.method == TenderMethod::Cash)
+                    .map(|t| t.amount_minor)
+                    .sum::<i64>();
                 continue;
             }
             let Some(receipt_no) = sale.receipt_no else {
