@@ -1,14 +1,14 @@
 //! `kassa sale new|list|show|refund|post-void|resolve`.
 //!
 //! `sale new` strings kassa-app's till steps together (add items, discount, pay) for one
-//! command line; every rule stays in kassa-app. If a step fails, the sale is voided so
-//! nothing is left half-done at the till.
+//! command line; every rule stays in kassa-app. If a step fails, the sale is voided (any
+//! cash already taken is recorded as handed back) so nothing is left half-done at the till.
 
 use std::str::FromStr;
 
 use kassa_app::{
     Actor, AppError, Kassa, ManagerApproval, RefundInput, RefundableSale, ReturnItemInput, SaleStatus,
-    SaleView, TenderStatus,
+    SaleView, TenderMethod, TenderStatus,
 };
 use kassa_core::Decimal;
 
@@ -145,9 +145,16 @@ fn new_sale(ctx: &Context, kassa: &Kassa, actor: &Actor, args: &SaleNew) -> Resu
         Err(error) => match sale_id {
             None => Err(error),
             Some(id) => match undo(kassa, actor, id) {
-                Ok(()) => Err(with_note(
+                Ok(None) => Err(with_note(
                     error,
                     &format!(" (sale {id} was voided; nothing was sold)"),
+                )),
+                Ok(Some(cash)) => Err(with_note(
+                    error,
+                    &format!(
+                        " (sale {id} was voided and nothing was sold; give back the {cash} taken in cash: \
+                         the void records it as handed back)"
+                    ),
                 )),
                 Err(undo_error) => Err(with_note(
                     error,
@@ -175,7 +182,10 @@ fn ring_up_and_pay(
         view = kassa.set_order_discount(actor, view.id, Some(discount.clone()))?;
     }
     if let Some(cash) = &args.cash {
-        // Cash alone must cover the sale: a partial cash tender could not be voided.
+        // Without --card, cash that does not cover the sale can only fail. A failed run is
+        // voided and its cash handed back (see `undo`), but checking first gives the better
+        // message (how much is due, and that --card pays the rest) and leaves no voided sale,
+        // with cash in and back out, behind for a mistake the command line can see.
         if !args.card
             && let (Some(given), Some(due)) = (decimal(cash), decimal(&view.cash_due))
             && given < due
@@ -210,19 +220,30 @@ fn ring_up_and_pay(
 }
 
 /// Puts a failed `sale new` back: cancels a card payment still pending, then voids the sale.
-fn undo(kassa: &Kassa, actor: &Actor, sale_id: i64) -> Result<(), AppError> {
+/// kassa-app records any cash already taken as handed back; that amount is returned, for the
+/// message, when there was some.
+fn undo(kassa: &Kassa, actor: &Actor, sale_id: i64) -> Result<Option<String>, AppError> {
     let view = kassa.sale(actor, sale_id)?;
     if matches!(
         view.status,
         SaleStatus::Completed | SaleStatus::Voided | SaleStatus::PostVoided
     ) {
-        return Ok(());
+        return Ok(None);
     }
     for tender in view.tenders.iter().filter(|t| t.status == TenderStatus::Pending) {
         kassa.cancel_card_payment(actor, tender.id)?;
     }
-    kassa.void_sale(actor, sale_id)?;
-    Ok(())
+    let voided = kassa.void_sale(actor, sale_id)?;
+    // The void's return tenders: approved cash, negative, one per cash tender handed back.
+    let returned: Decimal = voided
+        .tenders
+        .iter()
+        .filter(|t| t.method == TenderMethod::Cash && t.status == TenderStatus::Approved)
+        .filter_map(|t| decimal(&t.amount))
+        .filter(|amount| amount.is_sign_negative())
+        .map(|amount| -amount)
+        .sum();
+    Ok((!returned.is_zero()).then(|| format!("{} {}", returned, voided.currency)))
 }
 
 /// The same error with a note added to its message, keeping its class (and exit code).
