@@ -443,17 +443,27 @@ impl Kassa {
             }
             let status = match tender.method {
                 TenderMethod::Cash => {
-                    // Cash back is rounded like cash taken, within what this tender can give.
+                    // Cash back is rounded like cash taken. Round what is still to give, not
+                    // this tender's share of it: 82.30 back from 82.00 paid in cash (rounded
+                    // down when it was taken) is 82.00, not 82.00 and 0.30 short. A tender
+                    // that cannot cover the rounded rest gives all it has, which was cash
+                    // taken and so already a cash amount; another tender gives the rest.
                     if !post_void {
-                        let rounded = cash_rounded(part, till.currency)?.min(left);
-                        rounding += rounded - part;
-                        to_give += rounded - part;
-                        part = rounded;
+                        let rounded_rest = cash_rounded(to_give, till.currency)?;
+                        if rounded_rest <= left {
+                            rounding += rounded_rest - to_give;
+                            to_give = rounded_rest;
+                            part = rounded_rest;
+                        }
                     }
                     TenderStatus::Approved
                 }
                 TenderMethod::ExternalCard => TenderStatus::Pending,
             };
+            if part == 0 {
+                // Rounding took the rest to nothing (0.30 back in kronor): no tender to print.
+                continue;
+            }
             n += 1;
             sales::insert_tender(
                 tx,

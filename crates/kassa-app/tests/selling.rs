@@ -454,6 +454,53 @@ fn refunds_are_limited_per_line_and_linked_to_the_original() {
 }
 
 #[test]
+fn refunding_a_whole_sale_paid_in_rounded_cash_gives_back_the_cash_taken() {
+    // 2 × 24.90 + 32.50 = 82.30, paid in cash as 82.00 (SEK cash rounds to whole kronor).
+    let t = Till::new();
+    let id = t.ring_up();
+    let sale = t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
+    assert_eq!((sale.total.as_str(), sale.rounding.as_str()), ("82.30", "-0.30"));
+    let code = sale.receipt_code.clone().unwrap();
+    let found = t.kassa.find_receipt_for_refund(&t.cashier, &code).unwrap();
+    let lines = found
+        .lines
+        .iter()
+        .map(|l| RefundLineInput {
+            line_id: l.line_id,
+            quantity: l.refundable.clone(),
+        })
+        .collect();
+    let credit = t
+        .kassa
+        .refund(
+            &t.cashier,
+            &RefundInput {
+                receipt: code,
+                lines,
+                reason: Some("changed mind".into()),
+                approval: manager_approval(),
+            },
+        )
+        .expect("everything sold can be refunded, however the cash was rounded");
+    assert_eq!(credit.status, SaleStatus::Completed);
+    assert_eq!(
+        (credit.total.as_str(), credit.rounding.as_str()),
+        ("-82.30", "0.30")
+    );
+    let back: Vec<(&str, TenderStatus)> = credit
+        .tenders
+        .iter()
+        .map(|x| (x.amount.as_str(), x.status))
+        .collect();
+    assert_eq!(
+        back,
+        [("-82.00", TenderStatus::Approved)],
+        "exactly the cash that was kept"
+    );
+    assert!(t.kassa.verify_journal(&t.cashier).unwrap().ok);
+}
+
+#[test]
 fn one_copy_per_receipt_and_one_post_void_of_the_last_sale() {
     let t = Till::new();
     let id = t.ring_up();
