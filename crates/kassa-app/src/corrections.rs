@@ -222,7 +222,7 @@ impl Kassa {
     pub fn refund(&self, actor: &Actor, input: &RefundInput) -> Result<SaleView, AppError> {
         let approver = self.approve(&input.approval, "approve a refund")?;
         let now = self.now();
-        self.write(|tx| {
+        let view = self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "refund")?;
             let till = self.till(tx)?;
             self.refuse_if_unknown(tx, &till)?;
@@ -304,7 +304,9 @@ impl Kassa {
                 &now,
             )?;
             self.write_refund(tx, &till, &original, &sale, &lines, &now)
-        })
+        })?;
+        self.start_card_refunds(view.id)?;
+        Ok(view)
     }
 
     /// Reverses the last completed sale of this till in full, approved by a manager's PIN.
@@ -316,7 +318,7 @@ impl Kassa {
     ) -> Result<SaleView, AppError> {
         let approver = self.approve(approval, "approve a post-void")?;
         let now = self.now();
-        self.write(|tx| {
+        let view = self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "post-void")?;
             let till = self.till(tx)?;
             self.refuse_if_unknown(tx, &till)?;
@@ -360,7 +362,9 @@ impl Kassa {
                 &now,
             )?;
             self.write_refund(tx, &till, &last, &sale, &lines, &now)
-        })
+        })?;
+        self.start_card_refunds(view.id)?;
+        Ok(view)
     }
 
     #[allow(clippy::too_many_arguments)]

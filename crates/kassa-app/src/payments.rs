@@ -7,7 +7,8 @@ use serde_json::json;
 
 use kassa_core::org::{SaleKind, SaleStatus, TenderMethod, TenderStatus};
 use kassa_core::payment::{
-    PaymentError, PaymentMethod, PaymentOutcome, PaymentReference, PaymentRequest, PaymentState,
+    PaymentError, PaymentMethod, PaymentOutcome, PaymentPurpose, PaymentReference, PaymentRequest,
+    PaymentState,
 };
 use kassa_core::{CashRounding, Currency, Money};
 use kassa_store::sales::{self, SaleRow, SaleTotals, TenderRow};
@@ -113,6 +114,10 @@ pub(crate) fn paid_minor(tenders: &[TenderRow]) -> i64 {
         .filter(|t| t.status == TenderStatus::Approved)
         .map(|t| t.amount_minor)
         .sum()
+}
+
+fn payment_reference(text: &str) -> Result<PaymentReference, AppError> {
+    PaymentReference::new(text).map_err(|e| AppError::Internal(format!("payment reference {text:?}: {e}")))
 }
 
 fn new_reference(sale: &SaleRow, tenders: &[TenderRow]) -> String {
@@ -237,15 +242,69 @@ impl Kassa {
         })?;
         // Only now, with the pending tender durable, is the terminal asked.
         let (reference, amount) = started;
-        let reference = PaymentReference::new(&reference).map_err(|e| AppError::Internal(e.to_string()))?;
-        ExternalCard { answer: None }
-            .start(&PaymentRequest {
-                reference,
-                amount,
-                purpose: kassa_core::payment::PaymentPurpose::Purchase,
-            })
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        self.ask_terminal(&PaymentRequest {
+            reference: payment_reference(&reference)?,
+            amount,
+            purpose: PaymentPurpose::Purchase,
+        })?;
         self.read(|conn| self.sale_view(conn, sale_id))
+    }
+
+    /// Sends the card refunds a credit note recorded as pending to the terminal, each as a
+    /// payment with purpose Refund naming the payment it returns. Called after the
+    /// transaction that stored them, never inside it: the refund is durable first.
+    pub(crate) fn start_card_refunds(&self, refund_sale_id: i64) -> Result<(), AppError> {
+        let requests = self.read(|conn| {
+            let sale = sales::get_sale(conn, refund_sale_id)?
+                .ok_or_else(|| AppError::Internal(format!("refund {refund_sale_id} vanished")))?;
+            let currency: Currency = sale
+                .currency
+                .parse()
+                .map_err(|e| AppError::Internal(format!("refund {refund_sale_id}: {e}")))?;
+            let mut requests = Vec::new();
+            for tender in sales::tenders(conn, sale.id)? {
+                if tender.method != TenderMethod::ExternalCard || tender.status != TenderStatus::Pending {
+                    continue;
+                }
+                let original = tender
+                    .original_tender_id
+                    .and_then(|id| sales::get_tender(conn, id).transpose())
+                    .transpose()?
+                    .ok_or_else(|| {
+                        AppError::Internal(format!(
+                            "card refund {} names no original payment",
+                            tender.reference
+                        ))
+                    })?;
+                requests.push(PaymentRequest {
+                    reference: payment_reference(&tender.reference)?,
+                    amount: money(-tender.amount_minor, currency),
+                    purpose: PaymentPurpose::Refund {
+                        original: payment_reference(&original.reference)?,
+                    },
+                });
+            }
+            Ok(requests)
+        })?;
+        for request in &requests {
+            self.ask_terminal(request)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a request to the stand-alone terminal. Its answer always comes later, from
+    /// the cashier (`confirm_card_payment`), so `start` only checks and hands over.
+    fn ask_terminal(&self, request: &PaymentRequest) -> Result<(), AppError> {
+        request.check().map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut terminal = ExternalCard { answer: None };
+        match terminal.start(request) {
+            Ok(PaymentOutcome::Pending) => Ok(()),
+            Ok(other) => Err(AppError::Internal(format!(
+                "the stand-alone terminal answered {other:?} at once for {}; its answers come from the cashier",
+                request.reference
+            ))),
+            Err(e) => Err(AppError::Internal(e.to_string())),
+        }
     }
 
     /// The cashier's answer for a pending card payment: approved or declined.
