@@ -560,7 +560,8 @@ fn run(ops: &[Op]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 24,
+        // 24 per run of the suite; PROPTEST_CASES=500 searches deeper by hand.
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(24),
         // Each case builds a demo database on disk: keep shrinking short and write no
         // regression files into the source tree (the failing sequence is printed).
         max_shrink_iters: 64,
