@@ -13,6 +13,7 @@
 
 mod returns;
 mod selling;
+mod split;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -308,6 +310,18 @@ async fn login(ui: &Ui, user: &str, pin: &str) -> Result<()> {
     ui.wait_path("/till").await
 }
 
+/// Opens a shift at the till unless one is open already (the demo closes its last one),
+/// and waits until the till takes codes.
+async fn till_ready(ui: &Ui) -> Result<()> {
+    let first = ui.find("#shift-float, #sale-code").await?;
+    if first.attr("id").await?.as_deref() == Some("shift-float") {
+        ui.fill("shift-float", "500.00").await?;
+        ui.click("shift-open").await?;
+    }
+    ui.ready("sale-code").await?;
+    Ok(())
+}
+
 /// The WebDriver session with small helpers that wait for every element they touch.
 struct Ui {
     client: Client,
@@ -375,6 +389,34 @@ impl Ui {
             seen = value;
         }
         bail!("#{id} holds {seen:?} after typing {text:?} three times")
+    }
+
+    /// Presses `keys` one after the other: WebDriver key actions, delivered to whatever
+    /// has focus (WebDriver's private-use characters name keys such as F4 or Enter).
+    async fn press(&self, keys: &str) -> Result<()> {
+        let mut actions = KeyActions::new("keyboard".into());
+        for c in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value: c })
+                .then(KeyAction::Up { value: c });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .with_context(|| format!("press {keys:?}"))
+    }
+
+    /// Presses `key` while holding `modifier` (e.g. Shift and F5).
+    async fn chord(&self, modifier: char, key: char) -> Result<()> {
+        let actions = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: modifier })
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+            .then(KeyAction::Up { value: modifier });
+        self.client
+            .perform_actions(actions)
+            .await
+            .with_context(|| format!("press {modifier:?}+{key:?}"))
     }
 
     /// The trimmed text of the element matching `css`, once there is one.

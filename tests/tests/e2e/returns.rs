@@ -7,11 +7,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
-use super::{Session, Ui, WAIT, login};
+use super::{Session, Ui, WAIT, login, till_ready};
 
 const CASHIER: &str = "cashier";
 const MANAGER: &str = "manager";
@@ -53,7 +52,7 @@ struct Receipts {
 }
 
 /// The first barcode the catalog has for `sku`: what the cashier reads off the package.
-fn barcode_of(db: &Path, sku: &str) -> String {
+pub(super) fn barcode_of(db: &Path, sku: &str) -> String {
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .unwrap_or_else(|e| panic!("open {} read-only: {e}", db.display()));
     conn.query_row(
@@ -63,20 +62,6 @@ fn barcode_of(db: &Path, sku: &str) -> String {
         |r| r.get(0),
     )
     .unwrap_or_else(|e| panic!("the demo catalog has no barcode for {sku}: {e}"))
-}
-
-/// Presses `keys` on the keyboard: WebDriver key actions, delivered to whatever has focus.
-async fn press(ui: &Ui, keys: &str) -> Result<()> {
-    let mut actions = KeyActions::new("keyboard".into());
-    for c in keys.chars() {
-        actions = actions
-            .then(KeyAction::Down { value: c })
-            .then(KeyAction::Up { value: c });
-    }
-    ui.client
-        .perform_actions(actions)
-        .await
-        .with_context(|| format!("press {keys:?}"))
 }
 
 /// What the till's product search shows, read in one go.
@@ -144,7 +129,7 @@ async fn count(ui: &Ui, css: &str) -> Result<usize> {
 }
 
 /// "-76.00" → -7600. Only plain amounts as the backend formats them.
-fn minor(text: &str) -> Result<i64> {
+pub(super) fn minor(text: &str) -> Result<i64> {
     let (whole, frac) = text
         .trim()
         .split_once('.')
@@ -161,22 +146,15 @@ fn minor(text: &str) -> Result<i64> {
 
 async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Result<Receipts> {
     login(ui, CASHIER, cashier_pin).await?;
-
-    // Open a shift unless one is open already (the demo closes its last one).
-    let first = ui.find("#shift-float, #sale-code").await?;
-    if first.attr("id").await?.as_deref() == Some("shift-float") {
-        ui.fill("shift-float", "500.00").await?;
-        ui.click("shift-open").await?;
-    }
-    ui.ready("sale-code").await?;
+    till_ready(ui).await?;
     ui.screenshot("e2e-return-01-till").await;
 
     // F10 puts the cursor into the product search.
-    press(ui, &F10.to_string()).await?;
+    ui.press(&F10.to_string()).await?;
     wait_search(ui, "focus after F10", |s| s.focused == "sale-search").await?;
 
     // Part of the name; the results come as a list with the first one highlighted.
-    press(ui, QUERY).await?;
+    ui.press(QUERY).await?;
     let shown = wait_search(ui, &format!("results for {QUERY:?}"), |s| {
         s.query == QUERY && s.results.iter().any(|r| r == PICKED) && s.highlighted.is_some()
     })
@@ -193,7 +171,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
     let last = shown.results.len() - 1;
     let mut at = shown.highlighted.unwrap_or(0);
     while at < last {
-        press(ui, &ARROW_DOWN.to_string()).await?;
+        ui.press(&ARROW_DOWN.to_string()).await?;
         at += 1;
         wait_search(ui, &format!("highlight on result {at}"), |s| {
             s.highlighted == Some(at)
@@ -206,7 +184,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
         .position(|r| r == PICKED)
         .expect("checked above");
     while at > target {
-        press(ui, &ARROW_UP.to_string()).await?;
+        ui.press(&ARROW_UP.to_string()).await?;
         at -= 1;
         wait_search(ui, &format!("highlight on result {at}"), |s| {
             s.highlighted == Some(at)
@@ -220,7 +198,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
     ui.screenshot("e2e-return-03-highlighted").await;
 
     // Enter adds it; the list closes and the cursor stays in the search for the next item.
-    press(ui, &ENTER.to_string()).await?;
+    ui.press(&ENTER.to_string()).await?;
     ui.wait_text("[data-testid=sale-line]", PICKED).await?;
     wait_search(ui, "empty, focused field after the pick", |s| {
         s.focused == "sale-search" && s.query.is_empty() && s.results.is_empty()
@@ -237,7 +215,7 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, code: &str) -> Resu
     ui.screenshot("e2e-return-04-picked").await;
 
     // F4 pays cash.
-    press(ui, &F4.to_string()).await?;
+    ui.press(&F4.to_string()).await?;
     ui.fill("cash-tendered", "50").await?;
     ui.click("cash-confirm").await?;
     let change = ui.text("#sale-change").await?;
