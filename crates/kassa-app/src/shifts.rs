@@ -242,14 +242,14 @@ impl Kassa {
                 // with it: the void records a return tender for each cash tender, so what
                 // stays in the drawer is their net, zero. Summed from the records rather
                 // than assumed, so the expected cash is what the tender rows say it is.
-                cash_payments += sales::tenders(conn, sale.id)?
-                    .iter()
-                    .filter(|t| t.status == TenderStatus::Approved && t.method == TenderMethod::Cash)
-                    .map(|t| t.amount_minor)
-                    .sum::<i64>();
+                cash_payments += cash_in_drawer(conn, sale.id)?;
                 continue;
             }
             let Some(receipt_no) = sale.receipt_no else {
+                // A sale still open, part paid in cash (an X report taken while the card
+                // for the rest is at the terminal): that cash is in the drawer already,
+                // though it counts as sales only once the sale completes.
+                cash_payments += cash_in_drawer(conn, sale.id)?;
                 continue;
             };
             first = Some(first.map_or(receipt_no, |f: i64| f.min(receipt_no)));
@@ -471,4 +471,13 @@ impl Kassa {
                 .collect()
         })
     }
+}
+
+/// The approved cash tenders of a sale, net: what it put into (or took out of) the drawer.
+fn cash_in_drawer(conn: &Connection, sale_id: i64) -> Result<i64, AppError> {
+    Ok(sales::tenders(conn, sale_id)?
+        .iter()
+        .filter(|t| t.status == TenderStatus::Approved && t.method == TenderMethod::Cash)
+        .map(|t| t.amount_minor)
+        .sum())
 }

@@ -172,6 +172,13 @@ fn a_part_paid_cash_sale_is_voided_and_the_cash_handed_back() {
     assert_eq!(x_before.cash_expected, "649.00", "500 float + 149 cash");
 
     let id = t.part_paid_in_cash(&t.cashier);
+    // While the sale is open its 100.00 in cash is in the drawer, and the X report says so.
+    let x_open = t.kassa.x_report(&t.cashier).unwrap();
+    assert_eq!(
+        x_open.cash_expected, "749.00",
+        "the part payment is in the drawer"
+    );
+    assert_eq!(x_open.sales_count, x_before.sales_count, "but it is no sale yet");
     let receipts_before = t.count("SELECT count(*) FROM sales WHERE receipt_no IS NOT NULL");
     let void = t.kassa.void_sale(&t.cashier, id).unwrap();
     assert_eq!(void.status, SaleStatus::Voided);
