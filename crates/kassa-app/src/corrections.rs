@@ -15,7 +15,7 @@ use kassa_core::receipt::ReceiptCode;
 use kassa_store::sales::{self, LineRow, NewSale, SaleRow, SaleTotals, TenderRow};
 use kassa_store::{Connection, shifts};
 
-use crate::payments::cash_rounded;
+use crate::payments::{cash_rounded, tender_reference};
 use crate::sales::{ManagerApproval, SELL, SaleView, Till, money, parse_quantity, text};
 use crate::{Actor, AppError, Kassa};
 
@@ -477,7 +477,7 @@ impl Kassa {
                     method: tender.method,
                     amount_minor: -part,
                     status,
-                    reference: format!("KS-{}-{}-{}", sale.pos_id, sale.id, n),
+                    reference: tender_reference(sale.pos_id, sale.id, n),
                     original_tender_id: Some(tender.id),
                     detail: None,
                     created_at: at.clone(),
@@ -610,7 +610,7 @@ impl Kassa {
                     method: TenderMethod::Cash,
                     amount_minor: -cash,
                     status: TenderStatus::Approved,
-                    reference: format!("KS-{}-{}-1", till.pos.id, id),
+                    reference: tender_reference(till.pos.id, id, 1),
                     original_tender_id: None,
                     detail: None,
                     created_at: at.clone(),
@@ -698,7 +698,7 @@ impl Kassa {
                     )));
                 }
                 n += 1;
-                let reference = format!("KS-{}-{}-{}", sale.pos_id, sale.id, n);
+                let reference = tender_reference(sale.pos_id, sale.id, n);
                 sales::insert_tender(
                     tx,
                     &TenderRow {

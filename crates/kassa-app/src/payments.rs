@@ -121,7 +121,14 @@ fn payment_reference(text: &str) -> Result<PaymentReference, AppError> {
 }
 
 fn new_reference(sale: &SaleRow, tenders: &[TenderRow]) -> String {
-    format!("KS-{}-{}-{}", sale.pos_id, sale.id, tenders.len() + 1)
+    tender_reference(sale.pos_id, sale.id, tenders.len() + 1)
+}
+
+/// The idempotency reference of a sale's `n`th tender: `KS-<pos>-<sale>-<n>`. Unique per
+/// tender (the column is UNIQUE) and stable, so a terminal or provider asked twice about
+/// the same reference knows it is the same payment.
+pub(crate) fn tender_reference(pos_id: i64, sale_id: i64, n: usize) -> String {
+    format!("KS-{pos_id}-{sale_id}-{n}")
 }
 
 impl Kassa {
