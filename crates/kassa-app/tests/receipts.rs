@@ -13,6 +13,8 @@ use kassa_core::Decimal;
 
 const COFFEE: &str = "7310865004703";
 const BUN: &str = "4006381333931";
+/// The item key of a weighed product: a variable-measure EAN-13 "23 00001 wwwww c".
+const CHEESE_KEY: &str = "2300001";
 
 struct World {
     _dir: tempfile::TempDir,
@@ -38,16 +40,17 @@ fn world() -> World {
         .find(|s| s.name == "Malmö C")
         .unwrap()
         .id;
-    for (sku, name, code, price) in [
-        ("T-KAFFE", "Kaffe", COFFEE, "24.90"),
-        ("T-BULLE", "Kanelbulle", BUN, "32.50"),
+    for (sku, name, code, price, unit) in [
+        ("T-KAFFE", "Kaffe", COFFEE, "24.90", SaleUnit::Each),
+        ("T-BULLE", "Kanelbulle", BUN, "32.50", SaleUnit::Each),
+        ("T-OST", "Ost", CHEESE_KEY, "289.00", SaleUnit::Kg),
     ] {
         let input = ProductInput {
             sku: sku.into(),
             name: name.into(),
             category: Some("Test".into()),
             vat_category: VatCategory::Reduced,
-            unit: SaleUnit::Each,
+            unit,
             active: true,
             barcodes: vec![code.into()],
             prices: vec![StorePrice {
@@ -274,4 +277,82 @@ fn a_credit_note_of_a_discounted_line_reads_as_money_given_back() {
             );
         }
     }
+}
+
+#[test]
+fn overrides_weighed_items_and_post_voids_print_and_add_up() {
+    let w = world();
+    let k = &w.kassa;
+    // 0.532 kg of cheese at 289.00/kg, and a coffee whose price a manager overrode.
+    let base = "230000100532";
+    let cheese = format!("{base}{}", kassa_core::barcode::gtin_check_digit(base));
+    k.add_item(&w.cashier, &cheese, None).unwrap();
+    let sale = k.add_item(&w.cashier, COFFEE, None).unwrap();
+    let coffee = sale.lines.iter().find(|l| l.name == "Kaffe").unwrap().id;
+    let approval = ManagerApproval {
+        name: "manager".into(),
+        pin: "1234".into(),
+    };
+    let sale = k
+        .override_price(&w.cashier, sale.id, coffee, "20.00", &approval)
+        .unwrap();
+    assert_eq!(sale.total, "173.75", "153.75 of cheese and 20.00 of coffee");
+    let done = k.pay_cash(&w.cashier, sale.id, "200").unwrap();
+    assert_eq!(done.status, SaleStatus::Completed);
+    let credit = k
+        .post_void_last_sale(&w.cashier, &approval, "wrong customer")
+        .unwrap();
+    assert_eq!(credit.status, SaleStatus::Completed);
+    for words in &WORDS {
+        k.set_language(&w.manager, words.language).unwrap();
+        for (id, total) in [(done.id, "174.00"), (credit.id, "-174.00")] {
+            for columns in [32, 42, 48] {
+                let text = k.receipt_text(&w.cashier, id, columns, false).unwrap();
+                let context = format!("sale {id}, {columns} columns, {:?}:\n{text}", words.language);
+                assert_eq!(
+                    goods_amount(&text, "Ost"),
+                    dec(if id == done.id { "153.75" } else { "-153.75" }),
+                    "{context}"
+                );
+                assert_eq!(
+                    goods_amount(&text, "Kaffe"),
+                    dec(if id == done.id { "20.00" } else { "-20.00" }),
+                    "{context}"
+                );
+                // What changed hands, after cash rounding: 173.75 is 174.00 in kronor.
+                let cash = if id == done.id {
+                    words.cash
+                } else {
+                    words.cash_back
+                };
+                let paid = amount_of(&text, cash);
+                let change = if id == done.id {
+                    amount_of(&text, words.change)
+                } else {
+                    Decimal::ZERO
+                };
+                assert_eq!(paid - change, dec(total), "{context}");
+                assert!(
+                    text.lines().all(|l| l.chars().count() <= usize::from(columns)),
+                    "{context}"
+                );
+            }
+        }
+    }
+}
+
+/// The amount printed for the goods `name`: on its own line, or on the line under it when
+/// the name line has none (a weighed item prints its weight and unit price there).
+fn goods_amount(text: &str, name: &str) -> Decimal {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no line for {name:?} in\n{text}"));
+    let on_line = lines[at][name.len()..].split_whitespace().last();
+    let amount = match on_line {
+        Some(a) => a,
+        None => lines[at + 1].split_whitespace().last().unwrap(),
+    };
+    printed(amount).unwrap_or_else(|| panic!("{amount:?} is not an amount in\n{text}"))
 }
