@@ -2,12 +2,12 @@
 //! file: the order discount on a line of its own, line discounts under their lines,
 //! tenders by their translated names, and every figure adding up on paper.
 
-use std::sync::Arc;
+mod common;
 
-use chrono::{TimeZone, Utc};
+use common::{Product, demo_till};
 use kassa_app::{
-    Actor, DiscountInput, Kassa, Language, ManagerApproval, ManualClock, ProductInput, RefundInput,
-    RefundLineInput, SaleStatus, SaleUnit, SaleView, StorePrice, TenderStatus, VatCategory,
+    Actor, DiscountInput, Kassa, Language, ManagerApproval, RefundInput, RefundLineInput, SaleStatus,
+    SaleUnit, SaleView, TenderStatus, VatCategory,
 };
 use kassa_core::Decimal;
 
@@ -23,51 +23,22 @@ struct World {
     cashier: Actor,
 }
 
-/// The demo database with coffee (24.90) and a bun (32.50), bound to a till in Malmö C,
-/// a shift open.
+/// The demo database with coffee (24.90), a bun (32.50) and cheese by weight (289.00/kg),
+/// bound to a till in Malmö C, a shift open.
 fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kassa.sqlite3");
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
-    ));
-    let kassa = Kassa::create_demo(&path, clock).unwrap();
-    let manager = kassa.login("manager", "1234").unwrap().0;
-    let malmo = kassa
-        .list_stores(&manager)
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == "Malmö C")
-        .unwrap()
-        .id;
-    for (sku, name, code, price, unit) in [
-        ("T-KAFFE", "Kaffe", COFFEE, "24.90", SaleUnit::Each),
-        ("T-BULLE", "Kanelbulle", BUN, "32.50", SaleUnit::Each),
-        ("T-OST", "Ost", CHEESE_KEY, "289.00", SaleUnit::Kg),
-    ] {
-        let input = ProductInput {
-            sku: sku.into(),
-            name: name.into(),
-            category: Some("Test".into()),
-            vat_category: VatCategory::Reduced,
-            unit,
-            active: true,
-            barcodes: vec![code.into()],
-            prices: vec![StorePrice {
-                store_id: malmo,
-                price: price.into(),
-                currency: String::new(),
-            }],
-        };
-        kassa.save_product(&manager, None, &input).unwrap();
-    }
-    let cashier = kassa.login("cashier", "2222").unwrap().0;
-    kassa.open_shift(&cashier, "500").unwrap();
+    let t = demo_till(&[
+        Product::each("T-KAFFE", "Kaffe", COFFEE, "24.90", VatCategory::Reduced),
+        Product::each("T-BULLE", "Kanelbulle", BUN, "32.50", VatCategory::Reduced),
+        Product {
+            unit: SaleUnit::Kg,
+            ..Product::each("T-OST", "Ost", CHEESE_KEY, "289.00", VatCategory::Reduced)
+        },
+    ]);
     World {
-        _dir: dir,
-        kassa,
-        manager,
-        cashier,
+        _dir: t.dir,
+        kassa: t.kassa,
+        manager: t.manager,
+        cashier: t.cashier,
     }
 }
 

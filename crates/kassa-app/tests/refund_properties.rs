@@ -16,15 +16,18 @@
 //!
 //! A refused step must change nothing (row counts of the selling tables are compared).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
+use common::{DemoTill, Product, demo_till};
 use kassa_app::{
-    Actor, AppError, Kassa, ManagerApproval, ManualClock, ProductInput, RefundInput, RefundLineInput,
-    SaleStatus, SaleUnit, StorePrice, TenderStatus, VatCategory,
+    Actor, AppError, Kassa, ManagerApproval, ManualClock, RefundInput, RefundLineInput, SaleStatus,
+    TenderStatus, VatCategory,
 };
 use proptest::prelude::*;
 use rusqlite::Connection;
@@ -100,43 +103,18 @@ struct Till {
 
 impl Till {
     fn new() -> Till {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kassa.sqlite3");
-        let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
-        ));
-        let kassa = Kassa::create_demo(&path, clock.clone()).unwrap();
-        let boss = kassa.login("manager", "1234").unwrap().0;
-        let malmo = kassa
-            .list_stores(&boss)
-            .unwrap()
-            .iter()
-            .find(|s| s.name == "Malmö C")
-            .unwrap()
-            .id;
-        for (sku, price, vat) in [
-            (CODES[0], "24.90", VatCategory::Reduced),
-            (CODES[1], "32.50", VatCategory::Reduced),
-            (CODES[2], "149.00", VatCategory::Standard),
-        ] {
-            let input = ProductInput {
-                sku: sku.into(),
-                name: sku.into(),
-                category: Some("Test".into()),
-                vat_category: vat,
-                unit: SaleUnit::Each,
-                active: true,
-                barcodes: vec![],
-                prices: vec![StorePrice {
-                    store_id: malmo,
-                    price: price.into(),
-                    currency: String::new(),
-                }],
-            };
-            kassa.save_product(&boss, None, &input).unwrap();
-        }
-        let cashier = kassa.login("cashier", "2222").unwrap().0;
-        kassa.open_shift(&cashier, "500").unwrap();
+        let DemoTill {
+            dir,
+            path,
+            clock,
+            kassa,
+            cashier,
+            ..
+        } = demo_till(&[
+            Product::each(CODES[0], CODES[0], "", "24.90", VatCategory::Reduced),
+            Product::each(CODES[1], CODES[1], "", "32.50", VatCategory::Reduced),
+            Product::each(CODES[2], CODES[2], "", "149.00", VatCategory::Standard),
+        ]);
         let conn = Connection::open(&path).unwrap();
         let first_test_sale = conn
             .query_row("SELECT coalesce(max(id), 0) FROM sales", [], |r| r.get(0))

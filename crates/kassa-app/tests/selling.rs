@@ -1,13 +1,15 @@
 //! Selling at the till against real SQLite files: carts, tenders, receipts, refunds,
 //! voids, shifts with X/Z reports and the journal.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use common::{DemoTill, Product, demo_till};
 use kassa_app::{
     Actor, AppError, CashMovementKind, DiscountInput, ErrorCode, Kassa, ManagerApproval, ManualClock,
-    ProductInput, RefundInput, RefundLineInput, SaleStatus, SaleUnit, StorePrice, TenderStatus, VatCategory,
+    RefundInput, RefundLineInput, SaleStatus, SaleUnit, TenderStatus, VatCategory,
 };
 use rusqlite::Connection;
 
@@ -37,72 +39,22 @@ fn manager_approval() -> ManagerApproval {
 impl Till {
     /// The demo database with a small catalog, bound to Till 1 in Malmö C, shift open.
     fn new() -> Till {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kassa.sqlite3");
-        let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
-        ));
-        let kassa = Kassa::create_demo(&path, clock.clone()).unwrap();
-        let manager = kassa.login("manager", "1234").unwrap().0;
-        let stores = kassa.list_stores(&manager).unwrap();
-        let malmo = stores.iter().find(|s| s.name == "Malmö C").unwrap().id;
-        let product =
-            |sku: &str, name: &str, code: &str, price: &str, vat: VatCategory, unit: SaleUnit| ProductInput {
-                sku: sku.into(),
-                name: name.into(),
-                category: Some("Test".into()),
-                vat_category: vat,
-                unit,
-                active: true,
-                barcodes: if code.is_empty() {
-                    vec![]
-                } else {
-                    vec![code.into()]
-                },
-                prices: vec![StorePrice {
-                    store_id: malmo,
-                    price: price.into(),
-                    currency: String::new(),
-                }],
-            };
-        for input in [
-            product(
-                "T-KAFFE",
-                "Kaffe",
-                COFFEE,
-                "24.90",
-                VatCategory::Reduced,
-                SaleUnit::Each,
-            ),
-            product(
-                "T-BULLE",
-                "Kanelbulle",
-                BUN,
-                "32.50",
-                VatCategory::Reduced,
-                SaleUnit::Each,
-            ),
-            product(
-                "T-KOPP",
-                "Kaffekopp",
-                "",
-                "149.00",
-                VatCategory::Standard,
-                SaleUnit::Each,
-            ),
-            product(
-                "T-OST",
-                "Ost",
-                "2300001",
-                "289.00",
-                VatCategory::Reduced,
-                SaleUnit::Kg,
-            ),
-        ] {
-            kassa.save_product(&manager, None, &input).unwrap();
-        }
-        let cashier = kassa.login("cashier", "2222").unwrap().0;
-        kassa.open_shift(&cashier, "500").unwrap();
+        let DemoTill {
+            dir,
+            path,
+            clock,
+            kassa,
+            cashier,
+            ..
+        } = demo_till(&[
+            Product::each("T-KAFFE", "Kaffe", COFFEE, "24.90", VatCategory::Reduced),
+            Product::each("T-BULLE", "Kanelbulle", BUN, "32.50", VatCategory::Reduced),
+            Product::each("T-KOPP", "Kaffekopp", "", "149.00", VatCategory::Standard),
+            Product {
+                unit: SaleUnit::Kg,
+                ..Product::each("T-OST", "Ost", "2300001", "289.00", VatCategory::Reduced)
+            },
+        ]);
         let conn = Connection::open(&path).unwrap();
         let one = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
         let next_no = one(

@@ -3,13 +3,13 @@
 //! an approved card payment refuses the void and changes nothing, a payment not yet
 //! settled blocks it, and the role and once-only rules hold.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
 
-use chrono::{TimeZone, Utc};
+use std::path::PathBuf;
+
+use common::{Product, demo_till};
 use kassa_app::{
-    Actor, AppError, ErrorCode, Kassa, ManualClock, ProductInput, Role, SaleStatus, SaleUnit, StorePrice,
-    TenderMethod, TenderStatus, UserInput, VatCategory,
+    Actor, AppError, ErrorCode, Kassa, Role, SaleStatus, TenderMethod, TenderStatus, UserInput, VatCategory,
 };
 use rusqlite::Connection;
 use serde_json::Value;
@@ -28,48 +28,19 @@ struct Till {
 impl Till {
     /// The demo database bound to Till 1 in Malmö C, one product, a shift open with 500.
     fn new() -> Till {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kassa.sqlite3");
-        let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
-        ));
-        let kassa = Kassa::create_demo(&path, clock).unwrap();
-        let manager = kassa.login("manager", "1234").unwrap().0;
-        let malmo = kassa
-            .list_stores(&manager)
-            .unwrap()
-            .iter()
-            .find(|s| s.name == "Malmö C")
-            .unwrap()
-            .id;
-        kassa
-            .save_product(
-                &manager,
-                None,
-                &ProductInput {
-                    sku: CUP.into(),
-                    name: "Kaffekopp".into(),
-                    category: Some("Test".into()),
-                    vat_category: VatCategory::Standard,
-                    unit: SaleUnit::Each,
-                    active: true,
-                    barcodes: vec![],
-                    prices: vec![StorePrice {
-                        store_id: malmo,
-                        price: "149.00".into(),
-                        currency: String::new(),
-                    }],
-                },
-            )
-            .unwrap();
-        let cashier = kassa.login("cashier", "2222").unwrap().0;
-        kassa.open_shift(&cashier, "500").unwrap();
+        let t = demo_till(&[Product::each(
+            CUP,
+            "Kaffekopp",
+            "",
+            "149.00",
+            VatCategory::Standard,
+        )]);
         Till {
-            _dir: dir,
-            path,
-            kassa,
-            manager,
-            cashier,
+            _dir: t.dir,
+            path: t.path,
+            kassa: t.kassa,
+            manager: t.manager,
+            cashier: t.cashier,
         }
     }
 
