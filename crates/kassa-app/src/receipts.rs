@@ -14,7 +14,7 @@ use kassa_core::{Currency, Decimal, Money, VatRate};
 use kassa_store::{Connection, sales, stores};
 
 use crate::installation::Language;
-use crate::sales::discount_from_input;
+use crate::sales::{LineView, discount_from_input};
 use crate::{Actor, AppError, Kassa, SaleView};
 
 /// One row of the sales history.
@@ -57,6 +57,14 @@ fn nonzero(m: Money) -> Option<Money> {
 /// A credit note has no discount of its own: it credits what was paid for each line,
 /// discounts already taken off. Its lines show the goods at their price and, under
 /// them, the discount that was not paid, as a line discount.
+/// The catalog price of a line whose price a manager overrode.
+fn regular_price(line: &LineView, currency: Currency) -> Result<Option<Money>, AppError> {
+    if !line.price_overridden {
+        return Ok(None);
+    }
+    Ok(Some(parse_money(&line.catalog_price, currency)?))
+}
+
 fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine>, Option<Money>), AppError> {
     let mut lines = Vec::with_capacity(view.lines.len());
     match view.kind {
@@ -98,6 +106,7 @@ fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine
                     quantity: c.quantity,
                     unit: l.unit,
                     unit_price: c.unit_price,
+                    regular_price: regular_price(l, currency)?,
                     discount: nonzero(p.line_discount),
                     total: p.gross.checked_sub(&p.line_discount)?,
                 });
@@ -121,6 +130,7 @@ fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine
                     quantity,
                     unit: l.unit,
                     unit_price,
+                    regular_price: regular_price(l, currency)?,
                     discount: is_discount.then_some(discount),
                     total,
                 });

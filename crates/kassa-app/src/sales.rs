@@ -51,6 +51,9 @@ pub struct LineView {
     pub quantity: String,
     pub unit_price: String,
     pub price_overridden: bool,
+    /// The catalog's price when the line was added; differs from `unit_price` after an
+    /// override.
+    pub catalog_price: String,
     pub vat_rate: String,
     pub discount: Option<DiscountInput>,
     pub discount_amount: String,
@@ -472,6 +475,7 @@ impl Kassa {
                         quantity: l.quantity.clone(),
                         unit_price: text(l.unit_price_minor, currency),
                         price_overridden: l.price_override_by.is_some(),
+                        catalog_price: text(l.catalog_price_minor, currency),
                         vat_rate: l.vat_rate.clone(),
                         discount: discount_parse(&l.discount)?,
                         discount_amount: discount.amount_string(),

@@ -290,6 +290,13 @@ fn overrides_weighed_items_and_post_voids_print_and_add_up() {
                     dec(if id == done.id { "20.00" } else { "-20.00" }),
                     "{context}"
                 );
+                // The customer sees the coffee's price was changed, and from what.
+                let regular = if words.language == Language::Sv {
+                    "(ord. pris 24,90)"
+                } else {
+                    "(regular price 24.90)"
+                };
+                assert!(text.contains(regular), "{context}");
                 // What changed hands, after cash rounding: 173.75 is 174.00 in kronor.
                 let cash = if id == done.id {
                     words.cash

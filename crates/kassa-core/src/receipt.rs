@@ -272,6 +272,10 @@ pub struct ReceiptLine {
     pub unit: SaleUnit,
     /// The price of one piece or kilogram.
     pub unit_price: Money,
+    /// The catalog's price when a manager overrode it, printed under the line so the
+    /// customer sees the price was changed at the till.
+    #[serde(default)]
+    pub regular_price: Option<Money>,
     /// The line's own discount, as a positive amount off (negative on a credit note).
     /// Not its share of the order discount, which [`Receipt::order_discount`] prints
     /// whole.
@@ -356,6 +360,7 @@ struct Labels {
     no_original: &'static str,
     each: &'static str,
     discount: &'static str,
+    regular_price: &'static str,
     order_discount: &'static str,
     total: &'static str,
     vat_header: [&'static str; 4],
@@ -380,6 +385,7 @@ const SV: Labels = Labels {
     no_original: "Retur utan kvitto",
     each: " st",
     discount: "Rabatt",
+    regular_price: "ord. pris",
     order_discount: "Rabatt på köpet",
     total: "TOTALT",
     vat_header: ["Moms%", "Netto", "Moms", "Brutto"],
@@ -404,6 +410,7 @@ const EN: Labels = Labels {
     no_original: "Return without receipt",
     each: "",
     discount: "Discount",
+    regular_price: "regular price",
     order_discount: "Order discount",
     total: "TOTAL",
     vat_header: ["VAT%", "Net", "VAT", "Gross"],
@@ -504,6 +511,10 @@ pub fn render_text(receipt: &Receipt, columns: Columns, labels: ReceiptLanguage)
                 }
             };
             out.pair(&quantity, &amount(&gross));
+        }
+        if let Some(regular) = &line.regular_price {
+            // Text, not an amount in the amount column: it is not part of the sum.
+            out.wrapped(&format!("  ({} {})", l.regular_price, amount(regular)));
         }
         if let Some(d) = &line.discount {
             out.pair(&format!("  {}", l.discount), &minus(d));
@@ -761,6 +772,7 @@ mod tests {
             quantity: dec(quantity),
             unit,
             unit_price: sek(price),
+            regular_price: None,
             discount: discount.map(sek),
             total: sek(total),
         }
@@ -1357,7 +1369,7 @@ Kassa: Kassa 1
             names in proptest::collection::vec(any_name(), 1..6),
             store in any_name(),
             cashier in any_name(),
-            minor in proptest::collection::vec(-10_000_000_000i64..10_000_000_000, 6),
+            minor in proptest::collection::vec(-10_000_000_000i64..10_000_000_000, 7),
             quantity in 1i64..100_000,
             columns in proptest::sample::select(vec![Columns::C32, Columns::C42, Columns::C48]),
             language in proptest::sample::select(vec![ReceiptLanguage::Sv, ReceiptLanguage::En]),
@@ -1379,6 +1391,7 @@ Kassa: Kassa 1
                     quantity: Decimal::new(quantity, 3),
                     unit: if i % 2 == 0 { SaleUnit::Kg } else { SaleUnit::Each },
                     unit_price: Money::from_minor(minor[i], SEK),
+                    regular_price: (i % 4 == 1).then(|| Money::from_minor(minor[6], SEK)),
                     discount: (i % 3 == 0).then(|| Money::from_minor(minor[5], SEK)),
                     total: Money::from_minor(minor[i + 1], SEK),
                 })

@@ -207,6 +207,11 @@ export type LineView = {
 	quantity: string,
 	unitPrice: string,
 	priceOverridden: boolean,
+	/**
+	 *  The catalog's price when the line was added; differs from `unit_price` after an
+	 *  override.
+	 */
+	catalogPrice: string,
 	vatRate: string,
 	discount: DiscountInput | null,
 	discountAmount: string,
