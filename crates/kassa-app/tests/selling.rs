@@ -248,6 +248,23 @@ fn tenders_must_cover_the_total_and_be_in_the_sale_currency() {
         partial.receipt_no, None,
         "no receipt until the tenders cover the total"
     );
+    // A part amount on the card (the till's ⇧F5): above zero, within what is left, in
+    // the sale's currency, and an amount at all; anything else changes nothing.
+    let before = t.sales_snapshot();
+    for (amount, needle) in [
+        ("0", "more than zero and at most the 32.30 SEK still to pay"),
+        ("-5", "more than zero and at most the 32.30 SEK still to pay"),
+        ("32.31", "more than zero and at most the 32.30 SEK still to pay"),
+        ("10 EUR", "a tender in EUR is not accepted"),
+        ("ten", "not an amount"),
+    ] {
+        refused(
+            t.kassa.start_card_payment(&t.cashier, id, Some(amount)),
+            ErrorCode::Validation,
+            needle,
+        );
+    }
+    assert_eq!(t.sales_snapshot(), before);
     let paying = t.kassa.start_card_payment(&t.cashier, id, None).unwrap();
     assert_eq!(paying.status, SaleStatus::Paying);
     let tender = paying
