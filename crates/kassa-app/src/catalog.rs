@@ -10,7 +10,7 @@ use kassa_core::{Currency, Money};
 use kassa_store::catalog::{self, Category, Product, ProductRecord, StoredPrice};
 use kassa_store::{Connection, stores};
 
-use crate::{Actor, AppError, Kassa, validate};
+use crate::{Actor, AppError, Kassa, NumberLocale, validate};
 
 const MANAGE: &[Role] = &[Role::Manager];
 
@@ -91,21 +91,20 @@ pub struct ImportPreview {
 pub const IMPORT_REQUIRED_COLUMNS: &[&str] = &["sku", "name", "vat", "store", "price"];
 pub const IMPORT_OPTIONAL_COLUMNS: &[&str] = &["category", "unit", "barcodes"];
 
-fn parse_price(text: &str, currency: Currency) -> Result<Money, String> {
-    let trimmed = text.trim();
-    // Nordic spreadsheets write 24,90; accept a lone comma as the decimal separator.
-    let normalised = if trimmed.matches(',').count() == 1 && !trimmed.contains('.') {
-        trimmed.replace(',', ".")
-    } else {
-        trimmed.to_owned()
-    };
-    let money =
-        Money::parse(&normalised, currency).map_err(|e| format!("price '{trimmed}' is not valid: {e}"))?;
+/// A price, typed in `locale`'s notation. Import files are read with
+/// [`SPREADSHEET_NOTATION`] instead: a spreadsheet's notation is its own, not the UI's.
+fn parse_price(text: &str, currency: Currency, locale: NumberLocale) -> Result<Money, String> {
+    let money = crate::numbers::parse_amount(locale, "price", text, currency).map_err(|e| e.to_string())?;
     if money.is_negative() {
-        return Err(format!("price '{trimmed}' must not be negative"));
+        return Err(format!("price '{}' must not be negative", text.trim()));
     }
     Ok(money)
 }
+
+/// How prices in an import file are read. Nordic spreadsheets write `24,90`, others
+/// `24.90`, sometimes in one file; Swedish notation takes either mark as the decimal
+/// separator and groups only with spaces, so no cell has two readings.
+const SPREADSHEET_NOTATION: NumberLocale = NumberLocale::Sv;
 
 fn clean_codes(raw: &[String]) -> Result<Vec<String>, AppError> {
     let mut codes = Vec::new();
@@ -209,7 +208,7 @@ impl Kassa {
             let store = stores::get(tx, price.store_id)?.ok_or_else(|| {
                 AppError::validation("prices", format!("there is no store with id {}", price.store_id))
             })?;
-            let money = parse_price(&price.price, currency_of(&store)?)
+            let money = parse_price(&price.price, currency_of(&store)?, self.number_locale_in(tx)?)
                 .map_err(|m| AppError::validation("prices", format!("{} in '{}'", m, store.name)))?;
             self.require_vat_rate(tx, &store, input.vat_category)?;
             prices.push((store.id, money));
@@ -416,7 +415,7 @@ impl Kassa {
                     other => return Err(format!("unit '{other}' is not 'each' or 'kg'")),
                 };
                 let currency = currency_of(store).map_err(|e| e.to_string())?;
-                let price = parse_price(&field("price"), currency)?;
+                let price = parse_price(&field("price"), currency, SPREADSHEET_NOTATION)?;
                 let mut barcodes = Vec::new();
                 for code in field("barcodes").split([' ', '|']).filter(|c| !c.is_empty()) {
                     let normalised =

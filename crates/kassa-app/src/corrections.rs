@@ -256,7 +256,7 @@ impl Kassa {
                         format!("line '{}' is listed twice", line.name),
                     ));
                 }
-                let q = parse_quantity(&request.quantity, line.unit)?;
+                let q = parse_quantity(&request.quantity, line.unit, &till)?;
                 let r = &remaining[&line.id];
                 let left = r.sold - r.refunded;
                 if q > left {
@@ -379,12 +379,8 @@ impl Kassa {
         reason: Option<&str>,
         now: &DateTime<Utc>,
     ) -> Result<SaleRow, AppError> {
-        let shift = shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| {
-            AppError::Conflict(format!(
-                "no shift is open on '{}'; open a shift first",
-                till.pos.name
-            ))
-        })?;
+        let shift =
+            shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| crate::sales::no_open_shift(till))?;
         let reason = crate::validate::optional_text(reason);
         let id = sales::insert_sale(
             tx,
@@ -546,12 +542,8 @@ impl Kassa {
             let user = self.authorize(tx, actor, SELL, "take returns")?;
             let till = self.till(tx)?;
             self.refuse_if_unknown(tx, &till)?;
-            let shift = shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| {
-                AppError::Conflict(format!(
-                    "no shift is open on '{}'; open a shift first",
-                    till.pos.name
-                ))
-            })?;
+            let shift =
+                shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| crate::sales::no_open_shift(&till))?;
             let at = crate::timestamp(now);
             let mut lines = Vec::new();
             for item in items {

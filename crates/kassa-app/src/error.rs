@@ -2,8 +2,10 @@ use serde::Serialize;
 
 use kassa_store::StoreError;
 
-/// A machine-readable class of error, so the UI and scripts can react without matching
-/// message text.
+/// A machine-readable kind of error, so the UI (which shows each in the user's language)
+/// and scripts can react without matching message text. The first nine are classes; each
+/// code after them names a case within a class that a cashier must tell apart, because
+/// what to do next differs. The CLI's exit code follows the class ([`ErrorCode::class`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -17,6 +19,30 @@ pub enum ErrorCode {
     Locked,
     Database,
     Internal,
+    /// A typed number this locale cannot read exactly (validation): retype it.
+    InvalidNumber,
+    /// No active product has the scanned or typed code (not found): check it or search.
+    UnknownProduct,
+    /// The till has no open shift (conflict): open one.
+    NoOpenShift,
+    /// A payment whose outcome is unknown blocks the till (conflict): resolve it first.
+    PaymentUnresolved,
+    /// This installation is not a usable till: unbound, its POS gone or disabled (conflict).
+    TillUnavailable,
+}
+
+impl ErrorCode {
+    /// The class this code belongs to (a class is its own class).
+    pub fn class(self) -> ErrorCode {
+        match self {
+            ErrorCode::InvalidNumber => ErrorCode::Validation,
+            ErrorCode::UnknownProduct => ErrorCode::NotFound,
+            ErrorCode::NoOpenShift | ErrorCode::PaymentUnresolved | ErrorCode::TillUnavailable => {
+                ErrorCode::Conflict
+            }
+            class => class,
+        }
+    }
 }
 
 /// Everything a use case can refuse or fail with. Every message is meant to be shown to
@@ -46,11 +72,28 @@ pub enum AppError {
     Money(#[from] kassa_core::MoneyError),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A case with a code of its own (one of the codes after the classes), optionally
+    /// about one input field.
+    #[error("{message}")]
+    Coded {
+        code: ErrorCode,
+        field: Option<&'static str>,
+        message: String,
+    },
 }
 
 impl AppError {
     pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
         AppError::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// A case that has a code of its own; `field` is the input it is about, if any.
+    pub fn coded(code: ErrorCode, field: Option<&'static str>, message: impl Into<String>) -> Self {
+        AppError::Coded {
+            code,
             field,
             message: message.into(),
         }
@@ -79,6 +122,7 @@ impl AppError {
             ) => ErrorCode::Database,
             AppError::Money(_) => ErrorCode::Validation,
             AppError::Internal(_) => ErrorCode::Internal,
+            AppError::Coded { code, .. } => *code,
         }
     }
 
@@ -86,6 +130,7 @@ impl AppError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             AppError::Validation { field, .. } => Some(field),
+            AppError::Coded { field, .. } => *field,
             _ => None,
         }
     }

@@ -24,6 +24,14 @@ impl Language {
     }
 }
 
+/// The installation's UI language (English until a user picks one).
+pub(crate) fn language(conn: &Connection) -> Result<Language, AppError> {
+    Ok(match settings::get(conn, settings::LANGUAGE)?.as_deref() {
+        Some("sv") => Language::Sv,
+        _ => Language::En,
+    })
+}
+
 /// The POS device this installation is, as the top bar shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -102,10 +110,7 @@ impl Kassa {
         };
         let db_path = self.db_path().display().to_string();
         self.read(|conn| {
-            let language = match settings::get(conn, settings::LANGUAGE)?.as_deref() {
-                Some("sv") => Language::Sv,
-                _ => Language::En,
-            };
+            let language = language(conn)?;
             Ok(AppStatus {
                 db_path,
                 is_demo: settings::get(conn, settings::DEMO)?.is_some(),

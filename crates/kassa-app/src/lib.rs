@@ -14,6 +14,7 @@ mod error;
 mod installation;
 mod journal;
 pub mod logging;
+pub mod numbers;
 mod org;
 pub mod paths;
 mod payments;
@@ -39,6 +40,7 @@ pub use demo::{DEMO_USERS, DemoUser};
 pub use error::{ApiError, AppError, ErrorCode};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
+pub use numbers::{NumberLocale, UnknownNumberLocale};
 pub use receipts::SaleSummary;
 pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, VatView};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};
@@ -64,6 +66,9 @@ use kassa_store::{Connection, Transaction, audit};
 pub struct Kassa {
     db: Mutex<Db>,
     clock: Arc<dyn Clock>,
+    /// The notation typed numbers are read in when the caller chose one (the CLI's
+    /// `--locale`); otherwise the installation's UI language decides.
+    number_locale: Mutex<Option<NumberLocale>>,
 }
 
 impl std::fmt::Debug for Kassa {
@@ -82,6 +87,7 @@ impl Kassa {
         Ok(Kassa {
             db: Mutex::new(Db::open(path)?),
             clock,
+            number_locale: Mutex::new(None),
         })
     }
 
@@ -94,6 +100,7 @@ impl Kassa {
         Ok(Kassa {
             db: Mutex::new(Db::create(path)?),
             clock,
+            number_locale: Mutex::new(None),
         })
     }
 
@@ -203,6 +210,25 @@ impl Audit<'_> {
 }
 
 impl Kassa {
+    /// Reads typed numbers in `locale` from now on, whatever the installation's language
+    /// (the CLI's `--locale`).
+    pub fn use_number_locale(&self, locale: NumberLocale) {
+        *self.number_locale.lock().unwrap_or_else(|p| p.into_inner()) = Some(locale);
+    }
+
+    /// The notation typed numbers are read in: the one chosen with
+    /// [`Kassa::use_number_locale`], else the installation's UI language.
+    pub fn number_locale(&self) -> Result<NumberLocale, AppError> {
+        self.read(|conn| self.number_locale_in(conn))
+    }
+
+    pub(crate) fn number_locale_in(&self, conn: &Connection) -> Result<NumberLocale, AppError> {
+        if let Some(chosen) = *self.number_locale.lock().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(chosen);
+        }
+        Ok(installation::language(conn)?.into())
+    }
+
     pub(crate) fn audit<'a>(&self, actor: Option<&'a Actor>) -> Audit<'a> {
         Audit {
             at: timestamp(self.now()),

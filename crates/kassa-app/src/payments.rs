@@ -87,25 +87,24 @@ fn status_of(state: PaymentState) -> TenderStatus {
     }
 }
 
-/// Splits "10 EUR" into its amount and checks the currency is the sale's.
-fn tendered_amount(raw: &str, currency: Currency) -> Result<Money, AppError> {
-    let mut parts = raw.split_whitespace();
-    let amount = parts.next().unwrap_or("");
-    if let Some(code) = parts.next() {
-        if code != currency.code() {
-            return Err(AppError::validation(
-                "amount",
-                format!("this sale is in {currency}; a tender in {code} is not accepted"),
-            ));
+/// Splits "10 EUR" into its amount and checks the currency is the sale's. Only a trailing
+/// word of letters is a currency: "1 234,50" is one amount where spaces group thousands.
+fn tendered_amount(raw: &str, till: &Till) -> Result<Money, AppError> {
+    let currency = till.currency;
+    let trimmed = raw.trim();
+    let amount = match trimmed.rsplit_once(char::is_whitespace) {
+        Some((amount, code)) if !code.is_empty() && code.chars().all(|c| c.is_alphabetic()) => {
+            if code != currency.code() {
+                return Err(AppError::validation(
+                    "amount",
+                    format!("this sale is in {currency}; a tender in {code} is not accepted"),
+                ));
+            }
+            amount
         }
-        if parts.next().is_some() {
-            return Err(AppError::validation(
-                "amount",
-                format!("'{raw}' is not an amount"),
-            ));
-        }
-    }
-    parse_amount("amount", amount, currency)
+        _ => trimmed,
+    };
+    parse_amount("amount", amount, till)
 }
 
 pub(crate) fn paid_minor(tenders: &[TenderRow]) -> i64 {
@@ -150,7 +149,7 @@ impl Kassa {
                 return Err(AppError::Conflict("the sale has no items yet".into()));
             }
             let tenders = sales::tenders(tx, sale.id)?;
-            let amount = tendered_amount(tendered, till.currency)?;
+            let amount = tendered_amount(tendered, &till)?;
             let tendered_minor = amount.to_minor()?;
             let remaining = sale.total_minor + sale.rounding_minor - paid_minor(&tenders);
             let due = cash_rounded(remaining, till.currency)?;
@@ -214,7 +213,7 @@ impl Kassa {
             let tenders = sales::tenders(tx, sale.id)?;
             let remaining = sale.total_minor + sale.rounding_minor - paid_minor(&tenders);
             let amount = match amount {
-                Some(raw) => tendered_amount(raw, till.currency)?,
+                Some(raw) => tendered_amount(raw, &till)?,
                 None => money(remaining, till.currency),
             };
             let minor = amount.to_minor()?;

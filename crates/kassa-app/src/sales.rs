@@ -16,7 +16,7 @@ use kassa_store::sales::{self, LineRow, NewSale, SaleRow, SaleTotals};
 use kassa_store::stores::Store;
 use kassa_store::{Connection, catalog, pos_devices, settings, shifts, stores, users};
 
-use crate::{Actor, AppError, Kassa};
+use crate::{Actor, AppError, ErrorCode, Kassa, NumberLocale};
 
 /// Who may sell.
 pub(crate) const SELL: &[Role] = &[Role::Manager, Role::Cashier];
@@ -131,6 +131,8 @@ pub(crate) struct Till {
     pub pos: PosDevice,
     pub store: Store,
     pub currency: Currency,
+    /// How numbers typed at this till are read.
+    pub locale: NumberLocale,
 }
 
 pub(crate) fn money(minor: i64, currency: Currency) -> Money {
@@ -141,7 +143,28 @@ pub(crate) fn text(minor: i64, currency: Currency) -> String {
     money(minor, currency).amount_string()
 }
 
-pub(crate) fn parse_amount(field: &'static str, raw: &str, currency: Currency) -> Result<Money, AppError> {
+/// The refusal of sales, returns and cash work on a till with no open shift.
+pub(crate) fn no_open_shift(till: &Till) -> AppError {
+    AppError::coded(
+        ErrorCode::NoOpenShift,
+        None,
+        format!("no shift is open on '{}'; open a shift first", till.pos.name),
+    )
+}
+
+/// A typed amount, read in the till's number notation.
+pub(crate) fn parse_amount(field: &'static str, raw: &str, till: &Till) -> Result<Money, AppError> {
+    crate::numbers::parse_amount(till.locale, field, raw, till.currency)
+}
+
+/// A typed quantity, read in the till's number notation.
+pub(crate) fn parse_quantity(raw: &str, unit: SaleUnit, till: &Till) -> Result<Decimal, AppError> {
+    crate::numbers::parse_quantity(till.locale, raw, unit)
+}
+
+/// A stored amount: the canonical form, or a lone decimal comma as discounts typed before
+/// the notation was the locale's were kept.
+fn stored_amount(field: &'static str, raw: &str, currency: Currency) -> Result<Money, AppError> {
     let trimmed = raw.trim();
     let normalised = if trimmed.matches(',').count() == 1 && !trimmed.contains('.') {
         trimmed.replace(',', ".")
@@ -152,35 +175,17 @@ pub(crate) fn parse_amount(field: &'static str, raw: &str, currency: Currency) -
         .map_err(|e| AppError::validation(field, format!("'{trimmed}' is not an amount in {currency}: {e}")))
 }
 
-pub(crate) fn parse_quantity(raw: &str, unit: SaleUnit) -> Result<Decimal, AppError> {
-    let q = Decimal::from_str(raw.trim())
-        .map_err(|_| AppError::validation("quantity", format!("'{}' is not a quantity", raw.trim())))?;
-    if q <= Decimal::ZERO {
-        return Err(AppError::validation(
-            "quantity",
-            format!("quantity must be more than zero (got {q}); returns go through a refund"),
-        ));
-    }
-    let max_scale = match unit {
-        SaleUnit::Each => 0,
-        SaleUnit::Kg => 3,
+/// A discount as typed at the till, in the canonical form it is stored in, so that what it
+/// means never depends on a later language setting.
+pub(crate) fn typed_discount(d: &DiscountInput, till: &Till) -> Result<DiscountInput, AppError> {
+    let canonical = match d {
+        DiscountInput::Percent(p) => {
+            DiscountInput::Percent(crate::numbers::parse_percent(till.locale, "discount", p)?.to_string())
+        }
+        DiscountInput::Amount(a) => DiscountInput::Amount(parse_amount("discount", a, till)?.amount_string()),
     };
-    if q.normalize().scale() > max_scale {
-        return Err(AppError::validation(
-            "quantity",
-            match unit {
-                SaleUnit::Each => format!("quantity {q} must be a whole number for items sold by the piece"),
-                SaleUnit::Kg => format!("weight {q} may have at most 3 decimals (grams)"),
-            },
-        ));
-    }
-    if q > Decimal::from(9999) {
-        return Err(AppError::validation(
-            "quantity",
-            format!("quantity {q} is more than 9999; check the input"),
-        ));
-    }
-    Ok(q.normalize())
+    discount_from_input(&canonical, till.currency)?;
+    Ok(canonical)
 }
 
 pub(crate) fn discount_from_input(d: &DiscountInput, currency: Currency) -> Result<Discount, AppError> {
@@ -197,7 +202,7 @@ pub(crate) fn discount_from_input(d: &DiscountInput, currency: Currency) -> Resu
             Ok(Discount::Percent(percent))
         }
         DiscountInput::Amount(a) => {
-            let amount = parse_amount("discount", a, currency)?;
+            let amount = stored_amount("discount", a, currency)?;
             if !amount.is_positive() {
                 return Err(AppError::validation(
                     "discount",
@@ -316,19 +321,28 @@ impl Kassa {
         let pos_id = settings::get(conn, settings::BOUND_POS_ID)?
             .and_then(|v| v.parse::<i64>().ok())
             .ok_or_else(|| {
-                AppError::Conflict(
-                    "this installation is not bound to a POS yet; a manager must choose its till first"
-                        .into(),
+                AppError::coded(
+                    ErrorCode::TillUnavailable,
+                    None,
+                    "this installation is not bound to a POS yet; a manager must choose its till first",
                 )
             })?;
         let pos = pos_devices::get(conn, pos_id)?.ok_or_else(|| {
-            AppError::Conflict("this installation's POS no longer exists; a manager must rebind it".into())
+            AppError::coded(
+                ErrorCode::TillUnavailable,
+                None,
+                "this installation's POS no longer exists; a manager must rebind it",
+            )
         })?;
         if pos.deleted_at.is_some() || pos.status != PosStatus::Enabled {
-            return Err(AppError::Conflict(format!(
-                "POS '{}' is disabled; a manager must enable it before selling",
-                pos.name
-            )));
+            return Err(AppError::coded(
+                ErrorCode::TillUnavailable,
+                None,
+                format!(
+                    "POS '{}' is disabled; a manager must enable it before selling",
+                    pos.name
+                ),
+            ));
         }
         let store = stores::get(conn, pos.store_id)?
             .ok_or_else(|| AppError::Internal("the POS's store vanished".into()))?;
@@ -336,7 +350,13 @@ impl Kassa {
             .currency
             .parse()
             .map_err(|e| AppError::Internal(format!("store currency: {e}")))?;
-        Ok(Till { pos, store, currency })
+        let locale = self.number_locale_in(conn)?;
+        Ok(Till {
+            pos,
+            store,
+            currency,
+            locale,
+        })
     }
 
     /// The local date at the store, which picks the VAT rate in force.
@@ -374,10 +394,14 @@ impl Kassa {
     /// Refuses new work while a payment's outcome is unknown: it must be resolved first.
     pub(crate) fn refuse_if_unknown(&self, conn: &Connection, till: &Till) -> Result<(), AppError> {
         if let Some(sale) = sales::by_status(conn, till.pos.id, &[SaleStatus::Unknown])?.first() {
-            return Err(AppError::Conflict(format!(
-                "sale {} has a card payment whose outcome is unknown; resolve it before anything else",
-                sale.id
-            )));
+            return Err(AppError::coded(
+                ErrorCode::PaymentUnresolved,
+                None,
+                format!(
+                    "sale {} has a card payment whose outcome is unknown; resolve it before anything else",
+                    sale.id
+                ),
+            ));
         }
         Ok(())
     }
@@ -551,12 +575,8 @@ impl Kassa {
         {
             return Ok(sale);
         }
-        let shift = shifts::open_shift_of(conn, till.pos.id)?.ok_or_else(|| {
-            AppError::Conflict(format!(
-                "no shift is open on '{}'; open a shift first",
-                till.pos.name
-            ))
-        })?;
+        let shift =
+            shifts::open_shift_of(conn, till.pos.id)?.ok_or_else(|| crate::sales::no_open_shift(till))?;
         let id = sales::insert_sale(
             conn,
             &NewSale {
@@ -599,7 +619,13 @@ impl Kassa {
             None => catalog::find_by_sku(tx, trimmed)?,
         }
         .filter(|p| p.active)
-        .ok_or_else(|| AppError::NotFound(format!("no active product has the code or SKU '{trimmed}'")))?;
+        .ok_or_else(|| {
+            AppError::coded(
+                ErrorCode::UnknownProduct,
+                Some("code"),
+                format!("no active product has the code or SKU '{trimmed}'"),
+            )
+        })?;
         let stored_price = catalog::price(tx, product.id, till.store.id)?.ok_or_else(|| {
             AppError::Conflict(format!(
                 "'{}' has no price in store '{}'; a manager must set one",
@@ -634,7 +660,7 @@ impl Kassa {
             } => (*value, stored_price.unit_price_minor),
             _ => {
                 let q = match quantity {
-                    Some(q) => parse_quantity(q, product.unit)?,
+                    Some(q) => parse_quantity(q, product.unit, till)?,
                     None if product.unit == SaleUnit::Kg => {
                         return Err(AppError::validation(
                             "quantity",
@@ -752,8 +778,8 @@ impl Kassa {
         line_id: i64,
         quantity: &str,
     ) -> Result<SaleView, AppError> {
-        self.change_line(actor, sale_id, line_id, |_, _, line| {
-            line.quantity = parse_quantity(quantity, line.unit)?.to_string();
+        self.change_line(actor, sale_id, line_id, |_, till, line| {
+            line.quantity = parse_quantity(quantity, line.unit, till)?.to_string();
             Ok(true)
         })
     }
@@ -770,9 +796,7 @@ impl Kassa {
         discount: Option<DiscountInput>,
     ) -> Result<SaleView, AppError> {
         self.change_line(actor, sale_id, line_id, |_, till, line| {
-            if let Some(d) = &discount {
-                discount_from_input(d, till.currency)?;
-            }
+            let discount = discount.as_ref().map(|d| typed_discount(d, till)).transpose()?;
             line.discount = discount_json(&discount)?;
             Ok(true)
         })
@@ -789,7 +813,7 @@ impl Kassa {
     ) -> Result<SaleView, AppError> {
         let approver = self.approve(approval, "approve a price override")?;
         self.change_line(actor, sale_id, line_id, |_, till, line| {
-            let new_price = parse_amount("price", price, till.currency)?;
+            let new_price = parse_amount("price", price, till)?;
             if new_price.is_negative() {
                 return Err(AppError::validation("price", "a price must not be negative"));
             }
@@ -827,9 +851,7 @@ impl Kassa {
         discount: Option<DiscountInput>,
     ) -> Result<SaleView, AppError> {
         self.change_open_sale(actor, sale_id, |tx, till, sale, at| {
-            if let Some(d) = &discount {
-                discount_from_input(d, till.currency)?;
-            }
+            let discount = discount.as_ref().map(|d| typed_discount(d, till)).transpose()?;
             sales::set_order_discount(tx, sale.id, discount_json(&discount)?.as_deref(), at)?;
             let sale =
                 sales::get_sale(tx, sale.id)?.ok_or_else(|| AppError::Internal("sale vanished".into()))?;

@@ -121,12 +121,7 @@ impl Kassa {
     }
 
     fn open_shift_on(&self, conn: &Connection, till: &Till) -> Result<ShiftRow, AppError> {
-        shifts::open_shift_of(conn, till.pos.id)?.ok_or_else(|| {
-            AppError::Conflict(format!(
-                "no shift is open on '{}'; open a shift first",
-                till.pos.name
-            ))
-        })
+        shifts::open_shift_of(conn, till.pos.id)?.ok_or_else(|| crate::sales::no_open_shift(till))
     }
 
     pub fn current_shift(&self, actor: &Actor) -> Result<Option<ShiftView>, AppError> {
@@ -151,7 +146,7 @@ impl Kassa {
                     till.pos.name, open.opened_at
                 )));
             }
-            let amount = parse_amount("float", float, till.currency)?;
+            let amount = parse_amount("float", float, &till)?;
             if amount.is_negative() {
                 return Err(AppError::validation("float", "the float must not be negative"));
             }
@@ -186,7 +181,7 @@ impl Kassa {
             let minor = match kind {
                 CashMovementKind::DrawerOpen => 0,
                 CashMovementKind::CashIn | CashMovementKind::CashOut => {
-                    let amount = parse_amount("amount", amount, till.currency)?;
+                    let amount = parse_amount("amount", amount, &till)?;
                     if !amount.is_positive() {
                         return Err(AppError::validation(
                             "amount",
@@ -404,7 +399,7 @@ impl Kassa {
                     sale.id, sale.status
                 )));
             }
-            let counted_money = parse_amount("counted", counted, till.currency)?;
+            let counted_money = parse_amount("counted", counted, &till)?;
             if counted_money.is_negative() {
                 return Err(AppError::validation(
                     "counted",
@@ -413,7 +408,7 @@ impl Kassa {
             }
             let counted_minor = counted_money.to_minor()?;
             let before = self.report(tx, &till, &shift, "Z", Some(counted_minor))?;
-            let expected = parse_amount("expected", &before.cash_expected, till.currency)?.to_minor()?;
+            let expected = kassa_core::Money::parse(&before.cash_expected, till.currency)?.to_minor()?;
             shifts::close(tx, shift.id, user.id, expected, counted_minor, &at)?;
             crate::journal::append(
                 tx,

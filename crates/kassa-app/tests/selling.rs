@@ -186,12 +186,12 @@ fn bad_codes_change_nothing() {
     );
     refused(
         t.kassa.add_item(&t.cashier, "5901234123457", None),
-        ErrorCode::NotFound,
+        ErrorCode::UnknownProduct,
         "5901234123457",
     );
     refused(
         t.kassa.add_item(&t.cashier, "NO-SUCH-SKU", None),
-        ErrorCode::NotFound,
+        ErrorCode::UnknownProduct,
         "NO-SUCH-SKU",
     );
     refused(
@@ -236,7 +236,7 @@ fn tenders_must_cover_the_total_and_be_in_the_sale_currency() {
     );
     refused(
         t.kassa.pay_cash(&t.cashier, id, "abc"),
-        ErrorCode::Validation,
+        ErrorCode::InvalidNumber,
         "not an amount",
     );
     assert_eq!(t.sales_snapshot(), before);
@@ -251,16 +251,28 @@ fn tenders_must_cover_the_total_and_be_in_the_sale_currency() {
     // A part amount on the card (the till's ⇧F5): above zero, within what is left, in
     // the sale's currency, and an amount at all; anything else changes nothing.
     let before = t.sales_snapshot();
-    for (amount, needle) in [
-        ("0", "more than zero and at most the 32.30 SEK still to pay"),
-        ("-5", "more than zero and at most the 32.30 SEK still to pay"),
-        ("32.31", "more than zero and at most the 32.30 SEK still to pay"),
-        ("10 EUR", "a tender in EUR is not accepted"),
-        ("ten", "not an amount"),
+    for (amount, code, needle) in [
+        (
+            "0",
+            ErrorCode::Validation,
+            "more than zero and at most the 32.30 SEK still to pay",
+        ),
+        (
+            "-5",
+            ErrorCode::Validation,
+            "more than zero and at most the 32.30 SEK still to pay",
+        ),
+        (
+            "32.31",
+            ErrorCode::Validation,
+            "more than zero and at most the 32.30 SEK still to pay",
+        ),
+        ("10 EUR", ErrorCode::Validation, "a tender in EUR is not accepted"),
+        ("ten", ErrorCode::InvalidNumber, "not an amount"),
     ] {
         refused(
             t.kassa.start_card_payment(&t.cashier, id, Some(amount)),
-            ErrorCode::Validation,
+            code,
             needle,
         );
     }
@@ -306,7 +318,7 @@ fn a_pending_card_payment_comes_back_unknown_after_a_restart_and_is_resolved_onc
     assert_eq!(current.status, SaleStatus::Unknown);
     refused(
         kassa.add_item(&cashier, COFFEE, None),
-        ErrorCode::Conflict,
+        ErrorCode::PaymentUnresolved,
         "unknown",
     );
     refused(kassa.close_shift(&cashier, "500"), ErrorCode::Conflict, "unknown");
@@ -585,7 +597,7 @@ fn shifts_close_with_a_z_report_that_counts_everything() {
     assert_eq!(t.kassa.z_reports(&t.cashier).unwrap().last(), Some(&z));
     refused(
         t.kassa.add_item(&t.cashier, COFFEE, None),
-        ErrorCode::Conflict,
+        ErrorCode::NoOpenShift,
         "no shift is open",
     );
     assert!(t.kassa.verify_journal(&t.cashier).unwrap().ok);

@@ -233,7 +233,7 @@ fn a_parked_part_paid_sale_is_voided_by_a_manager_with_the_cash_handed_back() {
     let t = Till::new();
     let id = t.ring_up(&t.cashier);
     t.kassa.pay_cash(&t.cashier, id, "50").unwrap();
-    t.kassa.pay_cash(&t.cashier, id, "20,50").unwrap();
+    t.kassa.pay_cash(&t.cashier, id, "20.50").unwrap();
     t.kassa.park_sale(&t.cashier, id).unwrap();
 
     let void = t.kassa.void_sale(&t.manager, id).unwrap();

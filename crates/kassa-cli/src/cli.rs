@@ -30,6 +30,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// How typed amounts and quantities are read: sv, da, nb, en, de or fr (default: the
+    /// installation's UI language). In sv, 12,50 and 12.50 are both 12.50; in en, 12,50
+    /// is refused.
+    #[arg(long, global = true, env = "KASSA_LOCALE", value_name = "LOCALE")]
+    pub locale: Option<kassa_app::NumberLocale>,
+
     #[command(subcommand)]
     pub command: Command,
 }

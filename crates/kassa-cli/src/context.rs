@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use kassa_app::{Actor, AppError, Kassa, paths};
+use kassa_app::{Actor, AppError, Kassa, NumberLocale, paths};
 
 use crate::pin;
 
@@ -10,6 +10,7 @@ pub struct Context {
     pub db: Option<PathBuf>,
     pub user: Option<String>,
     pub json: bool,
+    pub locale: Option<NumberLocale>,
 }
 
 impl Context {
@@ -20,7 +21,11 @@ impl Context {
 
     /// Opens the existing database; a missing file is an error, never a new file.
     pub fn open(&self) -> Result<Kassa, AppError> {
-        Kassa::open(&self.db_path()?)
+        let kassa = Kassa::open(&self.db_path()?)?;
+        if let Some(locale) = self.locale {
+            kassa.use_number_locale(locale);
+        }
+        Ok(kassa)
     }
 
     /// Opens the database and logs in as `--user` with the PIN from `KASSA_PIN` or the

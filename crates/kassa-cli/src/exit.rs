@@ -37,7 +37,7 @@ A manager approving a refund or post-void gives the PIN in KASSA_APPROVER_PIN, e
 is asked on the terminal.";
 
 pub fn code_for(error: &AppError) -> u8 {
-    match error.code() {
+    match error.code().class() {
         ErrorCode::Validation => 3,
         ErrorCode::NotFound => 4,
         ErrorCode::Conflict => 5,
@@ -46,5 +46,11 @@ pub fn code_for(error: &AppError) -> u8 {
         ErrorCode::Locked => 8,
         ErrorCode::Database => 10,
         ErrorCode::Internal => 1,
+        // `class()` only returns the classes above.
+        ErrorCode::InvalidNumber
+        | ErrorCode::UnknownProduct
+        | ErrorCode::NoOpenShift
+        | ErrorCode::PaymentUnresolved
+        | ErrorCode::TillUnavailable => 1,
     }
 }

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         db: cli.db,
         user: cli.user,
         json: cli.json,
+        locale: cli.locale,
     };
     match cli.command {
         Command::Init { manager } => setup::init(&ctx, &manager),

@@ -187,7 +187,7 @@ fn ring_up_and_pay(
         // message (how much is due, and that --card pays the rest) and leaves no voided sale,
         // with cash in and back out, behind for a mistake the command line can see.
         if !args.card
-            && let (Some(given), Some(due)) = (decimal(cash), decimal(&view.cash_due))
+            && let (Some(given), Some(due)) = (typed(kassa, cash), decimal(&view.cash_due))
             && given < due
         {
             return Err(AppError::validation(
@@ -261,19 +261,24 @@ fn with_note(error: AppError, note: &str) -> AppError {
         AppError::Locked(m) => AppError::Locked(format!("{m}{note}")),
         AppError::Money(e) => AppError::validation("amount", format!("{e}{note}")),
         AppError::Internal(m) => AppError::Internal(format!("{m}{note}")),
+        AppError::Coded { code, field, message } => AppError::Coded {
+            code,
+            field,
+            message: format!("{message}{note}"),
+        },
         other => other,
     }
 }
 
-/// An amount as typed (a lone comma is a decimal point, as kassa-app accepts it).
+/// An amount as the user typed it, read as kassa-app reads it (unreadable text is left
+/// for kassa-app to refuse with its message).
+fn typed(kassa: &Kassa, text: &str) -> Option<Decimal> {
+    kassa_app::numbers::parse_number(kassa.number_locale().ok()?, text, 28).ok()
+}
+
+/// An amount as kassa-app writes it.
 fn decimal(text: &str) -> Option<Decimal> {
-    let t = text.trim();
-    let t = if t.matches(',').count() == 1 && !t.contains('.') {
-        t.replace(',', ".")
-    } else {
-        t.to_owned()
-    };
-    Decimal::from_str(&t).ok()
+    Decimal::from_str(text.trim()).ok()
 }
 
 fn refund(ctx: &Context, kassa: &Kassa, actor: &Actor, args: SaleRefund) -> Result<(), AppError> {
