@@ -19,7 +19,8 @@ describe('unwrap', () => {
 		expect(failure.apiError).toEqual(apiError);
 		expect(failure.message).toBe('Locked until 12:30');
 		expect(failure.code).toBe('locked');
-		expect(errorMessage(failure)).toBe('Locked until 12:30');
+		// The text is the code's, in the UI language; the backend's message follows as detail.
+		expect(errorMessage(failure)).toBe('Too many wrong PINs: this user is locked for a while.\nLocked until 12:30');
 	});
 
 	it('keeps the offending field', async () => {

@@ -3,23 +3,13 @@
 // Pages therefore write `const stores = await api.listStores()` inside try/catch.
 import { commands } from '$lib/bindings';
 import type { ApiError, ErrorCode } from '$lib/bindings';
+import { describeError, isErrorCode, joinErrorText } from '$lib/errors';
+import { getLanguage } from '$lib/i18n/state.svelte';
 
 /** The shape tauri-specta's generated commands resolve to. */
 export type Result<T, E> = { status: 'ok'; data: T } | { status: 'error'; error: E };
 
 export type * from '$lib/bindings';
-
-const ERROR_CODES: readonly ErrorCode[] = [
-	'validation',
-	'not_found',
-	'conflict',
-	'forbidden',
-	'unauthenticated',
-	'auth_failed',
-	'locked',
-	'database',
-	'internal'
-];
 
 /** An Error that carries the backend's structured ApiError. */
 export class ApiFailure extends Error {
@@ -50,8 +40,8 @@ export function toApiError(raw: unknown): ApiError {
 		const r = raw as Record<string, unknown>;
 		if (typeof r.message === 'string' && r.message !== '') {
 			const code =
-				typeof r.code === 'string' && (ERROR_CODES as readonly string[]).includes(r.code)
-					? (r.code as ErrorCode)
+				typeof r.code === 'string' && isErrorCode(r.code)
+					? r.code
 					: 'internal';
 			const field = typeof r.field === 'string' ? r.field : null;
 			return { code, message: r.message, field };
@@ -86,9 +76,13 @@ export async function unwrap<T>(result: Promise<Result<T, ApiError>> | Result<T,
 	throw failure;
 }
 
-/** Human-readable text for anything caught from an api call. */
+/**
+ * Text for anything caught from an api call, in the UI language: the translation of the
+ * error's code (and field), then, after DETAIL_SEPARATOR, the backend's own message as
+ * detail. `Alert` shows the detail smaller.
+ */
 export function errorMessage(e: unknown): string {
-	if (e instanceof ApiFailure) return e.apiError.message;
+	if (e instanceof ApiFailure) return joinErrorText(describeError(getLanguage(), e.apiError));
 	if (e instanceof Error) return e.message || e.name;
 	if (typeof e === 'string') return e;
 	return toApiError(e).message;
