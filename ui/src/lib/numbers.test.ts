@@ -35,3 +35,13 @@ describe('formatQuantity', () => {
 		expect(formatQuantity('en', '1234')).toBe('1234');
 	});
 });
+
+describe('fmtAmount', () => {
+	it('follows the UI language', async () => {
+		const { fmtAmount, setUiLanguage } = await import('$lib/i18n/state.svelte');
+		setUiLanguage('sv');
+		expect(fmtAmount('1234.50')).toBe('1\u00a0234,50');
+		setUiLanguage('en');
+		expect(fmtAmount('1234.50')).toBe('1,234.50');
+	});
+});

@@ -1,4 +1,4 @@
-export { t, fmtDateTime, getLanguage, setUiLanguage } from './state.svelte';
+export { t, fmtAmount, fmtDateTime, getLanguage, setUiLanguage } from './state.svelte';
 export {
 	translate,
 	interpolate,
