@@ -412,3 +412,24 @@ fn journal_verify_names_a_tampered_record() {
     let (_, err) = fails(w.as_cashier(&["journal", "verify"]), DATABASE);
     assert!(err.contains("journal record"), "{err}");
 }
+
+#[test]
+fn typed_amounts_follow_the_installation_language_unless_a_locale_is_given() {
+    let w = World::installed();
+    // The installation speaks English: "1 000,00" is no English number.
+    let (_, err) = fails(
+        w.as_cashier(&["--json", "shift", "open", "--float", "1 000,00"]),
+        VALIDATION,
+    );
+    let api: Value = serde_json::from_str(err.trim()).expect("JSON error");
+    assert_eq!(api["code"], "invalid_number", "{api}");
+    assert_eq!(api["field"], "float", "{api}");
+    assert!(api["message"].as_str().unwrap().contains("'1 000,00'"), "{api}");
+    // Nothing was opened: the X report finds no shift, a case of its own within conflicts.
+    let (_, err) = fails(w.as_cashier(&["--json", "shift", "x-report"]), CONFLICT);
+    let api: Value = serde_json::from_str(err.trim()).expect("JSON error");
+    assert_eq!(api["code"], "no_open_shift", "{api}");
+
+    let shift = json(w.as_cashier(&["--locale", "sv", "shift", "open", "--float", "1 000,00"]));
+    assert_eq!(shift["float"], "1000.00");
+}
