@@ -160,6 +160,23 @@ impl Kassa {
                     format!("cash tendered must be more than zero (got {amount})"),
                 ));
             }
+            // Cash that covers what is left, unrounded, settles the sale: it must then cover
+            // the rounded amount too. Taken as a part payment, 82.80 against 82.70 left (83.00
+            // due in cash) would pay the sale with no change and no rounding line.
+            if tendered_minor >= remaining && tendered_minor < due {
+                return Err(AppError::validation(
+                    "amount",
+                    format!(
+                        "{} in cash does not cover the {} due ({} left to pay, rounded for cash); \
+                         take at least {}, or less than {} as a part payment",
+                        money(tendered_minor, till.currency),
+                        money(due, till.currency),
+                        money(remaining, till.currency),
+                        money(due, till.currency),
+                        money(remaining, till.currency)
+                    ),
+                ));
+            }
             let (applied, change, rounding) = if tendered_minor >= due {
                 (due, tendered_minor - due, due - remaining)
             } else {
