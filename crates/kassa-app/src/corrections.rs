@@ -13,7 +13,7 @@ use kassa_core::Decimal;
 use kassa_core::org::{Role, SaleKind, SaleStatus, SaleUnit, TenderMethod, TenderStatus};
 use kassa_core::receipt::ReceiptCode;
 use kassa_store::sales::{self, LineRow, NewSale, SaleRow, SaleTotals, TenderRow};
-use kassa_store::{Connection, shifts};
+use kassa_store::{Connection, shifts, stores};
 
 use crate::payments::{cash_rounded, tender_reference};
 use crate::sales::{ManagerApproval, SELL, SaleView, Till, money, parse_quantity, text};
@@ -164,6 +164,28 @@ impl Kassa {
         if sale.status == SaleStatus::PostVoided {
             return Err(AppError::Conflict(format!(
                 "receipt {number} was post-voided; nothing is left to refund"
+            )));
+        }
+        // Money goes back from this drawer and is counted in this till's Z report, which is
+        // in one currency: a receipt paid in another can only be refunded where that
+        // currency is kept.
+        if sale.currency != till.store.currency {
+            return Err(AppError::CurrencyMismatch(format!(
+                "receipt {number} was paid in {}, but this till's drawer holds {}; refund it at a till \
+                 that takes {}. Nothing was changed",
+                sale.currency, till.store.currency, sale.currency
+            )));
+        }
+        // A receipt is refunded in the store that sold it: only there are all its earlier
+        // refunds recorded, so only there can the per-line and per-tender limits hold.
+        if sale.store_id != till.store.id {
+            let store = stores::get(conn, sale.store_id)?
+                .map(|s| s.name)
+                .unwrap_or_else(|| format!("#{}", sale.store_id));
+            return Err(AppError::OtherStore(format!(
+                "receipt {number} is from store '{store}', not '{}'; refund it in the store that sold \
+                 it, or take the goods back as a return without a receipt. Nothing was changed",
+                till.store.name
             )));
         }
         Ok(sale)

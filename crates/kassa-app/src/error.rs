@@ -17,6 +17,10 @@ pub enum ErrorCode {
     Locked,
     Database,
     Internal,
+    /// Money in one currency offered where another is kept: a receipt in DKK at a SEK till.
+    CurrencyMismatch,
+    /// A receipt of another store, which is refunded in the store that sold it.
+    OtherStore,
 }
 
 /// Everything a use case can refuse or fail with. Every message is meant to be shown to
@@ -39,6 +43,12 @@ pub enum AppError {
     AuthFailed(String),
     #[error("{0}")]
     Locked(String),
+    /// A receipt (or other money) in a currency this till's drawer does not hold.
+    #[error("{0}")]
+    CurrencyMismatch(String),
+    /// A receipt of another store; nothing was changed.
+    #[error("{0}")]
+    OtherStore(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An amount that cannot be what was asked (wrong currency, not whole minor units).
@@ -65,6 +75,8 @@ impl AppError {
             AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             AppError::AuthFailed(_) => ErrorCode::AuthFailed,
             AppError::Locked(_) => ErrorCode::Locked,
+            AppError::CurrencyMismatch(_) => ErrorCode::CurrencyMismatch,
+            AppError::OtherStore(_) => ErrorCode::OtherStore,
             AppError::Store(
                 StoreError::Missing { .. }
                 | StoreError::AlreadyExists { .. }
