@@ -559,14 +559,18 @@ fn voids_parking_and_recall() {
         ErrorCode::Conflict,
         "still open",
     );
-    t.kassa.void_sale(&t.cashier, other).unwrap();
+    t.kassa.void_sale(&t.cashier, other, None).unwrap();
     // Parked sales survive a restart.
     let kassa = Kassa::open_with_clock(&t.path, t.clock.clone()).unwrap();
     let cashier = kassa.login("cashier", "2222").unwrap().0;
     assert_eq!(kassa.parked_sales(&cashier).unwrap().len(), 1);
     let back = kassa.recall_sale(&cashier, id).unwrap();
     assert_eq!(back.total, "82.30");
-    refused(kassa.void_sale(&cashier, other), ErrorCode::Conflict, "voided");
+    refused(
+        kassa.void_sale(&cashier, other, None),
+        ErrorCode::Conflict,
+        "voided",
+    );
 }
 
 #[test]
@@ -580,7 +584,7 @@ fn shifts_close_with_a_z_report_that_counts_everything() {
     let id = t.ring_up();
     t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
     let void = t.kassa.add_item(&t.cashier, "T-KOPP", None).unwrap().id;
-    t.kassa.void_sale(&t.cashier, void).unwrap();
+    t.kassa.void_sale(&t.cashier, void, None).unwrap();
     t.kassa
         .cash_movement(&t.cashier, CashMovementKind::CashOut, "100", "bank deposit")
         .unwrap();
@@ -598,7 +602,7 @@ fn shifts_close_with_a_z_report_that_counts_everything() {
         ErrorCode::Conflict,
         "still open",
     );
-    t.kassa.void_sale(&t.cashier, open).unwrap();
+    t.kassa.void_sale(&t.cashier, open, None).unwrap();
 
     let x = t.kassa.x_report(&t.cashier).unwrap();
     assert_eq!(x.kind, "X");

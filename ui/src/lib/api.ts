@@ -18,7 +18,9 @@ const ERROR_CODES: readonly ErrorCode[] = [
 	'auth_failed',
 	'locked',
 	'database',
-	'internal'
+	'internal',
+	'currency_mismatch',
+	'other_store'
 ];
 
 /** An Error that carries the backend's structured ApiError. */

@@ -39,7 +39,9 @@ export const commands = {
 	parkSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("park_sale", { saleId })),
 	parkedSales: () => typedError<SaleView[], ApiError>(__TAURI_INVOKE("parked_sales")),
 	recallSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("recall_sale", { saleId })),
-	voidSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("void_sale", { saleId })),
+	voidSale: (saleId: number, approval: ManagerApproval | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("void_sale", { saleId, approval })),
+	retryCardRefund: (refundId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("retry_card_refund", { refundId })),
+	refundRestInCash: (refundId: number, approval: ManagerApproval) => typedError<SaleView, ApiError>(__TAURI_INVOKE("refund_rest_in_cash", { refundId, approval })),
 	payCash: (saleId: number, tendered: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("pay_cash", { saleId, tendered })),
 	startCardPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_card_payment", { saleId, amount })),
 	confirmCardPayment: (tenderId: number, approved: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("confirm_card_payment", { tenderId, approved })),
@@ -145,7 +147,7 @@ export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amou
  *  A machine-readable class of error, so the UI and scripts can react without matching
  *  message text.
  */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "internal";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "internal" | "currency_mismatch" | "other_store";
 
 export type ExternalId = {
 	provider: Provider,
