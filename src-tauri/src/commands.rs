@@ -323,8 +323,28 @@ pub async fn recall_sale(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleVi
 
 #[tauri::command]
 #[specta::specta]
-pub async fn void_sale(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
-    as_actor(&shell, move |k, a| k.void_sale(a, sale_id)).await
+pub async fn void_sale(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    approval: Option<ManagerApproval>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.void_sale(a, sale_id, approval.as_ref())).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_card_refund(shell: State<'_, Shell>, refund_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.retry_card_refund(a, refund_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn refund_rest_in_cash(
+    shell: State<'_, Shell>,
+    refund_id: i64,
+    approval: ManagerApproval,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.refund_rest_in_cash(a, refund_id, &approval)).await
 }
 
 // ---- Payments ----

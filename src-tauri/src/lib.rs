@@ -50,6 +50,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::parked_sales,
             commands::recall_sale,
             commands::void_sale,
+            commands::retry_card_refund,
+            commands::refund_rest_in_cash,
             commands::pay_cash,
             commands::start_card_payment,
             commands::confirm_card_payment,

@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use kassa_core::Decimal;
 use kassa_core::org::{Role, SaleKind, SaleStatus, SaleUnit, TenderMethod, TenderStatus};
 use kassa_core::receipt::ReceiptCode;
+use kassa_core::{Currency, Decimal, Money, VatRate};
 use kassa_store::sales::{self, LineRow, NewSale, SaleRow, SaleTotals, TenderRow};
-use kassa_store::{Connection, shifts};
+use kassa_store::{Connection, shifts, stores};
 
 use crate::payments::{cash_rounded, tender_reference};
 use crate::sales::{ManagerApproval, SELL, SaleView, Till, money, parse_quantity, text};
@@ -131,6 +131,102 @@ fn remaining_per_tender(conn: &Connection, original: &SaleRow) -> Result<Vec<(Te
         .collect())
 }
 
+/// The original's card payments with money left for `refund` to give back, latest first
+/// (as refunds take them): what is left of each, plus what `refund` itself holds on it for
+/// the card part it still owes.
+fn card_tenders_left(
+    conn: &Connection,
+    original: &SaleRow,
+    refund: &[TenderRow],
+) -> Result<Vec<(TenderRow, i64)>, AppError> {
+    let mut cards: Vec<(TenderRow, i64)> = remaining_per_tender(conn, original)?
+        .into_iter()
+        .filter(|(t, _)| t.method != TenderMethod::Cash)
+        .map(|(t, left)| {
+            let own = refund
+                .iter()
+                .filter(|r| r.original_tender_id == Some(t.id) && r.status != TenderStatus::Approved)
+                .map(|r| -r.amount_minor)
+                .max()
+                .unwrap_or(0);
+            (t, left + own)
+        })
+        .filter(|(_, left)| *left > 0)
+        .collect();
+    cards.reverse();
+    Ok(cards)
+}
+
+/// What a refund still owes the customer, in positive minor units: its credit (cash
+/// rounding included) less what its approved tenders handed back. Zero once settled.
+pub(crate) fn owed_minor(refund: &SaleRow, tenders: &[TenderRow]) -> i64 {
+    crate::payments::paid_minor(tenders) - (refund.total_minor + refund.rounding_minor)
+}
+
+/// The VAT a credit note credits per rate (positive minor units), or `None` for a return
+/// without a receipt. Rounding VAT on each credit note's own gross would let partial
+/// refunds of one line credit more than was charged (3 × 33.34 at 25 % charge 20.00 VAT but
+/// credit 6.67 three times). So each credit note credits the difference between the VAT of
+/// the gross credited so far with it and without it, over the sale's credit notes completed
+/// before it (in completion order, so a completed note's figure never changes), and the VAT
+/// of a rate's whole gross is the VAT the sale charged. Rounding is monotone, so the credits
+/// never pass what was charged and reach it exactly when everything is refunded.
+pub(crate) fn credited_vat(
+    conn: &Connection,
+    refund: &SaleRow,
+    lines: &[LineRow],
+    currency: Currency,
+) -> Result<Option<BTreeMap<VatRate, i64>>, AppError> {
+    let Some(original_id) = refund.original_sale_id else {
+        return Ok(None);
+    };
+    let original = sales::get_sale(conn, original_id)?
+        .ok_or_else(|| AppError::Internal(format!("refund {} names a missing sale", refund.id)))?;
+    let rate_of = |line: &LineRow| -> Result<VatRate, AppError> {
+        line.vat_rate
+            .parse()
+            .map_err(|e| AppError::Internal(format!("line VAT rate: {e}")))
+    };
+    let mut charged: BTreeMap<VatRate, (i64, i64)> = BTreeMap::new();
+    for (rate, _, vat, gross) in
+        crate::sales::price(&original, &sales::lines(conn, original.id)?, currency)?.vat
+    {
+        charged.insert(rate, (gross.to_minor()?, vat.to_minor()?));
+    }
+    // Completed after this one? A till's receipt numbers follow its completions exactly;
+    // across tills the completion time decides.
+    let completed_later = |other: &SaleRow| match (refund.receipt_no, other.receipt_no) {
+        (None, _) => false,
+        (Some(mine), Some(theirs)) if other.pos_id == refund.pos_id => theirs > mine,
+        _ => (other.completed_at.as_deref(), other.id) > (refund.completed_at.as_deref(), refund.id),
+    };
+    let mut before: BTreeMap<VatRate, i64> = BTreeMap::new();
+    for other in sales::refunds_of(conn, original.id)? {
+        if other.id == refund.id || other.status != SaleStatus::Completed || completed_later(&other) {
+            continue;
+        }
+        for line in sales::lines(conn, other.id)? {
+            *before.entry(rate_of(&line)?).or_default() -= line.total_minor;
+        }
+    }
+    let mut this: BTreeMap<VatRate, i64> = BTreeMap::new();
+    for line in lines {
+        *this.entry(rate_of(line)?).or_default() -= line.total_minor;
+    }
+    let vat_of = |rate: &VatRate, gross: i64| -> Result<i64, AppError> {
+        match charged.get(rate) {
+            Some(&(charged_gross, charged_vat)) if gross == charged_gross => Ok(charged_vat),
+            _ => Ok(rate.vat_in_gross(&money(gross, currency)).to_minor()?),
+        }
+    };
+    let mut credited = BTreeMap::new();
+    for (rate, gross) in this {
+        let earlier = before.get(&rate).copied().unwrap_or(0);
+        credited.insert(rate, vat_of(&rate, earlier + gross)? - vat_of(&rate, earlier)?);
+    }
+    Ok(Some(credited))
+}
+
 /// `total × part / whole`, rounded half away from zero to a whole minor unit.
 fn prorated_minor(total_minor: i64, part: Decimal, whole: Decimal) -> Result<i64, AppError> {
     use rust_decimal::prelude::ToPrimitive;
@@ -166,6 +262,28 @@ impl Kassa {
                 "receipt {number} was post-voided; nothing is left to refund"
             )));
         }
+        // Money goes back from this drawer and is counted in this till's Z report, which is
+        // in one currency: a receipt paid in another can only be refunded where that
+        // currency is kept.
+        if sale.currency != till.store.currency {
+            return Err(AppError::CurrencyMismatch(format!(
+                "receipt {number} was paid in {}, but this till's drawer holds {}; refund it at a till \
+                 that takes {}. Nothing was changed",
+                sale.currency, till.store.currency, sale.currency
+            )));
+        }
+        // A receipt is refunded in the store that sold it: only there are all its earlier
+        // refunds recorded, so only there can the per-line and per-tender limits hold.
+        if sale.store_id != till.store.id {
+            let store = stores::get(conn, sale.store_id)?
+                .map(|s| s.name)
+                .unwrap_or_else(|| format!("#{}", sale.store_id));
+            return Err(AppError::OtherStore(format!(
+                "receipt {number} is from store '{store}', not '{}'; refund it in the store that sold \
+                 it, or take the goods back as a return without a receipt. Nothing was changed",
+                till.store.name
+            )));
+        }
         Ok(sale)
     }
 
@@ -196,7 +314,7 @@ impl Kassa {
                 tender_id: t.id,
                 method: t.method,
                 paid: text(t.amount_minor, currency),
-                refundable: text(left, currency),
+                refundable: text(left.max(0), currency),
             })
             .collect();
         Ok(RefundableSale {
@@ -331,6 +449,20 @@ impl Kassa {
                     last.receipt_no.unwrap_or(0)
                 )));
             }
+            // A post-void undoes the sale just made; one of a shift already closed is in its
+            // Z report, and only a refund (a credit note of this shift) may correct it.
+            let shift = shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "no shift is open on '{}'; open a shift first",
+                    till.pos.name
+                ))
+            })?;
+            if last.shift_id != shift.id {
+                return Err(AppError::Conflict(format!(
+                    "the last receipt ({}) was made in an earlier shift, which is closed; refund it instead",
+                    last.receipt_no.unwrap_or(0)
+                )));
+            }
             if !sales::refunds_of(tx, last.id)?.is_empty() {
                 return Err(AppError::Conflict(format!(
                     "receipt {} already has refunds; refund the rest instead of post-voiding it",
@@ -365,6 +497,189 @@ impl Kassa {
         })?;
         self.start_card_refunds(view.id)?;
         Ok(view)
+    }
+
+    /// An open refund of this till that still owes the customer money because its card part
+    /// was declined or cancelled: the refund, its original sale, its tenders and what it
+    /// still owes (positive minor units).
+    fn refund_waiting(
+        &self,
+        tx: &Connection,
+        till: &Till,
+        refund_id: i64,
+    ) -> Result<(SaleRow, SaleRow, Vec<TenderRow>, i64), AppError> {
+        let sale = self.sale_for_update(tx, till, refund_id, &[SaleStatus::Open])?;
+        if sale.kind != SaleKind::Refund {
+            return Err(AppError::Conflict(format!(
+                "sale {refund_id} is a sale, not a refund waiting for its card part"
+            )));
+        }
+        let original = sale
+            .original_sale_id
+            .map(|id| sales::get_sale(tx, id))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| AppError::Internal(format!("open refund {refund_id} names no original sale")))?;
+        let tenders = sales::tenders(tx, sale.id)?;
+        let owed = owed_minor(&sale, &tenders);
+        if owed <= 0 {
+            return Err(AppError::Internal(format!(
+                "refund {refund_id} is open but owes the customer nothing"
+            )));
+        }
+        Ok((sale, original, tenders, owed))
+    }
+
+    /// Sends the card part of a refund to the terminal again after it was declined or
+    /// cancelled: a new pending tender (its own reference) for what is still owed, against
+    /// the original card payments that have it left.
+    pub fn retry_card_refund(&self, actor: &Actor, refund_id: i64) -> Result<SaleView, AppError> {
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "refund")?;
+            let till = self.till(tx)?;
+            self.refuse_if_unknown(tx, &till)?;
+            let (sale, original, tenders, owed) = self.refund_waiting(tx, &till, refund_id)?;
+            let mut n = tenders.len();
+            let mut to_give = owed;
+            for (card, left) in card_tenders_left(tx, &original, &tenders)? {
+                if to_give == 0 {
+                    break;
+                }
+                let part = to_give.min(left);
+                if part <= 0 {
+                    continue;
+                }
+                n += 1;
+                sales::insert_tender(
+                    tx,
+                    &TenderRow {
+                        id: 0,
+                        sale_id: sale.id,
+                        method: card.method,
+                        amount_minor: -part,
+                        status: TenderStatus::Pending,
+                        reference: tender_reference(sale.pos_id, sale.id, n),
+                        original_tender_id: Some(card.id),
+                        detail: None,
+                        created_at: at.clone(),
+                        resolved_at: None,
+                    },
+                )?;
+                to_give -= part;
+            }
+            if to_give > 0 {
+                return Err(AppError::Conflict(format!(
+                    "the card payments of receipt {} have {} less left than refund {} still owes; \
+                     give the rest in cash with a manager's approval. Nothing was changed",
+                    original.receipt_no.unwrap_or(0),
+                    money(to_give, till.currency),
+                    sale.id
+                )));
+            }
+            sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
+            Ok(())
+        })?;
+        // Only now, with the pending tender durable, is the terminal asked.
+        self.start_card_refunds(refund_id)?;
+        self.read(|conn| self.sale_view(conn, refund_id))
+    }
+
+    /// Gives the card part of a refund, declined or cancelled at the terminal, in cash
+    /// instead, approved by a manager's PIN: cash out of the drawer, each part pointing at
+    /// the card payment it stands in for (so that payment's limit counts it), and the refund
+    /// completes. The cash the refund hands back is rounded once, as a whole, like any cash:
+    /// so the amount given for a card part can differ from it by the cash rounding (at most
+    /// half the currency's cash step), which is the credit note's rounding line.
+    pub fn refund_rest_in_cash(
+        &self,
+        actor: &Actor,
+        refund_id: i64,
+        approval: &ManagerApproval,
+    ) -> Result<SaleView, AppError> {
+        let approver = self.approve(approval, "approve giving a card refund in cash")?;
+        let now = self.now();
+        let at = crate::timestamp(now);
+        self.write(|tx| {
+            self.authorize(tx, actor, SELL, "refund")?;
+            let till = self.till(tx)?;
+            self.refuse_if_unknown(tx, &till)?;
+            let (sale, original, tenders, _owed) = self.refund_waiting(tx, &till, refund_id)?;
+            let approved = |method: fn(TenderMethod) -> bool| -> i64 {
+                -tenders
+                    .iter()
+                    .filter(|t| t.status == TenderStatus::Approved && method(t.method))
+                    .map(|t| t.amount_minor)
+                    .sum::<i64>()
+            };
+            let card_back = approved(|m| m != TenderMethod::Cash);
+            let cash_back = approved(|m| m == TenderMethod::Cash);
+            // What the credit note gives back before cash rounding: its credit, and for a
+            // post-void also the sale's own cash rounding (it returns exactly what was paid).
+            let post_void = sale.correction.as_deref() == Some("post_void");
+            let base = -sale.total_minor + if post_void { original.rounding_minor } else { 0 };
+            let cash_total = cash_rounded(base - card_back, till.currency)?;
+            let cash = (cash_total - cash_back).max(0);
+            let cards = card_tenders_left(tx, &original, &tenders)?;
+            let last = cards.len().saturating_sub(1);
+            let mut n = tenders.len();
+            let mut to_give = cash;
+            for (i, (card, left)) in cards.into_iter().enumerate() {
+                if to_give == 0 {
+                    break;
+                }
+                // The last card payment also takes the cash rounding above what it has left.
+                let part = if i == last { to_give } else { to_give.min(left) };
+                n += 1;
+                sales::insert_tender(
+                    tx,
+                    &TenderRow {
+                        id: 0,
+                        sale_id: sale.id,
+                        method: TenderMethod::Cash,
+                        amount_minor: -part,
+                        status: TenderStatus::Approved,
+                        reference: tender_reference(sale.pos_id, sale.id, n),
+                        original_tender_id: Some(card.id),
+                        detail: Some(
+                            json!({ "insteadOfCard": card.reference, "approvedBy": approver }).to_string(),
+                        ),
+                        created_at: at.clone(),
+                        resolved_at: Some(at.clone()),
+                    },
+                )?;
+                to_give -= part;
+            }
+            if to_give > 0 {
+                return Err(AppError::Internal(format!(
+                    "refund {} owes {} more than the card payments it returns have left",
+                    sale.id,
+                    money(to_give, till.currency)
+                )));
+            }
+            // Stored like every credit note's rounding: what was handed back less the credit,
+            // negated (a refund's amounts are negative).
+            let handed_back = card_back + cash_back + cash;
+            sales::set_totals(
+                tx,
+                sale.id,
+                &SaleTotals {
+                    total_minor: sale.total_minor,
+                    vat_minor: sale.vat_minor,
+                    discount_minor: sale.discount_minor,
+                    rounding_minor: -(handed_back + sale.total_minor),
+                    change_minor: 0,
+                },
+                &at,
+            )?;
+            if !self.complete_if_covered(tx, &till, sale.id, now)? {
+                return Err(AppError::Internal(format!(
+                    "refund {} is still not covered after the cash was given",
+                    sale.id
+                )));
+            }
+            self.sale_view(tx, sale.id)
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -482,6 +797,14 @@ impl Kassa {
             )?;
             to_give -= part;
         }
+        // Cash rounding of earlier refunds can leave the last cash less than a rounded rest
+        // (57.40 paid as 57.00; 32.50 back as 33.00; then 24.90 finds 24.00 left): the rest
+        // of the cash taken is all there is, and what is under one cash step is rounding.
+        let step = Money::new(till.currency.default_cash_step(), till.currency).to_minor()?;
+        if !post_void && to_give > 0 && to_give < step {
+            rounding -= to_give;
+            to_give = 0;
+        }
         if to_give > 0 {
             return Err(AppError::Conflict(format!(
                 "the refund of {} is more than the original tenders have left ({} short)",
@@ -489,7 +812,8 @@ impl Kassa {
                 money(to_give, till.currency)
             )));
         }
-        let priced = crate::sales::price(
+        let priced = crate::sales::price_in(
+            tx,
             &sales::get_sale(tx, sale.id)?.unwrap_or_else(|| sale.clone()),
             &sales::lines(tx, sale.id)?,
             till.currency,
@@ -514,9 +838,8 @@ impl Kassa {
         } else {
             self.complete_if_covered(tx, till, sale.id, *now)?;
         }
-        if post_void {
-            sales::set_voided(tx, original.id, SaleStatus::PostVoided, sale.cashier_id, &at)?;
-        }
+        // A post-void marks its sale post-voided when it completes (`finalize`), not here:
+        // until its card part is given back, the sale stands.
         self.sale_view(tx, sale.id)
     }
 
@@ -634,10 +957,22 @@ impl Kassa {
     /// and left when the card for the rest was declined) is handed back: each approved cash
     /// tender gets a return tender (negative, `original_tender_id` pointing at it) in the
     /// same transaction, so the drawer nets to zero and the journal's void record names the
-    /// cash returned. A card payment already approved cannot be given back from the drawer,
-    /// and a payment still pending or unknown must be settled first: both are refused and
-    /// nothing changes.
-    pub fn void_sale(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
+    /// cash returned. Handing cash back needs a manager: a manager voiding, or `approval`
+    /// with a manager's PIN. A card payment already approved cannot be given back from the
+    /// drawer, and a payment still pending or unknown must be settled first: both are
+    /// refused and nothing changes.
+    ///
+    /// A refund waiting for its declined card part can be voided only if it handed nothing
+    /// back; otherwise its card part is retried or given in cash.
+    pub fn void_sale(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        approval: Option<&ManagerApproval>,
+    ) -> Result<SaleView, AppError> {
+        let approver = approval
+            .map(|a| self.approve(a, "approve handing cash back on a void"))
+            .transpose()?;
         let at = crate::timestamp(self.now());
         self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "void sales")?;
@@ -647,6 +982,18 @@ impl Kassa {
                 return Err(AppError::Forbidden("only the sale's own cashier or a manager can void it".into()));
             }
             let tenders = sales::tenders(tx, sale.id)?;
+            if sale.kind == SaleKind::Refund {
+                let handed_back = -crate::payments::paid_minor(&tenders);
+                if handed_back != 0 {
+                    return Err(AppError::Conflict(format!(
+                        "refund {} has already handed back {}, so it cannot be voided; nothing was \
+                         changed. Retry its card part at the terminal, or give the rest in cash with \
+                         a manager's approval",
+                        sale.id,
+                        money(handed_back, till.currency)
+                    )));
+                }
+            }
             // An open or parked sale never has one (it is `paying` or `unknown` then), but a
             // payment whose outcome is not final must never be voided over.
             if let Some(t) = tenders
@@ -675,6 +1022,16 @@ impl Kassa {
                     sale.id,
                     money(card.amount_minor, till.currency),
                     card.reference
+                )));
+            }
+            let cash_to_return: i64 = approved.iter().map(|t| t.amount_minor).sum();
+            let approved_by = if user.role == Role::Manager { Some(user.id) } else { approver };
+            if cash_to_return != 0 && approved_by.is_none() {
+                return Err(AppError::Forbidden(format!(
+                    "voiding sale {} hands {} in cash back to the customer, which needs a manager's \
+                     approval; ask a manager to approve with their PIN. Nothing was changed",
+                    sale.id,
+                    money(cash_to_return, till.currency)
                 )));
             }
             // Cash is handed back tender by tender, exactly as taken (a part payment in cash
@@ -726,6 +1083,7 @@ impl Kassa {
                     "lines": view.lines.iter().map(|l| json!({ "sku": l.sku, "quantity": l.quantity, "total": l.total })).collect::<Vec<_>>(),
                     "cashReturned": money(cash_returned, till.currency).amount_string(),
                     "tenders": returns,
+                    "approvedBy": if cash_returned != 0 { approved_by } else { None },
                 }),
             )?;
             Ok(view)

@@ -437,7 +437,7 @@ impl Kassa {
                     }
                     let Some(sale) = sale else { continue };
                     if sale_no == 5 {
-                        self.void_sale(&cashier, sale.id)?;
+                        self.void_sale(&cashier, sale.id, None)?;
                         continue;
                     }
                     let done = if story.next(2) == 0 {

@@ -29,6 +29,11 @@ pub enum ErrorCode {
     PaymentUnresolved,
     /// This installation is not a usable till: unbound, its POS gone or disabled (conflict).
     TillUnavailable,
+    /// Money in one currency offered where another is kept: a receipt in DKK at a SEK till
+    /// (conflict).
+    CurrencyMismatch,
+    /// A receipt of another store, which is refunded in the store that sold it (conflict).
+    OtherStore,
 }
 
 impl ErrorCode {
@@ -37,9 +42,11 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidNumber => ErrorCode::Validation,
             ErrorCode::UnknownProduct => ErrorCode::NotFound,
-            ErrorCode::NoOpenShift | ErrorCode::PaymentUnresolved | ErrorCode::TillUnavailable => {
-                ErrorCode::Conflict
-            }
+            ErrorCode::NoOpenShift
+            | ErrorCode::PaymentUnresolved
+            | ErrorCode::TillUnavailable
+            | ErrorCode::CurrencyMismatch
+            | ErrorCode::OtherStore => ErrorCode::Conflict,
             class => class,
         }
     }
@@ -65,6 +72,12 @@ pub enum AppError {
     AuthFailed(String),
     #[error("{0}")]
     Locked(String),
+    /// A receipt (or other money) in a currency this till's drawer does not hold.
+    #[error("{0}")]
+    CurrencyMismatch(String),
+    /// A receipt of another store; nothing was changed.
+    #[error("{0}")]
+    OtherStore(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An amount that cannot be what was asked (wrong currency, not whole minor units).
@@ -108,6 +121,8 @@ impl AppError {
             AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             AppError::AuthFailed(_) => ErrorCode::AuthFailed,
             AppError::Locked(_) => ErrorCode::Locked,
+            AppError::CurrencyMismatch(_) => ErrorCode::CurrencyMismatch,
+            AppError::OtherStore(_) => ErrorCode::OtherStore,
             AppError::Store(
                 StoreError::Missing { .. }
                 | StoreError::AlreadyExists { .. }

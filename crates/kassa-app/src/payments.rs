@@ -159,6 +159,23 @@ impl Kassa {
                     format!("cash tendered must be more than zero (got {amount})"),
                 ));
             }
+            // Cash that covers what is left, unrounded, settles the sale: it must then cover
+            // the rounded amount too. Taken as a part payment, 82.80 against 82.70 left (83.00
+            // due in cash) would pay the sale with no change and no rounding line.
+            if tendered_minor >= remaining && tendered_minor < due {
+                return Err(AppError::validation(
+                    "amount",
+                    format!(
+                        "{} in cash does not cover the {} due ({} left to pay, rounded for cash); \
+                         take at least {}, or less than {} as a part payment",
+                        money(tendered_minor, till.currency),
+                        money(due, till.currency),
+                        money(remaining, till.currency),
+                        money(due, till.currency),
+                        money(remaining, till.currency)
+                    ),
+                ));
+            }
             let (applied, change, rounding) = if tendered_minor >= due {
                 (due, tendered_minor - due, due - remaining)
             } else {
@@ -431,14 +448,25 @@ impl Kassa {
             _ => None,
         };
         sales::resolve_tender(tx, tender.id, status_of(next), detail.as_deref(), &at)?;
+        // A refund may send several card parts at once: while one is still at the terminal
+        // the refund stays `paying`. Otherwise a sale not yet covered is open for another
+        // tender, and a refund whose card part was declined or cancelled is open too, its
+        // lines and the money it already handed back still counted against the original
+        // (see `corrections.rs`): it is retried, given in cash with a manager, or voided if
+        // it handed nothing back.
+        let still_pending = sales::tenders(tx, tender.sale_id)?
+            .iter()
+            .any(|t| t.status == TenderStatus::Pending);
         match next {
             PaymentState::Approved => {
-                if !self.complete_if_covered(tx, till, tender.sale_id, now)? {
+                if !self.complete_if_covered(tx, till, tender.sale_id, now)? && !still_pending {
                     sales::set_status(tx, tender.sale_id, SaleStatus::Open, &at)?;
                 }
             }
             PaymentState::Declined | PaymentState::Cancelled => {
-                sales::set_status(tx, tender.sale_id, SaleStatus::Open, &at)?
+                if !still_pending {
+                    sales::set_status(tx, tender.sale_id, SaleStatus::Open, &at)?
+                }
             }
             PaymentState::Pending | PaymentState::Unknown => {}
         }
@@ -479,10 +507,41 @@ impl Kassa {
         let at = crate::timestamp(now);
         let receipt_no = sales::take_receipt_no(tx, sale.pos_id)?;
         sales::mark_completed(tx, sale.id, receipt_no, &at)?;
+        // A post-void voids its sale only once it has given all the money back.
+        if sale.kind == SaleKind::Refund
+            && sale.correction.as_deref() == Some("post_void")
+            && let Some(original) = sale.original_sale_id
+        {
+            sales::set_voided(tx, original, SaleStatus::PostVoided, sale.cashier_id, &at)?;
+        }
         let view = self.sale_view(tx, sale.id)?;
+        // A credit note's VAT depends on the credit notes completed before it (see
+        // `credited_vat`): fixed now, as it completes.
+        let vat_minor = if sale.kind == SaleKind::Refund {
+            let vat = crate::sales::price_in(tx, sale, &sales::lines(tx, sale.id)?, till.currency)?
+                .vat_total
+                .to_minor()?;
+            if vat != sale.vat_minor {
+                sales::set_totals(
+                    tx,
+                    sale.id,
+                    &SaleTotals {
+                        total_minor: sale.total_minor,
+                        vat_minor: vat,
+                        discount_minor: sale.discount_minor,
+                        rounding_minor: sale.rounding_minor,
+                        change_minor: sale.change_minor,
+                    },
+                    &at,
+                )?;
+            }
+            vat
+        } else {
+            sale.vat_minor
+        };
         let local = self.store_local(&till.store, now);
         let incl = money(sale.total_minor + sale.rounding_minor, till.currency);
-        let excl = money(sale.total_minor - sale.vat_minor, till.currency);
+        let excl = money(sale.total_minor - vat_minor, till.currency);
         // The journal names each correction for what it is.
         let kind = match (sale.kind, sale.correction.as_deref()) {
             (SaleKind::Sale, _) => "sale",

@@ -316,6 +316,32 @@ pub(crate) fn price(sale: &SaleRow, lines: &[LineRow], currency: Currency) -> Re
     })
 }
 
+/// Prices a sale or refund as stored. A credit note of an original sale credits VAT per
+/// rate so that all the sale's credit notes together never credit more VAT than the sale
+/// charged, and exactly that once everything is refunded (see
+/// [`crate::corrections::credited_vat`]).
+pub(crate) fn price_in(
+    conn: &Connection,
+    sale: &SaleRow,
+    lines: &[LineRow],
+    currency: Currency,
+) -> Result<Pricing, AppError> {
+    let mut priced = price(sale, lines, currency)?;
+    if sale.kind == SaleKind::Refund
+        && let Some(credited) = crate::corrections::credited_vat(conn, sale, lines, currency)?
+    {
+        let mut vat_total = 0;
+        for (rate, net, vat, gross) in priced.vat.iter_mut() {
+            let credit = credited.get(rate).copied().unwrap_or(0);
+            *vat = money(-credit, currency);
+            *net = gross.checked_sub(vat)?;
+            vat_total -= credit;
+        }
+        priced.vat_total = money(vat_total, currency);
+    }
+    Ok(priced)
+}
+
 impl Kassa {
     pub(crate) fn till(&self, conn: &Connection) -> Result<Till, AppError> {
         let pos_id = settings::get(conn, settings::BOUND_POS_ID)?
@@ -391,6 +417,19 @@ impl Kassa {
         Ok(sale)
     }
 
+    /// An open sale whose cart may change. A refund is open only while its declined card
+    /// part waits to be settled, and its lines are fixed from the original sale.
+    fn cart_for_update(&self, conn: &Connection, till: &Till, sale_id: i64) -> Result<SaleRow, AppError> {
+        let sale = self.sale_for_update(conn, till, sale_id, &[SaleStatus::Open])?;
+        if sale.kind == SaleKind::Refund {
+            return Err(AppError::Conflict(format!(
+                "refund {sale_id} cannot be changed; retry its card part, give the rest in cash with a \
+                 manager's approval, or void it if it handed nothing back"
+            )));
+        }
+        Ok(sale)
+    }
+
     /// Refuses new work while a payment's outcome is unknown: it must be resolved first.
     pub(crate) fn refuse_if_unknown(&self, conn: &Connection, till: &Till) -> Result<(), AppError> {
         if let Some(sale) = sales::by_status(conn, till.pos.id, &[SaleStatus::Unknown])?.first() {
@@ -443,7 +482,7 @@ impl Kassa {
             .parse()
             .map_err(|e| AppError::Internal(format!("{e}")))?;
         let lines = sales::lines(conn, sale.id)?;
-        let priced = price(&sale, &lines, currency)?;
+        let priced = price_in(conn, &sale, &lines, currency)?;
         let tenders = sales::tenders(conn, sale.id)?;
         let paid: i64 = tenders
             .iter()
@@ -551,10 +590,13 @@ impl Kassa {
                 till.pos.id,
                 &[SaleStatus::Open, SaleStatus::Paying, SaleStatus::Unknown],
             )?;
-            let mine = open
-                .iter()
-                .find(|s| s.status == SaleStatus::Unknown)
-                .or_else(|| open.iter().find(|s| s.cashier_id == user.id));
+            // A refund waiting for its declined card part is settled on the refund screen,
+            // not rung up at the till.
+            let mine = open.iter().find(|s| s.status == SaleStatus::Unknown).or_else(|| {
+                open.iter().find(|s| {
+                    s.cashier_id == user.id && !(s.kind == SaleKind::Refund && s.status == SaleStatus::Open)
+                })
+            });
             mine.map(|s| self.sale_view(conn, s.id)).transpose()
         })
     }
@@ -757,7 +799,7 @@ impl Kassa {
         self.write(|tx| {
             self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
-            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            let sale = self.cart_for_update(tx, &till, sale_id)?;
             let mut line = sales::get_line(tx, line_id)?
                 .filter(|l| l.sale_id == sale.id)
                 .ok_or_else(|| AppError::NotFound(format!("sale {sale_id} has no line {line_id}")))?;
@@ -838,7 +880,7 @@ impl Kassa {
         self.write(|tx| {
             self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
-            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            let sale = self.cart_for_update(tx, &till, sale_id)?;
             change(tx, &till, &sale, &at)?;
             self.sale_view(tx, sale.id)
         })

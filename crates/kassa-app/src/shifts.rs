@@ -231,8 +231,11 @@ impl Kassa {
         let mut names: BTreeMap<i64, String> = BTreeMap::new();
         for sale in shifts::sales_of_shift(conn, shift.id)? {
             if sale.status == SaleStatus::Voided {
-                voids.0 += 1;
-                voids.1 += sale.total_minor;
+                // A voided refund handed nothing back and credited nothing: no void of a sale.
+                if sale.kind == SaleKind::Sale {
+                    voids.0 += 1;
+                    voids.1 += sale.total_minor;
+                }
                 // Cash taken towards a sale that was then voided went back to the customer
                 // with it: the void records a return tender for each cash tender, so what
                 // stays in the drawer is their net, zero. Summed from the records rather
@@ -270,7 +273,7 @@ impl Kassa {
             }
             let lines = sales::lines(conn, sale.id)?;
             price_overrides += lines.iter().filter(|l| l.price_override_by.is_some()).count() as u32;
-            for (rate, net, v, gross) in crate::sales::price(&sale, &lines, c)?.vat {
+            for (rate, net, v, gross) in crate::sales::price_in(conn, &sale, &lines, c)?.vat {
                 let e = vat.entry(rate).or_insert((0, 0, 0));
                 e.0 += net.to_minor()?;
                 e.1 += v.to_minor()?;
@@ -394,6 +397,16 @@ impl Kassa {
                 ],
             )?;
             if let Some(sale) = busy.iter().find(|s| s.shift_id == shift.id) {
+                if sale.kind == SaleKind::Refund && sale.status == SaleStatus::Open {
+                    let owed = crate::corrections::owed_minor(sale, &sales::tenders(tx, sale.id)?);
+                    return Err(AppError::Conflict(format!(
+                        "refund {} still owes the customer {} after its card part was declined or \
+                         cancelled; retry the card refund, give the rest in cash with a manager's \
+                         approval, or void the refund if it handed nothing back, then close the shift",
+                        sale.id,
+                        crate::sales::money(owed, till.currency)
+                    )));
+                }
                 return Err(AppError::Conflict(format!(
                     "sale {} is still {}; finish, void or resolve it before closing the shift",
                     sale.id, sale.status

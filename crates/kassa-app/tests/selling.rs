@@ -305,6 +305,48 @@ fn tenders_must_cover_the_total_and_be_in_the_sale_currency() {
 }
 
 #[test]
+fn cash_between_what_is_left_and_the_rounded_amount_due_is_refused_with_the_due_figure() {
+    let t = Till::new();
+    t.ring_up();
+    let id = t.ring_up();
+    let paying = t.kassa.start_card_payment(&t.cashier, id, Some("81.90")).unwrap();
+    let card = paying
+        .tenders
+        .iter()
+        .find(|x| x.status == TenderStatus::Pending)
+        .unwrap()
+        .id;
+    let open = t.kassa.confirm_card_payment(&t.cashier, card, true).unwrap();
+    assert_eq!(
+        (open.remaining.as_str(), open.cash_due.as_str()),
+        ("82.70", "83.00")
+    );
+    let before = t.sales_snapshot();
+    for tendered in ["82.80", "82.70", "82,99"] {
+        refused(
+            t.kassa.pay_cash(&t.cashier, id, tendered),
+            ErrorCode::Validation,
+            "does not cover the 83.00 SEK due (82.70 SEK left to pay, rounded for cash)",
+        );
+        assert_eq!(
+            t.sales_snapshot(),
+            before,
+            "a refused tender changed the database"
+        );
+    }
+    // Less than what is left is a part payment; the rest then rounds on its own.
+    let part = t.kassa.pay_cash(&t.cashier, id, "80").unwrap();
+    assert_eq!(
+        (part.status, part.remaining.as_str(), part.cash_due.as_str()),
+        (SaleStatus::Open, "2.70", "3.00")
+    );
+    let done = t.kassa.pay_cash(&t.cashier, id, "5").unwrap();
+    assert_eq!(done.status, SaleStatus::Completed);
+    assert_eq!((done.rounding.as_str(), done.change.as_str()), ("0.30", "2.00"));
+    assert_eq!(done.paid, "164.90");
+}
+
+#[test]
 fn a_pending_card_payment_comes_back_unknown_after_a_restart_and_is_resolved_once() {
     let t = Till::new();
     let id = t.ring_up();
@@ -529,14 +571,18 @@ fn voids_parking_and_recall() {
         ErrorCode::Conflict,
         "still open",
     );
-    t.kassa.void_sale(&t.cashier, other).unwrap();
+    t.kassa.void_sale(&t.cashier, other, None).unwrap();
     // Parked sales survive a restart.
     let kassa = Kassa::open_with_clock(&t.path, t.clock.clone()).unwrap();
     let cashier = kassa.login("cashier", "2222").unwrap().0;
     assert_eq!(kassa.parked_sales(&cashier).unwrap().len(), 1);
     let back = kassa.recall_sale(&cashier, id).unwrap();
     assert_eq!(back.total, "82.30");
-    refused(kassa.void_sale(&cashier, other), ErrorCode::Conflict, "voided");
+    refused(
+        kassa.void_sale(&cashier, other, None),
+        ErrorCode::Conflict,
+        "voided",
+    );
 }
 
 #[test]
@@ -550,7 +596,7 @@ fn shifts_close_with_a_z_report_that_counts_everything() {
     let id = t.ring_up();
     t.kassa.pay_cash(&t.cashier, id, "100").unwrap();
     let void = t.kassa.add_item(&t.cashier, "T-KOPP", None).unwrap().id;
-    t.kassa.void_sale(&t.cashier, void).unwrap();
+    t.kassa.void_sale(&t.cashier, void, None).unwrap();
     t.kassa
         .cash_movement(&t.cashier, CashMovementKind::CashOut, "100", "bank deposit")
         .unwrap();
@@ -568,7 +614,7 @@ fn shifts_close_with_a_z_report_that_counts_everything() {
         ErrorCode::Conflict,
         "still open",
     );
-    t.kassa.void_sale(&t.cashier, open).unwrap();
+    t.kassa.void_sale(&t.cashier, open, None).unwrap();
 
     let x = t.kassa.x_report(&t.cashier).unwrap();
     assert_eq!(x.kind, "X");

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use common::{Product, demo_till};
 use kassa_app::{
-    Actor, AppError, ErrorCode, Kassa, Role, SaleStatus, TenderMethod, TenderStatus, UserInput, VatCategory,
+    Actor, AppError, ErrorCode, Kassa, ManagerApproval, Role, SaleStatus, TenderMethod, TenderStatus,
+    UserInput, VatCategory,
 };
 use rusqlite::Connection;
 use serde_json::Value;
@@ -119,6 +120,13 @@ impl Till {
     }
 }
 
+fn manager() -> ManagerApproval {
+    ManagerApproval {
+        name: "manager".into(),
+        pin: "1234".into(),
+    }
+}
+
 #[track_caller]
 fn refused<T: std::fmt::Debug>(result: Result<T, AppError>, code: ErrorCode, needles: &[&str]) {
     let err = result.expect_err("should be refused");
@@ -151,7 +159,7 @@ fn a_part_paid_cash_sale_is_voided_and_the_cash_handed_back() {
     );
     assert_eq!(x_open.sales_count, x_before.sales_count, "but it is no sale yet");
     let receipts_before = t.count("SELECT count(*) FROM sales WHERE receipt_no IS NOT NULL");
-    let void = t.kassa.void_sale(&t.cashier, id).unwrap();
+    let void = t.kassa.void_sale(&t.cashier, id, Some(&manager())).unwrap();
     assert_eq!(void.status, SaleStatus::Voided);
     assert_eq!(void.receipt_no, None, "a voided sale takes no receipt number");
     assert_eq!(void.paid, "0.00", "the cash taken was given back");
@@ -236,7 +244,7 @@ fn a_parked_part_paid_sale_is_voided_by_a_manager_with_the_cash_handed_back() {
     t.kassa.pay_cash(&t.cashier, id, "20.50").unwrap();
     t.kassa.park_sale(&t.cashier, id).unwrap();
 
-    let void = t.kassa.void_sale(&t.manager, id).unwrap();
+    let void = t.kassa.void_sale(&t.manager, id, None).unwrap();
     assert_eq!(void.status, SaleStatus::Voided);
     let amounts: Vec<&str> = void.tenders.iter().map(|t| t.amount.as_str()).collect();
     assert_eq!(
@@ -280,7 +288,7 @@ fn an_approved_card_payment_refuses_the_void_and_changes_nothing() {
     let before = t.dump();
     for who in [&t.cashier, &t.manager] {
         refused(
-            t.kassa.void_sale(who, id),
+            t.kassa.void_sale(who, id, None),
             ErrorCode::Conflict,
             &[
                 "approved card payment of 50.00 SEK",
@@ -307,7 +315,7 @@ fn a_card_payment_not_yet_settled_blocks_the_void() {
     t.kassa.start_card_payment(&t.cashier, id, None).unwrap();
     let before = t.dump();
     refused(
-        t.kassa.void_sale(&t.cashier, id),
+        t.kassa.void_sale(&t.cashier, id, None),
         ErrorCode::Conflict,
         &["paying"],
     );
@@ -317,7 +325,7 @@ fn a_card_payment_not_yet_settled_blocks_the_void() {
     assert_eq!(t.kassa.mark_interrupted_payments().unwrap(), 1);
     let before = t.dump();
     refused(
-        t.kassa.void_sale(&t.manager, id),
+        t.kassa.void_sale(&t.manager, id, None),
         ErrorCode::Conflict,
         &["unknown"],
     );
@@ -343,16 +351,20 @@ fn a_cashier_cannot_void_another_cashiers_sale() {
 
     let before = t.dump();
     refused(
-        t.kassa.void_sale(&second, id),
+        t.kassa.void_sale(&second, id, Some(&manager())),
         ErrorCode::Forbidden,
         &["own cashier or a manager"],
     );
     assert_eq!(t.dump(), before, "a refused void changed the database");
     let accountant = t.kassa.login("accountant", "3333").unwrap().0;
-    refused(t.kassa.void_sale(&accountant, id), ErrorCode::Forbidden, &[]);
+    refused(
+        t.kassa.void_sale(&accountant, id, Some(&manager())),
+        ErrorCode::Forbidden,
+        &[],
+    );
     assert_eq!(t.dump(), before);
 
-    t.kassa.void_sale(&t.cashier, id).unwrap();
+    t.kassa.void_sale(&t.cashier, id, Some(&manager())).unwrap();
     t.journal_ok();
 }
 
@@ -360,10 +372,14 @@ fn a_cashier_cannot_void_another_cashiers_sale() {
 fn a_sale_is_voided_once() {
     let t = Till::new();
     let id = t.part_paid_in_cash(&t.cashier);
-    t.kassa.void_sale(&t.cashier, id).unwrap();
+    t.kassa.void_sale(&t.cashier, id, Some(&manager())).unwrap();
     let before = t.dump();
     for who in [&t.cashier, &t.manager] {
-        refused(t.kassa.void_sale(who, id), ErrorCode::Conflict, &["voided"]);
+        refused(
+            t.kassa.void_sale(who, id, Some(&manager())),
+            ErrorCode::Conflict,
+            &["voided"],
+        );
         assert_eq!(t.dump(), before, "a second void changed the database");
     }
     assert_eq!(
@@ -377,4 +393,43 @@ fn a_sale_is_voided_once() {
     assert_eq!((voids.count, voids.amount.as_str()), (1, "298.00"));
     assert_eq!(t.kassa.x_report(&t.cashier).unwrap().cash_expected, "500.00");
     t.journal_ok();
+}
+
+#[test]
+fn handing_cash_back_on_a_void_needs_a_manager() {
+    let t = Till::new();
+    let id = t.part_paid_in_cash(&t.cashier);
+    let before = t.dump();
+    refused(
+        t.kassa.void_sale(&t.cashier, id, None),
+        ErrorCode::Forbidden,
+        &[
+            "hands 100.00 SEK in cash back",
+            "manager's approval",
+            "Nothing was changed",
+        ],
+    );
+    assert_eq!(t.dump(), before, "a refused void changed the database");
+    // A cashier's own PIN is no manager's approval.
+    let own = ManagerApproval {
+        name: "cashier".into(),
+        pin: "2222".into(),
+    };
+    refused(
+        t.kassa.void_sale(&t.cashier, id, Some(&own)),
+        ErrorCode::Forbidden,
+        &["only a manager"],
+    );
+    assert_eq!(t.dump(), before);
+    let void = t.kassa.void_sale(&t.cashier, id, Some(&manager())).unwrap();
+    assert_eq!(void.status, SaleStatus::Voided);
+    let manager_id = t.count("SELECT id FROM users WHERE name = 'manager'");
+    let (kind, event) = t.last_journal();
+    assert_eq!(kind, "void");
+    assert_eq!(event["approvedBy"], manager_id, "the journal names who approved");
+    t.journal_ok();
+
+    // A sale with nothing to hand back is the cashier's to void alone.
+    let unpaid = t.ring_up(&t.cashier);
+    t.kassa.void_sale(&t.cashier, unpaid, None).unwrap();
 }

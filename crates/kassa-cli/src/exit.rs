@@ -25,7 +25,7 @@ Exit codes:
   2  usage: bad arguments
   3  validation: bad input, nothing was changed
   4  not found
-  5  conflict (duplicate name, last manager, bound POS, ...)
+  5  conflict (duplicate name, last manager, bound POS, a receipt of another currency or store, ...)
   6  forbidden: your role may not do this
   7  authentication failed, or no user/PIN given
   8  user locked after too many wrong PINs
@@ -51,6 +51,8 @@ pub fn code_for(error: &AppError) -> u8 {
         | ErrorCode::UnknownProduct
         | ErrorCode::NoOpenShift
         | ErrorCode::PaymentUnresolved
-        | ErrorCode::TillUnavailable => 1,
+        | ErrorCode::TillUnavailable
+        | ErrorCode::CurrencyMismatch
+        | ErrorCode::OtherStore => 1,
     }
 }

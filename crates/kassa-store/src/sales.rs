@@ -498,13 +498,23 @@ pub fn resolve_tender(
     Ok(())
 }
 
-/// Sum credited back per original tender by completed refunds (negative minor units).
+/// Money held per original tender by the sale's refunds that are not voided, as negative
+/// minor units: what each refund handed back through the tender, and, while the refund is
+/// not completed, the card refund it still owes through it (pending, unknown, or declined
+/// or cancelled and waiting to be retried or given in cash). Retries repeat the same amount,
+/// so a refund's attempts on one tender hold the largest of them once. Only a voided refund
+/// (which handed nothing back) frees what it held.
 pub fn refunded_per_tender(conn: &Connection, original_sale_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT t.original_tender_id, sum(t.amount_minor) FROM tenders t JOIN sales s ON s.id = t.sale_id \
-         WHERE s.original_sale_id = ?1 AND s.kind = 'refund' AND s.status IN ('completed', 'paying', 'unknown') \
-         AND t.status IN ('approved', 'pending', 'unknown') \
-         AND t.original_tender_id IS NOT NULL GROUP BY t.original_tender_id",
+        "SELECT original_tender_id, sum(held) FROM ( \
+           SELECT t.original_tender_id, \
+             sum(CASE WHEN t.status = 'approved' THEN t.amount_minor ELSE 0 END) \
+             + CASE WHEN s.status = 'completed' THEN 0 \
+               ELSE coalesce(min(CASE WHEN t.status <> 'approved' THEN t.amount_minor END), 0) END AS held \
+           FROM tenders t JOIN sales s ON s.id = t.sale_id \
+           WHERE s.original_sale_id = ?1 AND s.kind = 'refund' AND s.status <> 'voided' \
+           AND t.original_tender_id IS NOT NULL GROUP BY t.sale_id, t.original_tender_id) \
+         GROUP BY original_tender_id",
     )?;
     let rows = stmt
         .query_map([original_sale_id], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -551,12 +561,13 @@ pub fn delete_if_empty(conn: &Connection, id: i64) -> Result<bool, StoreError> {
     Ok(removed == 1)
 }
 
-/// Refunds (credit notes) of a sale that are completed or still settling, oldest first:
-/// a refund waiting for the card terminal already uses up what it refunds.
+/// Refunds (credit notes) of a sale that are not voided, oldest first: completed ones, and
+/// those still settling (`paying`, `unknown`) or waiting for the rest of their money after
+/// a declined card part (`open`). Each of them uses up what it refunds.
 pub fn refunds_of(conn: &Connection, original_sale_id: i64) -> Result<Vec<SaleRow>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {SALE_COLUMNS} FROM sales WHERE original_sale_id = ?1 AND kind = 'refund' \
-         AND status IN ('completed', 'paying', 'unknown') ORDER BY id"
+         AND status <> 'voided' ORDER BY id"
     ))?;
     let rows = stmt
         .query_map([original_sale_id], sale_from_row)?

@@ -1,7 +1,7 @@
 //! A customer pays part of a sale in cash and part by card; the card is declined and the
 //! customer leaves. The cashier splits the payment with the keyboard (F4 for the cash,
-//! ⇧F5 for a part amount on the card), then voids the sale with F9, and the till says how
-//! much cash to hand back. The database must show the cash taken, the declined card, and
+//! ⇧F5 for a part amount on the card), then voids the sale with F9 (handing cash back needs
+//! a manager's PIN in the dialog), and the till says how much cash to hand back. The database must show the cash taken, the declined card, and
 //! the cash handed back as a return tender pointing at the cash taken.
 
 use std::path::Path;
@@ -14,6 +14,7 @@ use super::returns::{barcode_of, minor};
 use super::{Session, Ui, WAIT, login, till_ready};
 
 const CASHIER: &str = "cashier";
+const MANAGER: &str = "manager";
 /// Bryggkaffe costs 32.00 in Malmö C, the store of the demo's till; two of them: 64.00.
 const SKU: &str = "KAF-001";
 const TOTAL: &str = "64.00";
@@ -32,12 +33,15 @@ const F9: char = '\u{E039}';
 async fn cashier_splits_cash_and_card_then_voids_the_part_paid_sale_in_the_real_window() {
     let mut session = Session::demo("e2e-split");
     let pin = session.pin(CASHIER);
+    let manager_pin = session.pin(MANAGER);
     let code = barcode_of(session.db(), SKU);
-    session.run(async |ui| flow(ui, &pin, &code).await).await;
+    session
+        .run(async |ui| flow(ui, &pin, &manager_pin, &code).await)
+        .await;
     check_database(session.db());
 }
 
-async fn flow(ui: &Ui, pin: &str, code: &str) -> Result<()> {
+async fn flow(ui: &Ui, pin: &str, manager_pin: &str, code: &str) -> Result<()> {
     login(ui, CASHIER, pin).await?;
     till_ready(ui).await?;
 
@@ -70,6 +74,8 @@ async fn flow(ui: &Ui, pin: &str, code: &str) -> Result<()> {
     // the till once the sale is voided.
     ui.press(&F9.to_string()).await?;
     ui.wait_text("#void-cash-back", CASH).await?;
+    ui.fill("approval-name", MANAGER).await?;
+    ui.fill("approval-pin", manager_pin).await?;
     ui.screenshot("e2e-split-03-void-dialog").await;
     ui.click("void-confirm").await?;
     ui.wait_text(".notice-slot", CASH).await?;

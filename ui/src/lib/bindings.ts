@@ -39,7 +39,9 @@ export const commands = {
 	parkSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("park_sale", { saleId })),
 	parkedSales: () => typedError<SaleView[], ApiError>(__TAURI_INVOKE("parked_sales")),
 	recallSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("recall_sale", { saleId })),
-	voidSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("void_sale", { saleId })),
+	voidSale: (saleId: number, approval: ManagerApproval | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("void_sale", { saleId, approval })),
+	retryCardRefund: (refundId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("retry_card_refund", { refundId })),
+	refundRestInCash: (refundId: number, approval: ManagerApproval) => typedError<SaleView, ApiError>(__TAURI_INVOKE("refund_rest_in_cash", { refundId, approval })),
 	payCash: (saleId: number, tendered: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("pay_cash", { saleId, tendered })),
 	startCardPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_card_payment", { saleId, amount })),
 	confirmCardPayment: (tenderId: number, approved: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("confirm_card_payment", { tenderId, approved })),
@@ -157,7 +159,7 @@ export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | 
 /**  A payment whose outcome is unknown blocks the till (conflict): resolve it first. */
 "payment_unresolved" | 
 /**  This installation is not a usable till: unbound, its POS gone or disabled (conflict). */
-"till_unavailable";
+"till_unavailable" | "currency_mismatch" | "other_store";
 
 export type ExternalId = {
 	provider: Provider,

@@ -20,7 +20,9 @@ const CODES: Record<ErrorCode, true> = {
 	unknown_product: true,
 	no_open_shift: true,
 	payment_unresolved: true,
-	till_unavailable: true
+	till_unavailable: true,
+	currency_mismatch: true,
+	other_store: true
 };
 
 export const ERROR_CODES: readonly ErrorCode[] = Object.keys(CODES) as ErrorCode[];

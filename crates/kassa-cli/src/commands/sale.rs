@@ -233,7 +233,9 @@ fn undo(kassa: &Kassa, actor: &Actor, sale_id: i64) -> Result<Option<String>, Ap
     for tender in view.tenders.iter().filter(|t| t.status == TenderStatus::Pending) {
         kassa.cancel_card_payment(actor, tender.id)?;
     }
-    let voided = kassa.void_sale(actor, sale_id)?;
+    // Handing cash back on a void needs a manager: a cashier's failed run with cash taken is
+    // refused here and left open at the till, where a manager approves the void.
+    let voided = kassa.void_sale(actor, sale_id, None)?;
     // The void's return tenders: approved cash, negative, one per cash tender handed back.
     let returned: Decimal = voided
         .tenders
