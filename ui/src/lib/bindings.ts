@@ -147,7 +147,11 @@ export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amou
  *  A machine-readable class of error, so the UI and scripts can react without matching
  *  message text.
  */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "internal" | "currency_mismatch" | "other_store";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "internal" | 
+/**  Money in one currency offered where another is kept: a receipt in DKK at a SEK till. */
+"currency_mismatch" | 
+/**  A receipt of another store, which is refunded in the store that sold it. */
+"other_store";
 
 export type ExternalId = {
 	provider: Provider,
