@@ -554,9 +554,16 @@ pub enum ShiftCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Recompute the journal's hash chain and check every Z report's anchor; non-zero
-    /// exit naming the first bad record or the broken anchor.
-    Verify,
+    /// Recompute the journal's hash chain, check every Z report's anchor, and check that
+    /// every sale, refund, void, shift event, cash movement, copy and Z report has its
+    /// record and every record its row; non-zero exit naming what is wrong or missing.
+    Verify {
+        /// Also check an anchor kept outside the database: `SEQ:HEAD` as printed on the
+        /// last X or Z report (at least 8 hex digits of the head). A deleted tail cannot
+        /// match it.
+        #[arg(long, value_name = "SEQ:HEAD")]
+        head: Option<String>,
+    },
 }
 
 fn parse_item(s: &str) -> Result<ItemArg, String> {

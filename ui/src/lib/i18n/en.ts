@@ -447,6 +447,7 @@ export const en = {
 	'report.receipts': 'Receipt numbers',
 	'report.journalLength': 'Journal length',
 	'report.journalHead': 'Journal head hash',
+	'report.journalAnchor': 'Journal anchor (kassa journal verify --head)',
 	'report.perVat': 'Per VAT rate',
 	'report.perTender': 'Per payment method',
 	'report.perCashier': 'Per cashier',

@@ -448,6 +448,7 @@ export const sv: Record<MessageKey, string> = {
 	'report.receipts': 'Kvittonummer',
 	'report.journalLength': 'Journalens längd',
 	'report.journalHead': 'Journalens senaste hash',
+	'report.journalAnchor': 'Journalankare (kassa journal verify --head)',
 	'report.perVat': 'Per momssats',
 	'report.perTender': 'Per betalsätt',
 	'report.perCashier': 'Per kassör',
