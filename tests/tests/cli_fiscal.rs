@@ -6,6 +6,9 @@ mod common;
 use common::exit::{DATABASE, VALIDATION};
 use common::{World, fails, json, ok};
 
+/// Exit code of a restore refused because the backup lacks fiscal records.
+const RESTORE_REFUSED: i32 = 11;
+
 impl World {
     /// A fresh installation with a manager (1234) and a cashier (2222) at Till 1 of
     /// Malmö C, one product (BREAD-1, 32.50) and the cashier's shift open.
@@ -110,4 +113,39 @@ fn journal_verify_head_catches_a_deleted_tail_that_looks_whole_from_inside() {
         VALIDATION,
     );
     assert!(err.contains("SEQ:HEAD"), "{err}");
+}
+
+#[test]
+fn restore_refuses_a_backup_older_than_the_fiscal_records_and_records_every_restore() {
+    let w = World::at_the_till();
+    w.sell();
+    let older = w.path("older.sqlite3");
+    ok(w.as_manager(&["backup", "--out", older.to_str().unwrap()]));
+    w.sell();
+    let before = json(w.as_manager(&["sale", "list"]));
+
+    let (_, err) = fails(
+        w.as_manager(&["restore", older.to_str().unwrap()]),
+        RESTORE_REFUSED,
+    );
+    assert!(err.contains("newer than the backup"), "{err}");
+    assert_eq!(json(w.as_manager(&["sale", "list"])), before);
+
+    // A backup of this moment restores, and the restore is in the audit log and journal.
+    let now = w.path("now.sqlite3");
+    ok(w.as_manager(&["backup", "--out", now.to_str().unwrap()]));
+    let restored = json(w.as_manager(&["restore", now.to_str().unwrap()]));
+    assert!(
+        restored["journalAnchor"].as_str().unwrap().contains(':'),
+        "{restored}"
+    );
+    let audit = json(w.as_manager(&["audit", "--entity", "database"]));
+    assert_eq!(audit[0]["action"], "restore", "{audit}");
+    ok(w.as_cashier(&["journal", "verify"]));
+
+    // A database that no longer opens is replaced, and kept aside.
+    std::fs::write(&w.db, vec![0x42u8; 8192]).unwrap();
+    let out = ok(w.as_manager(&["restore", now.to_str().unwrap()]));
+    assert!(out.contains("unreadable database was kept as"), "{out}");
+    ok(w.as_cashier(&["journal", "verify"]));
 }

@@ -16,6 +16,9 @@ pub enum ErrorCode {
     AuthFailed,
     Locked,
     Database,
+    /// A restore that would roll back fiscal records (receipts, shifts, Z reports) this
+    /// database holds and the backup does not; nothing was changed.
+    RestoreRefused,
     Internal,
 }
 
@@ -39,6 +42,9 @@ pub enum AppError {
     AuthFailed(String),
     #[error("{0}")]
     Locked(String),
+    /// The backup does not hold all the fiscal history this database holds.
+    #[error("{0}")]
+    RestoreRefused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An amount that cannot be what was asked (wrong currency, not whole minor units).
@@ -65,6 +71,7 @@ impl AppError {
             AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             AppError::AuthFailed(_) => ErrorCode::AuthFailed,
             AppError::Locked(_) => ErrorCode::Locked,
+            AppError::RestoreRefused(_) => ErrorCode::RestoreRefused,
             AppError::Store(
                 StoreError::Missing { .. }
                 | StoreError::AlreadyExists { .. }
@@ -87,6 +94,22 @@ impl AppError {
         match self {
             AppError::Validation { field, .. } => Some(field),
             _ => None,
+        }
+    }
+}
+
+impl AppError {
+    /// The database file itself cannot be read (not SQLite any more, or failing
+    /// SQLite's checks): the one case in which a restore need not, and cannot, compare
+    /// fiscal history with it.
+    pub fn is_unreadable_database(&self) -> bool {
+        match self {
+            AppError::Store(StoreError::Corrupt { .. } | StoreError::NotSqlite { .. }) => true,
+            AppError::Store(StoreError::Sqlite(kassa_store::RusqliteError::SqliteFailure(e, _))) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ),
+            _ => false,
         }
     }
 }

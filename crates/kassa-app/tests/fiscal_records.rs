@@ -5,7 +5,7 @@
 mod common;
 
 use common::{DemoTill, Product, demo_till};
-use kassa_app::{ErrorCode, VatCategory};
+use kassa_app::{ErrorCode, Kassa, VatCategory};
 use rusqlite::Connection;
 
 const COFFEE: &str = "7310865004703";
@@ -201,4 +201,180 @@ fn a_sale_without_its_record_and_a_record_without_its_sale_are_both_named() {
         "{:?}",
         report.problems
     );
+}
+
+/// Everything a refused restore must leave as it was.
+fn dump(path: &std::path::Path) -> Vec<String> {
+    let conn = Connection::open(path).unwrap();
+    [
+        "SELECT group_concat(seq || ':' || hash, ',') FROM (SELECT * FROM journal ORDER BY seq)",
+        "SELECT group_concat(id || ':' || coalesce(receipt_no, '-') || ':' || status, ',') FROM (SELECT * FROM sales ORDER BY id)",
+        "SELECT group_concat(pos_id || ':' || last_no, ',') FROM receipt_counters",
+        "SELECT count(*) || '' FROM audit_log",
+        "SELECT count(*) || '' FROM z_reports",
+    ]
+    .iter()
+    .map(|sql| {
+        conn.query_row(sql, [], |r| r.get::<_, Option<String>>(0))
+            .unwrap()
+            .unwrap_or_default()
+    })
+    .collect()
+}
+
+#[test]
+fn restoring_an_older_backup_after_more_sales_is_refused_and_changes_nothing() {
+    let t = till();
+    sell(&t);
+    let backup = t.dir.path().join("older.sqlite3");
+    t.kassa.backup(&t.manager, &backup).unwrap();
+    let newer = sell(&t);
+    let before = dump(&t.path);
+
+    let err = t.kassa.restore(&t.manager, &backup).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RestoreRefused, "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("holds fiscal records newer than the backup")
+            && message.contains("nothing was changed")
+            && message.contains("Restore a backup made after record"),
+        "{message}"
+    );
+    assert_eq!(dump(&t.path), before);
+    // The newer sale is still there, and its receipt number is not issued again.
+    assert!(t.kassa.sale(&t.manager, newer).unwrap().receipt_no.is_some());
+    assert!(t.kassa.verify_journal(&t.manager).unwrap().ok);
+
+    // Only a manager restores, and the refusal changes nothing either.
+    let err = t.kassa.restore(&t.cashier, &backup).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden);
+    assert_eq!(dump(&t.path), before);
+}
+
+#[test]
+fn a_backup_from_another_history_is_refused() {
+    let t = till();
+    let other = till();
+    sell(&other);
+    let foreign = t.dir.path().join("foreign.sqlite3");
+    other.kassa.backup(&other.manager, &foreign).unwrap();
+    let bun = t.kassa.add_item(&t.cashier, BUN, None).unwrap();
+    t.kassa.pay_cash(&t.cashier, bun.id, "40").unwrap();
+    let before = dump(&t.path);
+    let err = t.kassa.restore(&t.manager, &foreign).unwrap_err();
+    // Both demo databases share their made-up history up to the shift each test opened,
+    // then differ.
+    assert_eq!(err.code(), ErrorCode::RestoreRefused, "{err}");
+    assert!(
+        err.to_string()
+            .contains("is not a copy of this database's fiscal history"),
+        "{err}"
+    );
+    assert_eq!(dump(&t.path), before);
+}
+
+#[test]
+fn restoring_an_equal_or_newer_backup_works_and_is_audited_and_journaled() {
+    let t = till();
+    sell(&t);
+    let equal = t.dir.path().join("equal.sqlite3");
+    t.kassa.backup(&t.manager, &equal).unwrap();
+    // A copy of this moment to restore a newer backup into.
+    let older = t.dir.path().join("older.sqlite3");
+    t.kassa.backup(&t.manager, &older).unwrap();
+    sell(&t);
+    let newer = t.dir.path().join("newer.sqlite3");
+    t.kassa.backup(&t.manager, &newer).unwrap();
+    let newer_length = t.kassa.verify_journal(&t.manager).unwrap().length;
+
+    // The older copy as a database of its own, restored from the newer (superset) backup.
+    let k = Kassa::open_with_clock(&older, t.clock.clone()).unwrap();
+    let manager = k.login("manager", "1234").unwrap().0;
+    let report = k.restore(&manager, &newer).unwrap();
+    assert_eq!(
+        report.journal_length,
+        newer_length + 1,
+        "the restore's own record"
+    );
+    let verified = k.verify_journal(&manager).unwrap();
+    assert!(verified.ok, "{:?}", verified.problems);
+    assert_eq!(verified.anchor, report.journal_anchor);
+    let restore_entries = k.audit_trail(&manager, Some("database"), None, 10).unwrap();
+    assert_eq!(restore_entries.len(), 1);
+    assert_eq!(restore_entries[0].action, "restore");
+    assert_eq!(restore_entries[0].actor_name.as_deref(), Some("manager"));
+    let after = restore_entries[0].after.clone().unwrap();
+    assert!(after.contains("newer.sqlite3"), "{after}");
+    let conn = Connection::open(&older).unwrap();
+    let (kind, bytes): (String, Vec<u8>) = conn
+        .query_row(
+            "SELECT kind, canonical FROM journal ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kind, "restore");
+    assert!(String::from_utf8(bytes).unwrap().contains("newer.sqlite3"));
+    drop(k);
+
+    // An equal backup over the database it was made from: allowed and recorded too.
+    let t2 = till();
+    let same = t2.dir.path().join("same.sqlite3");
+    t2.kassa.backup(&t2.manager, &same).unwrap();
+    let length = t2.kassa.verify_journal(&t2.manager).unwrap().length;
+    let report = t2.kassa.restore(&t2.manager, &same).unwrap();
+    assert_eq!(report.journal_length, length + 1);
+    assert!(t2.kassa.verify_journal(&t2.manager).unwrap().ok);
+    // That restore is itself a record the backup lacks: the same backup again is refused.
+    assert_eq!(
+        t2.kassa.restore(&t2.manager, &same).unwrap_err().code(),
+        ErrorCode::RestoreRefused
+    );
+}
+
+#[test]
+fn a_corrupt_current_database_can_be_restored_and_is_kept_aside() {
+    let t = till();
+    sell(&t);
+    let backup = t.dir.path().join("backup.sqlite3");
+    t.kassa.backup(&t.manager, &backup).unwrap();
+    sell(&t);
+    let DemoTill {
+        dir,
+        path,
+        clock,
+        kassa,
+        ..
+    } = t;
+    drop(kassa);
+    // The file is overwritten with garbage: it no longer opens.
+    std::fs::write(&path, vec![0x5a; 64 * 1024]).unwrap();
+    let _ = std::fs::remove_file(path.with_file_name("kassa.sqlite3-wal"));
+    assert!(Kassa::open(&path).unwrap_err().is_unreadable_database());
+
+    // Only a manager of the backup may replace it.
+    let err = Kassa::restore_unreadable(&path, &backup, "cashier", "2222", clock.clone()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden);
+    let err = Kassa::restore_unreadable(&path, &backup, "manager", "9999", clock.clone()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::AuthFailed);
+
+    let (k, report) = Kassa::restore_unreadable(&path, &backup, "manager", "1234", clock.clone()).unwrap();
+    let kept = report.kept_unreadable_at.clone().unwrap();
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        vec![0x5a; 64 * 1024],
+        "the broken file is kept"
+    );
+    assert!(report.unreadable.is_some());
+    let manager = k.login("manager", "1234").unwrap().0;
+    assert!(k.verify_journal(&manager).unwrap().ok);
+    let entries = k.audit_trail(&manager, Some("database"), None, 10).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].after.as_deref().unwrap().contains("unreadable"));
+
+    // A database that opens is never replaced this way.
+    drop(k);
+    let err = Kassa::restore_unreadable(&path, &backup, "manager", "1234", clock).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    drop(dir);
 }

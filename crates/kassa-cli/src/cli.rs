@@ -91,7 +91,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Replace all data in the database with a checked backup (managers only).
+    /// Replace all data in the database with a checked backup (managers only). Refused
+    /// (exit 11) when this database holds fiscal records the backup lacks; a database
+    /// that cannot be read at all is kept aside as FILE.unreadable-TIME and replaced.
     Restore {
         /// The backup file.
         file: PathBuf,
