@@ -45,5 +45,5 @@ BEGIN SELECT RAISE(ABORT, 'receipt copies are append-only'); END;
 CREATE TRIGGER receipt_copies_no_delete BEFORE DELETE ON receipt_copies
 BEGIN SELECT RAISE(ABORT, 'receipt copies are append-only'); END;
 CREATE TRIGGER receipt_copies_insert_new BEFORE INSERT ON receipt_copies
-WHEN EXISTS (SELECT 1 FROM receipt_copies WHERE id = NEW.id OR sale_id = NEW.sale_id)
+WHEN NEW.shift_id IS NULL OR EXISTS (SELECT 1 FROM receipt_copies WHERE id = NEW.id OR sale_id = NEW.sale_id)
 BEGIN SELECT RAISE(ABORT, 'receipt copies are append-only: one copy per receipt, counted in the shift that printed it'); END;

@@ -40,7 +40,7 @@ pub use demo::{DEMO_USERS, DemoUser};
 pub use error::{ApiError, AppError, ErrorCode};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
-pub use receipts::SaleSummary;
+pub use receipts::{ReceiptCopy, ReceiptPreview, SaleSummary};
 pub use restore::RestoreReport;
 pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, VatView};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};

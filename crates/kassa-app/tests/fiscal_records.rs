@@ -378,3 +378,89 @@ fn a_corrupt_current_database_can_be_restored_and_is_kept_aside() {
     assert_eq!(err.code(), ErrorCode::Conflict);
     drop(dir);
 }
+
+#[test]
+fn on_screen_a_receipt_is_a_preview_and_only_sellers_print_the_one_copy() {
+    let t = till();
+    t.kassa.set_language(&t.manager, kassa_app::Language::En).unwrap();
+    let id = sell(&t);
+    let accountant = t.kassa.login("accountant", "3333").unwrap().0;
+    for who in [&t.cashier, &accountant, &t.manager] {
+        let preview = t.kassa.receipt_preview(who, id, 42).unwrap();
+        assert!(preview.not_a_receipt);
+        assert_eq!(preview.marking, "*** PREVIEW *** NOT A RECEIPT");
+        let lines: Vec<&str> = preview.text.lines().collect();
+        assert_eq!(lines[0].trim(), "*** PREVIEW ***", "{}", preview.text);
+        assert_eq!(lines[1].trim(), "NOT A RECEIPT", "{}", preview.text);
+        assert_eq!(lines[lines.len() - 1].trim(), "NOT A RECEIPT", "{}", preview.text);
+        assert!(!preview.text.contains("KOPIA"), "{}", preview.text);
+        assert!(preview.text.contains("Kaffe"), "{}", preview.text);
+        assert!(preview.text.lines().all(|l| l.chars().count() <= 42));
+    }
+    // Looking is not printing: nothing was counted.
+    assert_eq!(t.kassa.x_report(&t.cashier).unwrap().copies_printed, 0);
+
+    // An accountant may look but not print a copy; the refusal changes nothing.
+    let before = dump(&t.path);
+    let err = t.kassa.print_receipt_copy(&accountant, id, 42).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden, "{err}");
+    assert_eq!(dump(&t.path), before);
+
+    let copy = t.kassa.print_receipt_copy(&t.cashier, id, 32).unwrap();
+    assert_eq!(copy.text.matches("KOPIA").count(), 2, "{}", copy.text);
+    assert!(!copy.text.contains("PREVIEW"));
+    assert_eq!(t.kassa.x_report(&t.cashier).unwrap().copies_printed, 1);
+    let err = t.kassa.print_receipt_copy(&t.manager, id, 32).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(err.to_string().contains("already printed"), "{err}");
+    assert_eq!(t.kassa.x_report(&t.cashier).unwrap().copies_printed, 1);
+
+    // In Swedish the marking is Swedish; the copy is KOPIA in every language.
+    t.kassa.set_language(&t.manager, kassa_app::Language::Sv).unwrap();
+    let preview = t.kassa.receipt_preview(&t.cashier, id, 32).unwrap();
+    assert!(
+        preview.text.starts_with("   *** FÖRHANDSGRANSKNING ***\n"),
+        "{}",
+        preview.text
+    );
+    assert!(preview.text.contains("INTE ETT KVITTO"));
+    assert!(t.kassa.verify_journal(&t.manager).unwrap().ok);
+}
+
+#[test]
+fn a_copy_of_yesterdays_receipt_counts_in_the_shift_that_prints_it() {
+    let t = till();
+    let yesterday = sell(&t);
+    let expected = t.kassa.x_report(&t.cashier).unwrap().cash_expected;
+    let z1 = t.kassa.close_shift(&t.cashier, &expected).unwrap();
+    assert_eq!(z1.copies_printed, 0);
+
+    t.clock.advance(chrono::Duration::hours(24));
+    t.kassa.open_shift(&t.cashier, "500").unwrap();
+    let copy = t.kassa.print_receipt_copy(&t.cashier, yesterday, 42).unwrap();
+    let today = t.kassa.x_report(&t.cashier).unwrap();
+    assert_eq!(copy.shift_id, today.shift_id);
+    assert_eq!(today.copies_printed, 1, "counted today, when it was printed");
+    let z2 = t.kassa.close_shift(&t.cashier, &today.cash_expected).unwrap();
+    assert_eq!(z2.copies_printed, 1);
+    // Yesterday's Z report is as it was printed.
+    let reports = t.kassa.z_reports(&t.manager).unwrap();
+    let stored_z1 = reports.iter().find(|z| z.z_no == z1.z_no).unwrap();
+    assert_eq!(stored_z1.copies_printed, 0);
+    assert!(t.kassa.verify_journal(&t.manager).unwrap().ok);
+
+    // With no shift open there is no shift to count a copy in: refused.
+    let demo_sale = t
+        .kassa
+        .list_sales(&t.manager, 1000)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.receipt_no.is_some() && !s.copy_printed)
+        .unwrap();
+    let err = t
+        .kassa
+        .print_receipt_copy(&t.manager, demo_sale.id, 42)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(err.to_string().contains("no shift is open"), "{err}");
+}

@@ -426,14 +426,16 @@ pub enum SaleCommand {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: u32,
     },
-    /// Show a sale's receipt.
+    /// Show a sale's receipt as a preview, marked as not a receipt (or, with --copy, print
+    /// its one copy).
     Show {
         /// The sale's id (see `kassa sale list`).
         id: i64,
         /// Receipt width in characters: 32, 42 or 48.
         #[arg(long, value_name = "N", default_value_t = 42)]
         columns: u8,
-        /// Print the receipt's one allowed copy (marked KOPIA); the copy is recorded first.
+        /// Print the receipt's one allowed copy (marked KOPIA; cashiers and managers); it is
+        /// recorded and counted in the open shift of this till.
         #[arg(long)]
         copy: bool,
     },

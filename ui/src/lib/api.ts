@@ -18,6 +18,7 @@ const ERROR_CODES: readonly ErrorCode[] = [
 	'auth_failed',
 	'locked',
 	'database',
+	'restore_refused',
 	'internal'
 ];
 

@@ -481,6 +481,8 @@ export const en = {
 	'sales.receipt': 'Receipt {n}',
 	'sales.printCopy': 'Print copy',
 	'sales.copyRecorded': 'The copy is recorded.',
+	'sales.notAReceipt': 'Preview — not a receipt',
+	'sales.copyPrinted': 'Copy (KOPIA), counted in this shift',
 	'catalog.title': 'Catalog',
 	'catalog.new': 'New product',
 	'catalog.editTitle': 'Edit “{name}”',

@@ -482,6 +482,8 @@ export const sv: Record<MessageKey, string> = {
 	'sales.receipt': 'Kvitto {n}',
 	'sales.printCopy': 'Skriv ut kopia',
 	'sales.copyRecorded': 'Kopian är registrerad.',
+	'sales.notAReceipt': 'Förhandsgranskning – inte ett kvitto',
+	'sales.copyPrinted': 'Kopia (KOPIA), räknad i detta skift',
 	'catalog.title': 'Sortiment',
 	'catalog.new': 'Ny vara',
 	'catalog.editTitle': 'Redigera ”{name}”',
