@@ -8,8 +8,9 @@ use tauri::State;
 use kassa_app::{
     ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, CashMovementKind, Category, DiscountInput,
     FirstRunInput, ImportPreview, JournalReport, Kassa, Language, ManagerApproval, PosDevice, PosDeviceInput,
-    PosStatus, ProductInput, ProductView, RefundInput, RefundableSale, ReturnItemInput, Role, SaleSummary,
-    SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User, UserInput,
+    PosStatus, ProductInput, ProductView, ReceiptCopy, ReceiptPreview, RefundInput, RefundableSale,
+    ReturnItemInput, Role, SaleSummary, SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User,
+    UserInput,
 };
 
 use crate::state::Shell;
@@ -440,21 +441,24 @@ pub async fn return_without_receipt(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn record_receipt_copy(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
-    as_actor(&shell, move |k, a| k.record_receipt_copy(a, sale_id)).await
+pub async fn print_receipt_copy(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    columns: u8,
+) -> Result<ReceiptCopy, ApiError> {
+    as_actor(&shell, move |k, a| k.print_receipt_copy(a, sale_id, columns)).await
 }
 
 // ---- Receipts and history ----
 
 #[tauri::command]
 #[specta::specta]
-pub async fn receipt_text(
+pub async fn receipt_preview(
     shell: State<'_, Shell>,
     sale_id: i64,
     columns: u8,
-    copy: bool,
-) -> Result<String, ApiError> {
-    as_actor(&shell, move |k, a| k.receipt_text(a, sale_id, columns, copy)).await
+) -> Result<ReceiptPreview, ApiError> {
+    as_actor(&shell, move |k, a| k.receipt_preview(a, sale_id, columns)).await
 }
 
 #[tauri::command]

@@ -209,7 +209,7 @@ fn a_day_at_the_till_from_import_to_z_report() {
     let zs = json(w.as_manager(&["shift", "z-reports"]));
     assert_eq!(zs.as_array().unwrap().len(), 1);
     let verified = ok(w.as_cashier(&["journal", "verify"]));
-    assert!(verified.contains("1 Z-report anchors"), "{verified}");
+    assert!(verified.contains("1 anchors checked"), "{verified}");
 }
 
 #[test]

@@ -1089,30 +1089,4 @@ impl Kassa {
             Ok(view)
         })
     }
-
-    /// Records the one copy of a receipt allowed and returns the sale to print it from.
-    pub fn record_receipt_copy(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
-        let at = crate::timestamp(self.now());
-        self.write(|tx| {
-            let user = self.authorize(tx, actor, &[Role::Manager, Role::Cashier], "print receipt copies")?;
-            let sale = sales::get_sale(tx, sale_id)?
-                .ok_or_else(|| AppError::NotFound(format!("there is no sale with id {sale_id}")))?;
-            let number = sale
-                .receipt_no
-                .ok_or_else(|| AppError::Conflict("only completed sales have receipts".into()))?;
-            if sales::copy_printed(tx, sale.id)? {
-                return Err(AppError::Conflict(format!(
-                    "a copy of receipt {number} was already printed; only one copy is allowed"
-                )));
-            }
-            sales::record_copy(tx, sale.id, user.id, &at)?;
-            crate::journal::append(
-                tx,
-                &at,
-                "copy",
-                json!({ "saleId": sale.id, "posId": sale.pos_id, "receiptNo": number, "byUserId": user.id }),
-            )?;
-            self.sale_view(tx, sale.id)
-        })
-    }
 }

@@ -18,6 +18,9 @@ pub enum ErrorCode {
     AuthFailed,
     Locked,
     Database,
+    /// A restore that would roll back fiscal records (receipts, shifts, Z reports) this
+    /// database holds and the backup does not; nothing was changed.
+    RestoreRefused,
     Internal,
     /// A typed number this locale cannot read exactly (validation): retype it.
     InvalidNumber,
@@ -78,6 +81,9 @@ pub enum AppError {
     /// A receipt of another store; nothing was changed.
     #[error("{0}")]
     OtherStore(String),
+    /// The backup does not hold all the fiscal history this database holds.
+    #[error("{0}")]
+    RestoreRefused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An amount that cannot be what was asked (wrong currency, not whole minor units).
@@ -123,6 +129,7 @@ impl AppError {
             AppError::Locked(_) => ErrorCode::Locked,
             AppError::CurrencyMismatch(_) => ErrorCode::CurrencyMismatch,
             AppError::OtherStore(_) => ErrorCode::OtherStore,
+            AppError::RestoreRefused(_) => ErrorCode::RestoreRefused,
             AppError::Store(
                 StoreError::Missing { .. }
                 | StoreError::AlreadyExists { .. }
@@ -147,6 +154,22 @@ impl AppError {
             AppError::Validation { field, .. } => Some(field),
             AppError::Coded { field, .. } => *field,
             _ => None,
+        }
+    }
+}
+
+impl AppError {
+    /// The database file itself cannot be read (not SQLite any more, or failing
+    /// SQLite's checks): the one case in which a restore need not, and cannot, compare
+    /// fiscal history with it.
+    pub fn is_unreadable_database(&self) -> bool {
+        match self {
+            AppError::Store(StoreError::Corrupt { .. } | StoreError::NotSqlite { .. }) => true,
+            AppError::Store(StoreError::Sqlite(kassa_store::RusqliteError::SqliteFailure(e, _))) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase
+            ),
+            _ => false,
         }
     }
 }

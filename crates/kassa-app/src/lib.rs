@@ -19,6 +19,7 @@ mod org;
 pub mod paths;
 mod payments;
 mod receipts;
+mod restore;
 mod sales;
 mod shifts;
 mod users;
@@ -41,7 +42,8 @@ pub use error::{ApiError, AppError, ErrorCode};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
 pub use numbers::{NumberLocale, UnknownNumberLocale};
-pub use receipts::SaleSummary;
+pub use receipts::{ReceiptCopy, ReceiptPreview, SaleSummary};
+pub use restore::RestoreReport;
 pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, VatView};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};
 pub use users::UserInput;
@@ -150,24 +152,6 @@ impl Kassa {
     /// SQLite's full integrity check; empty when the file is sound.
     pub fn integrity_problems(&self) -> Result<Vec<String>, AppError> {
         Ok(self.db().integrity_problems()?)
-    }
-
-    /// A consistent online copy of the database (managers only).
-    pub fn backup(&self, actor: &Actor, out: &Path) -> Result<(), AppError> {
-        self.read(|conn| {
-            self.authorize(conn, actor, &[Role::Manager], "make backups")
-                .map(drop)
-        })?;
-        Ok(self.db().backup_to(out)?)
-    }
-
-    /// Replaces the whole database with a checked backup (managers only).
-    pub fn restore(&self, actor: &Actor, from: &Path) -> Result<(), AppError> {
-        self.read(|conn| {
-            self.authorize(conn, actor, &[Role::Manager], "restore backups")
-                .map(drop)
-        })?;
-        Ok(self.db().restore_from(from)?)
     }
 }
 

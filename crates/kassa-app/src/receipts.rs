@@ -11,11 +11,79 @@ use kassa_core::receipt::{
     Columns, Receipt, ReceiptCode, ReceiptKind, ReceiptLanguage, ReceiptLine, ReceiptTender, ReceiptVatLine,
 };
 use kassa_core::{Currency, Decimal, Money, VatRate};
-use kassa_store::{Connection, sales, stores};
+use kassa_store::{Connection, sales, settings, shifts, stores};
+use serde_json::json;
 
-use crate::installation::Language;
 use crate::sales::{LineView, discount_from_input};
 use crate::{Actor, AppError, Kassa, SaleView};
+
+/// A completed receipt on screen. It is not a receipt: the text is marked so at the top
+/// and the bottom, and `not_a_receipt` says so for the UI to show beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptPreview {
+    pub sale_id: i64,
+    pub receipt_no: i64,
+    /// Always true: a preview is never a receipt, and is never counted.
+    pub not_a_receipt: bool,
+    /// The marking the text carries, in the receipt's language.
+    pub marking: String,
+    pub text: String,
+}
+
+/// A printed copy of a receipt, marked KOPIA, recorded in the shift that printed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptCopy {
+    pub sale_id: i64,
+    pub receipt_no: i64,
+    /// The shift whose X and Z reports count this copy.
+    pub shift_id: i64,
+    pub text: String,
+}
+
+const PREVIEW_SV: &[&str] = &["*** FÖRHANDSGRANSKNING ***", "INTE ETT KVITTO"];
+const PREVIEW_EN: &[&str] = &["*** PREVIEW ***", "NOT A RECEIPT"];
+
+fn paper_width(columns: u8) -> Result<Columns, AppError> {
+    match columns {
+        32 => Ok(Columns::C32),
+        42 => Ok(Columns::C42),
+        48 => Ok(Columns::C48),
+        other => Err(AppError::validation(
+            "columns",
+            format!("receipts are 32, 42 or 48 characters wide (got {other})"),
+        )),
+    }
+}
+
+fn receipt_language(conn: &Connection) -> Result<ReceiptLanguage, AppError> {
+    Ok(match settings::get(conn, settings::LANGUAGE)?.as_deref() {
+        Some("sv") => ReceiptLanguage::Sv,
+        _ => ReceiptLanguage::En,
+    })
+}
+
+/// The receipt text between the marking, centred, at the top and at the bottom.
+fn framed(text: &str, marking: &[&str], columns: Columns) -> String {
+    let width = columns.width();
+    let mut banner = String::new();
+    for line in marking {
+        let pad = width.saturating_sub(line.chars().count()) / 2;
+        banner.push_str(&" ".repeat(pad));
+        banner.push_str(line);
+        banner.push('\n');
+    }
+    let mut out = banner.clone();
+    out.push_str(text);
+    if !text.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&banner);
+    out
+}
 
 /// One row of the sales history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -264,34 +332,88 @@ impl Kassa {
         })
     }
 
-    /// The receipt as text for a paper width, for the on-screen preview and the printer.
-    /// A copy is marked KOPIA; printing one is recorded by [`Kassa::record_receipt_copy`].
-    pub fn receipt_text(
+    /// A completed receipt as the screen shows it: a preview, marked at the top and the
+    /// bottom as not a receipt, and flagged so. Anyone signed in may look (accountants
+    /// included); nothing is printed or counted.
+    pub fn receipt_preview(
         &self,
         actor: &Actor,
         sale_id: i64,
         columns: u8,
-        copy: bool,
-    ) -> Result<String, AppError> {
-        let columns = match columns {
-            32 => Columns::C32,
-            42 => Columns::C42,
-            48 => Columns::C48,
-            other => {
-                return Err(AppError::validation(
-                    "columns",
-                    format!("receipts are 32, 42 or 48 characters wide (got {other})"),
-                ));
-            }
-        };
-        let language = match self.status(Some(actor))?.language {
-            Language::Sv => ReceiptLanguage::Sv,
-            Language::En => ReceiptLanguage::En,
-        };
+    ) -> Result<ReceiptPreview, AppError> {
+        let columns = paper_width(columns)?;
         self.read(|conn| {
             self.authorize(conn, actor, Role::ALL, "see receipts")?;
-            let receipt = self.receipt_document(conn, sale_id, copy)?;
-            Ok(kassa_core::receipt::render_text(&receipt, columns, language))
+            let language = receipt_language(conn)?;
+            let receipt = self.receipt_document(conn, sale_id, false)?;
+            let marking = match language {
+                ReceiptLanguage::Sv => PREVIEW_SV,
+                ReceiptLanguage::En => PREVIEW_EN,
+            };
+            let text = kassa_core::receipt::render_text(&receipt, columns, language);
+            Ok(ReceiptPreview {
+                sale_id,
+                receipt_no: receipt.receipt_code.number as i64,
+                not_a_receipt: true,
+                marking: marking.join(" "),
+                text: framed(&text, marking, columns),
+            })
+        })
+    }
+
+    /// Prints a copy of a completed receipt (cashiers and managers): marked KOPIA,
+    /// recorded and journaled, and counted in the X and Z reports of the shift that
+    /// prints it, the open shift of this till, whichever shift the sale was in. One
+    /// copy per receipt (Sweden allows one; the schema holds every store to it).
+    ///
+    /// The original is printed only by the transaction that completes the sale
+    /// (`Kassa::finalize`, where the print job will be queued once printing exists);
+    /// every later rendering for paper goes through here and is a copy.
+    pub fn print_receipt_copy(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        columns: u8,
+    ) -> Result<ReceiptCopy, AppError> {
+        let columns = paper_width(columns)?;
+        let at = crate::timestamp(self.now());
+        self.write(|tx| {
+            let user = self.authorize(tx, actor, &[Role::Manager, Role::Cashier], "print receipt copies")?;
+            let sale = sales::get_sale(tx, sale_id)?
+                .ok_or_else(|| AppError::NotFound(format!("there is no sale with id {sale_id}")))?;
+            let number = sale.receipt_no.ok_or_else(|| {
+                AppError::Conflict(format!("sale {sale_id} is not completed and has no receipt to copy"))
+            })?;
+            if sales::copy_printed(tx, sale.id)? {
+                return Err(AppError::Conflict(format!(
+                    "a copy of receipt {number} was already printed; only one copy is allowed"
+                )));
+            }
+            let till = self.till(tx)?;
+            let shift = shifts::open_shift_of(tx, till.pos.id)?.ok_or_else(|| {
+                AppError::Conflict(format!(
+                    "no shift is open on '{}'; open one to print a copy, which is counted in the shift that prints it",
+                    till.pos.name
+                ))
+            })?;
+            let copy_id = shifts::record_copy(tx, sale.id, shift.id, user.id, &at)?;
+            crate::journal::append(
+                tx,
+                &at,
+                "copy",
+                json!({
+                    "copyId": copy_id, "saleId": sale.id, "posId": sale.pos_id, "receiptNo": number,
+                    "byUserId": user.id, "shiftId": shift.id, "printedOnPosId": till.pos.id,
+                }),
+            )?;
+            let language = receipt_language(tx)?;
+            let receipt = self.receipt_document(tx, sale.id, true)?;
+            Ok(ReceiptCopy {
+                sale_id,
+                receipt_no: number,
+                shift_id: shift.id,
+                text: kassa_core::receipt::render_text(&receipt, columns, language),
+            })
         })
     }
 }

@@ -87,6 +87,11 @@ pub struct ShiftReport {
     /// it anchors the chain outside the database.
     pub journal_length: i64,
     pub journal_head: String,
+    /// `SEQ:HEAD` (the head shortened), printed on every X and Z report so that the chain
+    /// is pinned on paper: `kassa journal verify --head SEQ:HEAD` then catches a deleted
+    /// tail even during an open shift. Z reports made before it was printed have none.
+    #[serde(default)]
+    pub journal_anchor: String,
 }
 
 fn add(map: &mut BTreeMap<String, (u32, i64)>, name: &str, amount: i64) {
@@ -364,6 +369,7 @@ impl Kassa {
             cash_difference: counted.map(|m| text(m - expected, c)),
             first_receipt_no: first,
             last_receipt_no: last,
+            journal_anchor: kassa_core::journal::printed_anchor(journal_length, &journal_head),
             journal_length,
             journal_head,
         })
@@ -448,6 +454,7 @@ impl Kassa {
             )?;
             report.journal_length = length;
             report.journal_head = head.clone();
+            report.journal_anchor = kassa_core::journal::printed_anchor(length, &head);
             let body = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.to_string()))?;
             shifts::insert_z_report(
                 tx,

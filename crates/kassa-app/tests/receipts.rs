@@ -152,7 +152,11 @@ fn the_receipt_prints_the_order_discount_and_translated_tenders_and_adds_up() {
     for words in &WORDS {
         w.kassa.set_language(&w.manager, words.language).unwrap();
         for columns in [32, 42, 48] {
-            let text = w.kassa.receipt_text(&w.cashier, sale.id, columns, false).unwrap();
+            let text = w
+                .kassa
+                .receipt_preview(&w.cashier, sale.id, columns)
+                .unwrap()
+                .text;
             let context = format!("{columns} columns, {:?}:\n{text}", words.language);
             // The goods as priced, the coffee's own 10 % under it, the order's 5.00 once.
             assert_eq!(amount_of(&text, "Kanelbulle"), dec("32.50"), "{context}");
@@ -222,8 +226,9 @@ fn a_credit_note_of_a_discounted_line_reads_as_money_given_back() {
         for columns in [32, 42, 48] {
             let text = w
                 .kassa
-                .receipt_text(&w.cashier, credit.id, columns, false)
-                .unwrap();
+                .receipt_preview(&w.cashier, credit.id, columns)
+                .unwrap()
+                .text;
             let context = format!("{columns} columns, {:?}:\n{text}", words.language);
             // One coffee at its price, the discount it had given back as a plus, and
             // no order discount of its own: together what is credited.
@@ -278,7 +283,7 @@ fn overrides_weighed_items_and_post_voids_print_and_add_up() {
         k.set_language(&w.manager, words.language).unwrap();
         for (id, total) in [(done.id, "174.00"), (credit.id, "-174.00")] {
             for columns in [32, 42, 48] {
-                let text = k.receipt_text(&w.cashier, id, columns, false).unwrap();
+                let text = k.receipt_preview(&w.cashier, id, columns).unwrap().text;
                 let context = format!("sale {id}, {columns} columns, {:?}:\n{text}", words.language);
                 assert_eq!(
                     goods_amount(&text, "Ost"),

@@ -169,7 +169,7 @@ fn a_cash_sale_completes_with_change_rounding_receipt_journal_and_outbox() {
     let report = t.kassa.verify_journal(&t.cashier).unwrap();
     assert!(report.ok, "{report:?}");
 
-    let text = t.kassa.receipt_text(&t.cashier, id, 42, false).unwrap();
+    let text = t.kassa.receipt_preview(&t.cashier, id, 42).unwrap().text;
     assert!(text.contains("Kanelbulle") && text.contains("82"), "{text}");
     assert!(text.lines().all(|l| l.chars().count() <= 42), "{text}");
 }
@@ -528,13 +528,12 @@ fn one_copy_per_receipt_and_one_post_void_of_the_last_sale() {
     let t = Till::new();
     let id = t.ring_up();
     t.kassa.pay_cash(&t.cashier, id, "82").unwrap();
-    t.kassa.record_receipt_copy(&t.cashier, id).unwrap();
+    let text = t.kassa.print_receipt_copy(&t.cashier, id, 32).unwrap().text;
     refused(
-        t.kassa.record_receipt_copy(&t.cashier, id),
+        t.kassa.print_receipt_copy(&t.cashier, id, 32),
         ErrorCode::Conflict,
         "already printed",
     );
-    let text = t.kassa.receipt_text(&t.cashier, id, 32, true).unwrap();
     assert_eq!(text.matches("KOPIA").count(), 2, "{text}");
 
     refused(

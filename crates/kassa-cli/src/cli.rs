@@ -97,7 +97,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Replace all data in the database with a checked backup (managers only).
+    /// Replace all data in the database with a checked backup (managers only). Refused
+    /// (exit 11) when this database holds fiscal records the backup lacks; a database
+    /// that cannot be read at all is kept aside as FILE.unreadable-TIME and replaced.
     Restore {
         /// The backup file.
         file: PathBuf,
@@ -430,14 +432,16 @@ pub enum SaleCommand {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: u32,
     },
-    /// Show a sale's receipt.
+    /// Show a sale's receipt as a preview, marked as not a receipt (or, with --copy, print
+    /// its one copy).
     Show {
         /// The sale's id (see `kassa sale list`).
         id: i64,
         /// Receipt width in characters: 32, 42 or 48.
         #[arg(long, value_name = "N", default_value_t = 42)]
         columns: u8,
-        /// Print the receipt's one allowed copy (marked KOPIA); the copy is recorded first.
+        /// Print the receipt's one allowed copy (marked KOPIA; cashiers and managers); it is
+        /// recorded and counted in the open shift of this till.
         #[arg(long)]
         copy: bool,
     },
@@ -560,9 +564,16 @@ pub enum ShiftCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Recompute the journal's hash chain and check every Z report's anchor; non-zero
-    /// exit naming the first bad record or the broken anchor.
-    Verify,
+    /// Recompute the journal's hash chain, check every Z report's anchor, and check that
+    /// every sale, refund, void, shift event, cash movement, copy and Z report has its
+    /// record and every record its row; non-zero exit naming what is wrong or missing.
+    Verify {
+        /// Also check an anchor kept outside the database: `SEQ:HEAD` as printed on the
+        /// last X or Z report (at least 8 hex digits of the head). A deleted tail cannot
+        /// match it.
+        #[arg(long, value_name = "SEQ:HEAD")]
+        head: Option<String>,
+    },
 }
 
 fn parse_item(s: &str) -> Result<ItemArg, String> {

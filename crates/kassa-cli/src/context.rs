@@ -32,6 +32,13 @@ impl Context {
     /// terminal. The database is opened first so a wrong path fails before the PIN prompt.
     pub fn open_as_user(&self) -> Result<(Kassa, Actor), AppError> {
         let kassa = self.open()?;
+        let (user, pin) = self.credentials()?;
+        let (actor, _session) = kassa.login(&user, &pin)?;
+        Ok((kassa, actor))
+    }
+
+    /// `--user` and the PIN from `KASSA_PIN` or the terminal.
+    pub fn credentials(&self) -> Result<(String, String), AppError> {
         let user = self
             .user
             .as_deref()
@@ -43,7 +50,6 @@ impl Context {
                 )
             })?;
         let pin = pin::login_pin(user)?;
-        let (actor, _session) = kassa.login(user, &pin)?;
-        Ok((kassa, actor))
+        Ok((user.to_owned(), pin))
     }
 }

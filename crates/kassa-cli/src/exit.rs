@@ -13,6 +13,8 @@
 //! | 8    | the user is locked after too many wrong PINs              |
 //! | 10   | database: missing, not SQLite, too new, corrupt, a journal |
 //! |      | that fails `kassa journal verify`                          |
+//! | 11   | restore refused: the backup lacks fiscal records this      |
+//! |      | database holds (or its own journal fails verification)     |
 //!
 //! Keep [`EXIT_CODES_HELP`] (shown by `kassa --help`) in step with this table.
 
@@ -30,6 +32,7 @@ Exit codes:
   7  authentication failed, or no user/PIN given
   8  user locked after too many wrong PINs
   10 database problem (missing, not SQLite, newer schema, corrupt, journal fails verify)
+  11 restore refused: the backup lacks fiscal records this database holds
 
 The PIN is read from KASSA_PIN, else asked on the terminal; it is never an argument.
 New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.
@@ -45,6 +48,7 @@ pub fn code_for(error: &AppError) -> u8 {
         ErrorCode::Unauthenticated | ErrorCode::AuthFailed => 7,
         ErrorCode::Locked => 8,
         ErrorCode::Database => 10,
+        ErrorCode::RestoreRefused => 11,
         ErrorCode::Internal => 1,
         // `class()` only returns the classes above.
         ErrorCode::InvalidNumber

@@ -171,6 +171,81 @@ pub struct Anchor {
     pub head: String,
 }
 
+/// How many hex digits of the head hash X and Z reports print beside the sequence number:
+/// 64 bits, short enough to copy from paper, far too many to match by rewriting records.
+pub const SHORT_HEAD_DIGITS: usize = 16;
+
+/// The fewest hex digits of a head hash an anchor typed back from paper may give.
+pub const MIN_HEAD_DIGITS: usize = 8;
+
+/// The anchor as a report prints it, `SEQ:HEAD` with the head shortened to
+/// [`SHORT_HEAD_DIGITS`]; `kassa journal verify --head` reads it back.
+pub fn printed_anchor(length: i64, head: &str) -> String {
+    let short: String = head.chars().take(SHORT_HEAD_DIGITS).collect();
+    format!("{length}:{short}")
+}
+
+/// A `SEQ:HEAD` text that is not an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{input:?} is not a journal anchor: write it as printed on an X or Z report, SEQ:HEAD, \
+     the record's sequence number and at least {MIN_HEAD_DIGITS} hex digits of its hash (e.g. 42:1f0c9a7be2d34c51)"
+)]
+pub struct InvalidAnchor {
+    pub input: String,
+}
+
+impl Anchor {
+    /// Reads an anchor kept outside the database (`SEQ:HEAD`, as printed on a report),
+    /// where `HEAD` is the whole hash or a prefix of at least [`MIN_HEAD_DIGITS`] digits.
+    pub fn parse_printed(label: impl Into<String>, text: &str) -> Result<Anchor, InvalidAnchor> {
+        let invalid = || InvalidAnchor {
+            input: text.to_owned(),
+        };
+        let (seq, head) = text.trim().split_once(':').ok_or_else(invalid)?;
+        let length: i64 = seq.trim().parse().ok().filter(|n| *n >= 0).ok_or_else(invalid)?;
+        let head = head.trim().to_ascii_lowercase();
+        if !(MIN_HEAD_DIGITS..=64).contains(&head.len()) || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        Ok(Anchor {
+            label: label.into(),
+            length,
+            head,
+        })
+    }
+}
+
+/// An anchor's head: the whole hash, or (typed back from paper) a prefix of it.
+enum AnchorHead {
+    Whole(ChainHash),
+    Prefix(String),
+}
+
+impl AnchorHead {
+    fn parse(text: &str) -> Option<AnchorHead> {
+        if let Ok(hash) = text.parse::<ChainHash>() {
+            return Some(AnchorHead::Whole(hash));
+        }
+        let ok = (MIN_HEAD_DIGITS..64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| AnchorHead::Prefix(text.to_ascii_lowercase()))
+    }
+
+    fn matches(&self, actual: &ChainHash) -> bool {
+        match self {
+            AnchorHead::Whole(hash) => hash == actual,
+            AnchorHead::Prefix(prefix) => actual.to_string().starts_with(prefix.as_str()),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            AnchorHead::Whole(hash) => hash.to_string(),
+            AnchorHead::Prefix(prefix) => format!("{prefix}…"),
+        }
+    }
+}
+
 /// A chain that verified: its length and the last record's hash (GENESIS when empty).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainSummary {
@@ -282,7 +357,7 @@ pub fn verify_chain(
             length: anchor.length,
             reason,
         };
-        let Ok(head) = anchor.head.parse::<ChainHash>() else {
+        let Some(head) = AnchorHead::parse(&anchor.head) else {
             return Err(broken(format!(
                 "its head {:?} is not a SHA-256 hash in hex, so the anchor itself was altered",
                 anchor.head
@@ -303,10 +378,12 @@ pub fn verify_chain(
             }
             n => wanted[&n],
         };
-        if actual != head {
+        if !head.matches(&actual) {
             return Err(broken(format!(
-                "record {}'s hash is {actual}, but the anchor recorded {head}: records up to {} were rewritten",
-                anchor.length, anchor.length
+                "record {}'s hash is {actual}, but the anchor recorded {}: records up to {} were rewritten",
+                anchor.length,
+                head.text(),
+                anchor.length
             )));
         }
     }
@@ -777,6 +854,49 @@ mod tests {
             verify_chain(records, &[negative]),
             Err(ChainError::AnchorBroken { length: -1, .. })
         ));
+    }
+
+    #[test]
+    fn a_printed_anchor_reads_back_and_pins_the_chain_by_its_prefix() {
+        let mut records = chain(10);
+        let printed = printed_anchor(10, &records[9].hash);
+        assert_eq!(printed.len(), "10:".len() + SHORT_HEAD_DIGITS);
+        let anchor = Anchor::parse_printed("the head given", &printed).unwrap();
+        assert!(verify_chain(records.clone(), std::slice::from_ref(&anchor)).is_ok());
+        // Typed in capitals, or with only the first eight digits: still the same anchor.
+        let upper = Anchor::parse_printed("h", &printed.to_uppercase()).unwrap();
+        let eight = Anchor::parse_printed("h", &printed[..3 + MIN_HEAD_DIGITS]).unwrap();
+        assert!(verify_chain(records.clone(), &[upper, eight]).is_ok());
+
+        // The tail deleted: the anchor names the records that are missing.
+        records.truncate(7);
+        assert!(verify_chain(records.clone(), &[]).is_ok());
+        assert_eq!(
+            verify_chain(records.clone(), std::slice::from_ref(&anchor))
+                .unwrap_err()
+                .to_string(),
+            "the journal does not match the head given's anchor at record 10: the journal has only 7 records, \
+             so records 8 to 10 were deleted"
+        );
+        // An anchor of another chain at a length that exists fails on its hash.
+        let other = Anchor::parse_printed("h", &format!("7:{}", "0".repeat(16))).unwrap();
+        assert!(matches!(
+            verify_chain(records, &[other]),
+            Err(ChainError::AnchorBroken { reason, .. }) if reason.contains("were rewritten")
+        ));
+
+        for bad in [
+            "",
+            "10",
+            "10:",
+            "x:1f0c9a7b",
+            "-1:1f0c9a7b",
+            "10:1f0c9a7",
+            "10:1f0c9a7g",
+            &format!("1:{}", "a".repeat(65)),
+        ] {
+            assert!(Anchor::parse_printed("h", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

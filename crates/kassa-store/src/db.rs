@@ -12,6 +12,7 @@ use crate::StoreError;
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../migrations/0001_foundation.sql"),
     include_str!("../../../migrations/0002_sales.sql"),
+    include_str!("../../../migrations/0003_fiscal_guards.sql"),
 ];
 
 /// The schema version this build writes and understands.
@@ -158,12 +159,11 @@ impl Db {
         Ok(())
     }
 
-    /// Replaces this database's content with the backup at `from`, after checking that
-    /// the backup is a sound Kassa database this build understands. Uses SQLite's online
-    /// backup API so the target stays a valid database at every step.
-    pub fn restore_from(&mut self, from: &Path) -> Result<(), StoreError> {
-        // Opening the backup through the same door as any database applies every check;
-        // it is opened from a scratch copy so checking never migrates the user's file.
+    /// Checks that the file at `from` is a sound Kassa database this build understands,
+    /// and opens it for reading (and the application's checks) from a private scratch
+    /// copy, so that checking never migrates or otherwise touches the file given.
+    pub fn check_backup(from: &Path) -> Result<CheckedBackup, StoreError> {
+        // Opening the backup through the same door as any database applies every check.
         if !from.is_file() {
             return Err(StoreError::Missing {
                 path: from.to_owned(),
@@ -183,9 +183,59 @@ impl Db {
                 details: problems.join("; "),
             });
         }
-        let backup = rusqlite::backup::Backup::new(&candidate.conn, &mut self.conn)?;
-        backup.run_to_completion(256, Duration::from_millis(0), None)?;
+        Ok(CheckedBackup {
+            db: candidate,
+            _scratch: scratch_dir,
+            from: from.to_owned(),
+        })
+    }
+
+    /// Replaces this database's content with a checked backup. Uses SQLite's online
+    /// backup API so the target stays a valid database at every step. Whether the
+    /// backup may replace this database (fiscal history) is the application's decision.
+    pub fn restore_checked(&mut self, backup: &CheckedBackup) -> Result<(), StoreError> {
+        let copy = rusqlite::backup::Backup::new(&backup.db.conn, &mut self.conn)?;
+        copy.run_to_completion(256, Duration::from_millis(0), None)?;
         Ok(())
+    }
+
+    /// Replaces this database's content with the backup at `from`, after checking that
+    /// the backup is a sound Kassa database this build understands.
+    pub fn restore_from(&mut self, from: &Path) -> Result<(), StoreError> {
+        let backup = Db::check_backup(from)?;
+        self.restore_checked(&backup)
+    }
+}
+
+/// A backup that passed every check of [`Db::open`] and SQLite's integrity check, open
+/// on a scratch copy that is removed when this is dropped.
+pub struct CheckedBackup {
+    // Declared before the scratch directory, so the connection closes before its
+    // directory is removed.
+    db: Db,
+    _scratch: ScratchDir,
+    from: PathBuf,
+}
+
+impl CheckedBackup {
+    /// The backup's content (the scratch copy, migrated to this build's schema).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn db_mut(&mut self) -> &mut Db {
+        &mut self.db
+    }
+
+    /// The file the backup was read from.
+    pub fn from(&self) -> &Path {
+        &self.from
+    }
+}
+
+impl std::fmt::Debug for CheckedBackup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckedBackup").field("from", &self.from).finish()
     }
 }
 

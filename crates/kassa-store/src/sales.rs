@@ -522,15 +522,6 @@ pub fn refunded_per_tender(conn: &Connection, original_sale_id: i64) -> Result<V
     Ok(rows)
 }
 
-pub fn record_copy(conn: &Connection, sale_id: i64, by: i64, now: &str) -> Result<(), StoreError> {
-    crate::cached::execute(
-        conn,
-        "INSERT INTO receipt_copies (sale_id, printed_at, printed_by) VALUES (?1, ?2, ?3)",
-        params![sale_id, now, by],
-    )?;
-    Ok(())
-}
-
 pub fn copy_printed(conn: &Connection, sale_id: i64) -> Result<bool, StoreError> {
     Ok(crate::cached::query_row(
         conn,

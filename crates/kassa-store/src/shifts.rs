@@ -192,14 +192,30 @@ pub fn grand_totals(conn: &Connection, pos_id: i64) -> Result<(i64, i64), StoreE
     )?)
 }
 
-/// Receipt copies printed for sales of a shift.
+/// Receipt copies printed during a shift, whichever shift (or till) made the sale.
 pub fn copies_in_shift(conn: &Connection, shift_id: i64) -> Result<i64, StoreError> {
     Ok(crate::cached::query_row(
         conn,
-        "SELECT count(*) FROM receipt_copies c JOIN sales s ON s.id = c.sale_id WHERE s.shift_id = ?1",
+        "SELECT count(*) FROM receipt_copies WHERE shift_id = ?1",
         [shift_id],
         |r| r.get(0),
     )?)
+}
+
+/// Records a receipt copy printed during `shift_id`; returns its id.
+pub fn record_copy(
+    conn: &Connection,
+    sale_id: i64,
+    shift_id: i64,
+    by: i64,
+    now: &str,
+) -> Result<i64, StoreError> {
+    crate::cached::execute(
+        conn,
+        "INSERT INTO receipt_copies (sale_id, shift_id, printed_at, printed_by) VALUES (?1, ?2, ?3, ?4)",
+        params![sale_id, shift_id, now, by],
+    )?;
+    Ok(conn.last_insert_rowid())
 }
 
 pub fn next_z_no(conn: &Connection, pos_id: i64) -> Result<i64, StoreError> {

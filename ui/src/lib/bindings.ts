@@ -51,8 +51,8 @@ export const commands = {
 	refund: (input: RefundInput) => typedError<SaleView, ApiError>(__TAURI_INVOKE("refund", { input })),
 	postVoidLastSale: (approval: ManagerApproval, reason: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("post_void_last_sale", { approval, reason })),
 	returnWithoutReceipt: (items: ReturnItemInput[], reason: string, approval: ManagerApproval) => typedError<SaleView, ApiError>(__TAURI_INVOKE("return_without_receipt", { items, reason, approval })),
-	recordReceiptCopy: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("record_receipt_copy", { saleId })),
-	receiptText: (saleId: number, columns: number, copy: boolean) => typedError<string, ApiError>(__TAURI_INVOKE("receipt_text", { saleId, columns, copy })),
+	printReceiptCopy: (saleId: number, columns: number) => typedError<ReceiptCopy, ApiError>(__TAURI_INVOKE("print_receipt_copy", { saleId, columns })),
+	receiptPreview: (saleId: number, columns: number) => typedError<ReceiptPreview, ApiError>(__TAURI_INVOKE("receipt_preview", { saleId, columns })),
 	listSales: (limit: number) => typedError<SaleSummary[], ApiError>(__TAURI_INVOKE("list_sales", { limit })),
 	sale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("sale", { saleId })),
 	currentShift: () => typedError<ShiftView | null, ApiError>(__TAURI_INVOKE("current_shift")),
@@ -147,11 +147,7 @@ export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amou
  *  A machine-readable class of error, so the UI and scripts can react without matching
  *  message text.
  */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "internal" | 
-/**  Money in one currency offered where another is kept: a receipt in DKK at a SEK till. */
-"currency_mismatch" | 
-/**  A receipt of another store, which is refunded in the store that sold it. */
-"other_store";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "restore_refused" | "internal" | "invalid_number" | "unknown_product" | "no_open_shift" | "payment_unresolved" | "till_unavailable" | "currency_mismatch" | "other_store";
 
 export type ExternalId = {
 	provider: Provider,
@@ -197,8 +193,16 @@ export type JournalReport = {
 	ok: boolean,
 	length: number,
 	head: string,
+	/**  `SEQ:HEAD` of the journal as it is now, as reports print it. */
+	anchor: string,
+	/**  Z-report anchors checked, plus the one given with `--head`, if any. */
 	anchorsChecked: number,
-	/**  What is wrong, naming the first bad record or the broken anchor. */
+	/**
+	 *  Every problem found, most fundamental first: the chain, the anchors, then
+	 *  fiscal rows without records and records without rows.
+	 */
+	problems: string[],
+	/**  The problems in one line (the first few), or none. */
 	problem: string | null,
 };
 
@@ -309,6 +313,29 @@ export type ProductView = {
 
 /**  The external services a POS device can be known to, each under its own id. */
 export type Provider = "droppay" | "vourity" | "swip" | "flexiti" | "venue_manager";
+
+/**  A printed copy of a receipt, marked KOPIA, recorded in the shift that printed it. */
+export type ReceiptCopy = {
+	saleId: number,
+	receiptNo: number,
+	/**  The shift whose X and Z reports count this copy. */
+	shiftId: number,
+	text: string,
+};
+
+/**
+ *  A completed receipt on screen. It is not a receipt: the text is marked so at the top
+ *  and the bottom, and `not_a_receipt` says so for the UI to show beside it.
+ */
+export type ReceiptPreview = {
+	saleId: number,
+	receiptNo: number,
+	/**  Always true: a preview is never a receipt, and is never counted. */
+	notAReceipt: boolean,
+	/**  The marking the text carries, in the receipt's language. */
+	marking: string,
+	text: string,
+};
 
 export type RefundInput = {
 	/**  The scanned receipt code, or a receipt number of this till. */
@@ -491,6 +518,12 @@ export type ShiftReport = {
 	 */
 	journalLength: number,
 	journalHead: string,
+	/**
+	 *  `SEQ:HEAD` (the head shortened), printed on every X and Z report so that the chain
+	 *  is pinned on paper: `kassa journal verify --head SEQ:HEAD` then catches a deleted
+	 *  tail even during an open shift. Z reports made before it was printed have none.
+	 */
+	journalAnchor: string,
 };
 
 export type ShiftView = {

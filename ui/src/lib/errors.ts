@@ -15,6 +15,7 @@ const CODES: Record<ErrorCode, true> = {
 	auth_failed: true,
 	locked: true,
 	database: true,
+	restore_refused: true,
 	internal: true,
 	invalid_number: true,
 	unknown_product: true,

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use kassa_app::{AppError, StoreError};
+use std::sync::Arc;
+
+use kassa_app::{AppError, Kassa, StoreError, SystemClock};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -86,16 +88,29 @@ pub fn backup(ctx: &Context, out: &Path) -> Result<(), AppError> {
     )
 }
 
+/// A database that opens is restored only if the backup holds all its fiscal history;
+/// one that cannot be read at all is kept aside and replaced, the user being checked
+/// against the backup's users.
 pub fn restore(ctx: &Context, from: &Path) -> Result<(), AppError> {
-    let (kassa, actor) = ctx.open_as_user()?;
-    kassa.restore(&actor, from)?;
-    let result = FileOut {
-        db_path: kassa.db_path().display().to_string(),
-        file: from.display().to_string(),
+    let path = ctx.db_path()?;
+    let report = match Kassa::open(&path) {
+        Ok(kassa) => {
+            let (user, pin) = ctx.credentials()?;
+            let (actor, _) = kassa.login(&user, &pin)?;
+            kassa.restore(&actor, from)?
+        }
+        Err(e) if e.is_unreadable_database() => {
+            let (user, pin) = ctx.credentials()?;
+            Kassa::restore_unreadable(&path, from, &user, &pin, Arc::new(SystemClock))?.1
+        }
+        Err(e) => return Err(e),
     };
-    output::record(
-        ctx.json,
-        &result,
-        format!("Restored {} from {}.", result.db_path, result.file),
-    )
+    let mut text = format!(
+        "Restored {} from {}; journal now {} records (anchor {}).",
+        report.db_path, report.backup, report.journal_length, report.journal_anchor
+    );
+    if let Some(kept) = &report.kept_unreadable_at {
+        text.push_str(&format!(" The unreadable database was kept as {kept}."));
+    }
+    output::record(ctx.json, &report, text)
 }

@@ -9,8 +9,8 @@ use crate::output;
 pub fn run(ctx: &Context, command: JournalCommand) -> Result<(), AppError> {
     let (kassa, actor) = ctx.open_as_user()?;
     match command {
-        JournalCommand::Verify => {
-            let report = kassa.verify_journal(&actor)?;
+        JournalCommand::Verify { head } => {
+            let report = kassa.verify_journal_with_head(&actor, head.as_deref())?;
             if ctx.json {
                 output::json(&report)?;
             }
@@ -18,14 +18,14 @@ pub fn run(ctx: &Context, command: JournalCommand) -> Result<(), AppError> {
                 None if report.ok => {
                     if !ctx.json {
                         output::line(format!(
-                            "journal OK: {} records, head {}, {} Z-report anchors",
-                            report.length, report.head, report.anchors_checked
+                            "journal OK: {} records, head {}, {} anchors checked, every fiscal row recorded (anchor {})",
+                            report.length, report.head, report.anchors_checked, report.anchor
                         ))?;
                     }
                     Ok(())
                 }
                 problem => Err(StoreError::BadRow(format!(
-                    "the journal failed verification ({} records, {} Z-report anchors): {}",
+                    "the journal failed verification ({} records, {} anchors): {}",
                     report.length,
                     report.anchors_checked,
                     problem.as_deref().unwrap_or("no details")

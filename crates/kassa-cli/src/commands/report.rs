@@ -130,6 +130,10 @@ pub fn render(r: &ShiftReport) -> String {
     grand.add("Grand total net", format!("{} {c}", r.grand_total_net));
     grand.add("Journal length", r.journal_length.to_string());
     grand.add("Journal head", r.journal_head.clone());
+    if !r.journal_anchor.is_empty() {
+        // Kept on paper, this pins the journal: `kassa journal verify --head` checks it.
+        grand.add("Journal anchor", r.journal_anchor.clone());
+    }
     out.push_str(&grand.render());
     out
 }

@@ -54,18 +54,22 @@ pub fn run(ctx: &Context, command: SaleCommand) -> Result<(), AppError> {
             table.print("(no sales)")
         }
         SaleCommand::Show { id, columns, copy } => {
-            let view = if copy {
-                kassa.record_receipt_copy(&actor, id)?
-            } else {
-                kassa.sale(&actor, id)?
-            };
+            if copy {
+                // Paper: the one copy, marked KOPIA and counted in this till's shift.
+                let copy = kassa.print_receipt_copy(&actor, id, columns)?;
+                if ctx.json {
+                    return output::json(&copy);
+                }
+                return output::print(&copy.text);
+            }
+            let view = kassa.sale(&actor, id)?;
             if ctx.json {
                 return output::json(&view);
             }
             if view.receipt_no.is_none() {
                 return output::print(&summary(&view));
             }
-            output::print(&kassa.receipt_text(&actor, id, columns, copy)?)
+            output::print(&kassa.receipt_preview(&actor, id, columns)?.text)
         }
         SaleCommand::Refund(args) => refund(ctx, &kassa, &actor, args),
         SaleCommand::PostVoid { approver, reason } => {
@@ -313,7 +317,7 @@ fn finished(ctx: &Context, kassa: &Kassa, actor: &Actor, view: &SaleView) -> Res
         return output::json(view);
     }
     if view.status == SaleStatus::Completed || view.receipt_no.is_some() {
-        return output::print(&kassa.receipt_text(actor, view.id, RECEIPT_COLUMNS, false)?);
+        return output::print(&kassa.receipt_preview(actor, view.id, RECEIPT_COLUMNS)?.text);
     }
     output::print(&summary(view))
 }
