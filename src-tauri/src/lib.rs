@@ -44,6 +44,8 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::remove_line,
             commands::set_line_discount,
             commands::set_order_discount,
+            commands::discount_limit,
+            commands::set_discount_limit,
             commands::override_price,
             commands::set_customer_ref,
             commands::park_sale,

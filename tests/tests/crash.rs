@@ -224,11 +224,17 @@ fn a_card_payment_pending_at_a_sigkill_comes_back_unknown_and_is_resolved_once()
         .add_item(&cashier, "C-KAFFE", None)
         .expect_err("the till is blocked");
     assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
-    let done = kassa.resolve_unknown_payment(&cashier, tender, true).unwrap();
+    let manager = kassa_app::ManagerApproval {
+        name: "manager".into(),
+        pin: "1234".into(),
+    };
+    let done = kassa
+        .resolve_unknown_payment(&cashier, tender, true, Some(&manager))
+        .unwrap();
     assert_eq!(done.status, SaleStatus::Completed);
     let receipt = done.receipt_no.expect("a receipt number once approved");
     let err = kassa
-        .resolve_unknown_payment(&cashier, tender, true)
+        .resolve_unknown_payment(&cashier, tender, true, Some(&manager))
         .expect_err("resolved only once");
     assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
     assert_eq!(kassa.mark_interrupted_payments().unwrap(), 0);

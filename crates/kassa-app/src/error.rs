@@ -15,6 +15,10 @@ pub enum ErrorCode {
     Unauthenticated,
     AuthFailed,
     Locked,
+    /// A manager's approval is needed: send the same request again with one.
+    ApprovalRequired,
+    /// The open sale belongs to another cashier.
+    NotSaleOwner,
     Database,
     Internal,
 }
@@ -39,6 +43,12 @@ pub enum AppError {
     AuthFailed(String),
     #[error("{0}")]
     Locked(String),
+    /// Allowed, but only with a manager's name and PIN (e.g. a discount over the limit).
+    #[error("{0}")]
+    ApprovalRequired(String),
+    /// The sale is open in another cashier's name; only they may change it.
+    #[error("{0}")]
+    NotSaleOwner(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An amount that cannot be what was asked (wrong currency, not whole minor units).
@@ -65,6 +75,8 @@ impl AppError {
             AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             AppError::AuthFailed(_) => ErrorCode::AuthFailed,
             AppError::Locked(_) => ErrorCode::Locked,
+            AppError::ApprovalRequired(_) => ErrorCode::ApprovalRequired,
+            AppError::NotSaleOwner(_) => ErrorCode::NotSaleOwner,
             AppError::Store(
                 StoreError::Missing { .. }
                 | StoreError::AlreadyExists { .. }

@@ -138,9 +138,10 @@ impl Kassa {
         let now = self.now();
         let at = crate::timestamp(now);
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            self.refuse_unless_owner(tx, &sale, &user)?;
             if sale.kind != SaleKind::Sale {
                 return Err(AppError::Conflict(
                     "refunds are paid back through the refund itself".into(),
@@ -203,9 +204,10 @@ impl Kassa {
     ) -> Result<SaleView, AppError> {
         let at = crate::timestamp(self.now());
         let started = self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            self.refuse_unless_owner(tx, &sale, &user)?;
             if sale.kind != SaleKind::Sale {
                 return Err(AppError::Conflict(
                     "refunds are paid back through the refund itself".into(),
@@ -321,18 +323,26 @@ impl Kassa {
         tender_id: i64,
         approved: bool,
     ) -> Result<SaleView, AppError> {
-        self.settle_card(actor, tender_id, TenderStatus::Pending, approved)
+        self.settle_card(actor, tender_id, TenderStatus::Pending, approved, None)
     }
 
     /// Resolves a card payment whose outcome was lost (the app stopped while it was
     /// pending). The cashier checks the terminal's own journal; nothing is charged again.
+    /// Marking it approved completes the sale on that word alone, so it needs a manager
+    /// (`approval`, or a manager doing it); marking it declined does not. Any seller at the
+    /// till may resolve it: the till is blocked until it is, and its cashier may be gone.
     pub fn resolve_unknown_payment(
         &self,
         actor: &Actor,
         tender_id: i64,
         approved: bool,
+        approval: Option<&crate::ManagerApproval>,
     ) -> Result<SaleView, AppError> {
-        self.settle_card(actor, tender_id, TenderStatus::Unknown, approved)
+        let approver = match approval {
+            Some(a) if approved => Some(self.approve(a, "approve an unknown card payment as paid")?),
+            _ => None,
+        };
+        self.settle_card(actor, tender_id, TenderStatus::Unknown, approved, approver)
     }
 
     /// Gives up on a pending card payment (the terminal was cancelled).
@@ -340,9 +350,10 @@ impl Kassa {
         let now = self.now();
         let at = crate::timestamp(now);
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let tender = self.tender_on_till(tx, &till, tender_id, TenderStatus::Pending)?;
+            self.refuse_unless_tender_owner(tx, &tender, &user)?;
             let reference =
                 PaymentReference::new(&tender.reference).map_err(|e| AppError::Internal(e.to_string()))?;
             let outcome = ExternalCard { answer: None }
@@ -379,18 +390,56 @@ impl Kassa {
         Ok(tender)
     }
 
+    /// A pending payment is the open sale's: only its cashier answers or cancels it.
+    fn refuse_unless_tender_owner(
+        &self,
+        conn: &Connection,
+        tender: &TenderRow,
+        user: &kassa_store::users::User,
+    ) -> Result<(), AppError> {
+        let sale = sales::get_sale(conn, tender.sale_id)?
+            .ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+        self.refuse_unless_owner(conn, &sale, user)
+    }
+
     fn settle_card(
         &self,
         actor: &Actor,
         tender_id: i64,
         expected: TenderStatus,
         approved: bool,
+        approver: Option<i64>,
     ) -> Result<SaleView, AppError> {
         let now = self.now();
+        let audit = self.audit(Some(actor));
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let tender = self.tender_on_till(tx, &till, tender_id, expected)?;
+            if expected == TenderStatus::Pending {
+                self.refuse_unless_tender_owner(tx, &tender, &user)?;
+            }
+            if expected == TenderStatus::Unknown && approved {
+                let by = approver
+                    .or((user.role == kassa_core::org::Role::Manager).then_some(user.id))
+                    .ok_or_else(|| {
+                        AppError::ApprovalRequired(format!(
+                            "marking payment {} ({}) approved completes the sale without the terminal's \
+                             answer reaching Kassa; a manager must approve with their name and PIN after \
+                             checking the terminal's own journal (marking it declined needs no approval)",
+                            tender.reference,
+                            money(tender.amount_minor, till.currency)
+                        ))
+                    })?;
+                audit.record(
+                    tx,
+                    "tender",
+                    tender.id,
+                    "approve_unknown_payment",
+                    None,
+                    Some(&json!({ "reference": tender.reference, "approvedBy": by })),
+                )?;
+            }
             let reference =
                 PaymentReference::new(&tender.reference).map_err(|e| AppError::Internal(e.to_string()))?;
             let mut terminal = ExternalCard {

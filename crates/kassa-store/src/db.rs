@@ -12,6 +12,7 @@ use crate::StoreError;
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../migrations/0001_foundation.sql"),
     include_str!("../../../migrations/0002_sales.sql"),
+    include_str!("../../../migrations/0003_permissions.sql"),
 ];
 
 /// The schema version this build writes and understands.
