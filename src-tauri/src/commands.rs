@@ -68,13 +68,6 @@ pub async fn logout(shell: State<'_, Shell>) -> Result<(), ApiError> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn list_login_names(shell: State<'_, Shell>) -> Result<Vec<String>, ApiError> {
-    let kassa = shell.kassa()?;
-    blocking(move || kassa.login_names()).await
-}
-
-#[tauri::command]
-#[specta::specta]
 pub async fn list_brands(shell: State<'_, Shell>) -> Result<Vec<Brand>, ApiError> {
     as_actor(&shell, |k, a| k.list_brands(a)).await
 }

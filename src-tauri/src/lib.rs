@@ -18,7 +18,6 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::first_run_setup,
             commands::login,
             commands::logout,
-            commands::list_login_names,
             commands::list_brands,
             commands::create_brand,
             commands::update_brand,

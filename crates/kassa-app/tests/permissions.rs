@@ -483,3 +483,230 @@ fn marking_a_lost_card_payment_declined_needs_no_approval() {
     assert_eq!(s.status, SaleStatus::Open);
     assert_eq!(s.tenders[0].status, TenderStatus::Declined);
 }
+
+// ---- Approvals apart from logins, and what shows before a login ----
+
+#[test]
+fn five_wrong_manager_pins_typed_as_approvals_do_not_lock_the_manager_out_of_logging_in() {
+    let t = till();
+    let (sale, coffee) = ring_up(&t, &t.cashier);
+    let half = || Some(DiscountInput::Percent("50".into()));
+    let guess = approval("manager", "0000");
+    for _ in 1..MAX {
+        refused(
+            t.kassa
+                .set_line_discount(&t.cashier, sale, coffee, half(), Some(&guess)),
+            ErrorCode::AuthFailed,
+            &["wrong user name or PIN for the approval"],
+        );
+    }
+    refused(
+        t.kassa
+            .set_line_discount(&t.cashier, sale, coffee, half(), Some(&guess)),
+        ErrorCode::Locked,
+        &[
+            "approvals by 'manager' are now locked",
+            "logging in is not affected",
+        ],
+    );
+    // Approvals by the manager are locked, even with the right PIN...
+    refused(
+        t.kassa
+            .set_line_discount(&t.cashier, sale, coffee, half(), Some(&manager())),
+        ErrorCode::Locked,
+        &["approvals by 'manager' are locked"],
+    );
+    // ...but the manager still logs in, and that login does not unlock approvals.
+    let (_, session) = t.kassa.login("manager", "1234").expect("the manager can log in");
+    assert_eq!(session.role, Role::Manager);
+    assert_eq!(
+        count(&t, "SELECT failed_pin_attempts FROM users WHERE name = 'manager'"),
+        0,
+        "approval failures do not count as login failures"
+    );
+    refused(
+        t.kassa
+            .set_line_discount(&t.cashier, sale, coffee, half(), Some(&manager())),
+        ErrorCode::Locked,
+        &[],
+    );
+    // Wrong logins do not count towards the approval lock either.
+    t.clock.advance(chrono::Duration::minutes(5));
+    for _ in 1..MAX {
+        t.kassa.login("manager", "0000").unwrap_err();
+    }
+    let s = t
+        .kassa
+        .set_line_discount(&t.cashier, sale, coffee, half(), Some(&manager()))
+        .expect("approvals work again after the lock");
+    assert_eq!(s.lines[0].discount_amount, "24.90");
+}
+
+const MAX: u32 = kassa_app::MAX_PIN_ATTEMPTS;
+
+#[test]
+fn an_unknown_user_and_a_wrong_pin_get_the_same_answer() {
+    let t = till();
+    let unknown = t.kassa.login("nobody", "1234").unwrap_err();
+    let wrong = t.kassa.login("manager", "0000").unwrap_err();
+    assert_eq!(unknown.code(), ErrorCode::AuthFailed);
+    assert_eq!(wrong.code(), ErrorCode::AuthFailed);
+    assert_eq!(unknown.to_string(), wrong.to_string());
+    assert!(!unknown.to_string().contains("nobody"), "{unknown}");
+
+    // A disabled user's wrong PIN says nothing more; only the right PIN learns it is disabled.
+    let nils = second_cashier(&t);
+    t.kassa
+        .set_user_active(&t.manager, nils.user_id(), false)
+        .unwrap();
+    let disabled_wrong = t.kassa.login("nils", "0000").unwrap_err();
+    assert_eq!(disabled_wrong.to_string(), wrong.to_string());
+    let disabled_right = t.kassa.login("nils", "4444").unwrap_err();
+    assert!(
+        disabled_right.to_string().contains("disabled"),
+        "{disabled_right}"
+    );
+
+    // The same for approvals at the till.
+    let (sale, coffee) = ring_up(&t, &t.cashier);
+    let half = || Some(DiscountInput::Percent("50".into()));
+    let unknown = t
+        .kassa
+        .set_line_discount(
+            &t.cashier,
+            sale,
+            coffee,
+            half(),
+            Some(&approval("nobody", "1234")),
+        )
+        .unwrap_err();
+    let wrong = t
+        .kassa
+        .set_line_discount(
+            &t.cashier,
+            sale,
+            coffee,
+            half(),
+            Some(&approval("manager", "0000")),
+        )
+        .unwrap_err();
+    assert_eq!(unknown.code(), ErrorCode::AuthFailed);
+    assert_eq!(unknown.to_string(), wrong.to_string());
+}
+
+#[test]
+fn before_a_login_the_status_does_not_name_the_database_file() {
+    let t = till();
+    let status = t.kassa.status(None).unwrap();
+    assert_eq!(status.db_path, None);
+    assert!(!serde_json::to_string(&status).unwrap().contains("kassa.sqlite3"));
+    assert_eq!(t.kassa.status(Some(&t.cashier)).unwrap().db_path, None);
+    assert_eq!(
+        t.kassa.status(Some(&t.manager)).unwrap().db_path,
+        Some(t.path.display().to_string())
+    );
+}
+
+#[test]
+fn only_a_manager_changes_the_language_or_checks_the_database() {
+    let t = till();
+    let before = dump(&t);
+    refused(
+        t.kassa.set_language(&t.cashier, kassa_app::Language::Sv),
+        ErrorCode::Forbidden,
+        &["only a manager can change the language"],
+    );
+    refused(
+        t.kassa.integrity_problems(&t.cashier),
+        ErrorCode::Forbidden,
+        &["only a manager can check the database"],
+    );
+    assert_eq!(dump(&t), before);
+    let status = t.kassa.set_language(&t.manager, kassa_app::Language::Sv).unwrap();
+    assert_eq!(status.language, kassa_app::Language::Sv);
+    assert_eq!(
+        t.kassa.integrity_problems(&t.manager).unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+// ---- Which process owns a pending card payment ----
+
+#[test]
+fn a_running_kassas_pending_card_payment_is_left_alone_by_another_until_it_stops() {
+    let t = till();
+    let (sale, _) = ring_up(&t, &t.cashier);
+    let tender = t
+        .kassa
+        .start_card_payment(&t.cashier, sale, None)
+        .unwrap()
+        .tenders[0]
+        .id;
+    assert_eq!(t.kassa.mark_interrupted_payments().unwrap(), 0, "its own payment");
+    // A second front end opens the same database while the first waits for the terminal.
+    let other = Kassa::open_with_clock(&t.path, t.clock.clone()).unwrap();
+    assert_eq!(other.mark_interrupted_payments().unwrap(), 0);
+    let cashier = other.login("cashier", "2222").unwrap().0;
+    let seen = other.current_sale(&cashier).unwrap().unwrap();
+    assert_eq!(seen.status, SaleStatus::Paying);
+    assert_eq!(seen.tenders[0].status, TenderStatus::Pending);
+    let before = dump(&t);
+    refused(
+        other.confirm_card_payment(&cashier, tender, true),
+        ErrorCode::Conflict,
+        &["another Kassa that is running"],
+    );
+    refused(
+        other.cancel_card_payment(&cashier, tender),
+        ErrorCode::Conflict,
+        &["another Kassa that is running"],
+    );
+    refused(
+        other.resolve_unknown_payment(&cashier, tender, false, None),
+        ErrorCode::Conflict,
+        &["is pending, not unknown"],
+    );
+    assert_eq!(dump(&t), before);
+
+    // The first one stops (its process ends): now its payment's outcome is lost.
+    let DemoTill { dir: _dir, kassa, .. } = t;
+    drop(kassa);
+    assert_eq!(other.mark_interrupted_payments().unwrap(), 1);
+    let lost = other.current_sale(&cashier).unwrap().unwrap();
+    assert_eq!(lost.status, SaleStatus::Unknown);
+    let done = other
+        .resolve_unknown_payment(&cashier, tender, true, Some(&manager()))
+        .unwrap();
+    assert_eq!(done.status, SaleStatus::Completed);
+}
+
+#[test]
+fn a_card_payment_left_pending_by_a_stopped_kassa_is_unknown_as_soon_as_the_next_one_opens() {
+    let t = till();
+    let (sale, _) = ring_up(&t, &t.cashier);
+    let tender = t
+        .kassa
+        .start_card_payment(&t.cashier, sale, None)
+        .unwrap()
+        .tenders[0]
+        .id;
+    let DemoTill {
+        dir: _dir,
+        path,
+        clock,
+        kassa,
+        ..
+    } = t;
+    drop(kassa);
+    let next = Kassa::open_with_clock(&path, clock).unwrap();
+    let cashier = next.login("cashier", "2222").unwrap().0;
+    let sale = next.current_sale(&cashier).unwrap().unwrap();
+    assert_eq!(sale.status, SaleStatus::Unknown, "marked by opening alone");
+    assert_eq!(sale.tenders[0].id, tender);
+    assert_eq!(sale.tenders[0].status, TenderStatus::Unknown);
+    refused(
+        next.confirm_card_payment(&cashier, tender, true),
+        ErrorCode::Conflict,
+        &["is unknown, not pending"],
+    );
+}

@@ -299,8 +299,9 @@ fn a_pending_card_payment_comes_back_unknown_after_a_restart_and_is_resolved_onc
     let paying = t.kassa.start_card_payment(&t.cashier, id, None).unwrap();
     let tender = paying.tenders[0].id;
     drop(t.kassa);
+    // Opening finds the payment its stopped predecessor left pending and marks it unknown.
     let kassa = Kassa::open_with_clock(&t.path, t.clock.clone()).unwrap();
-    assert_eq!(kassa.mark_interrupted_payments().unwrap(), 1);
+    assert_eq!(kassa.mark_interrupted_payments().unwrap(), 0, "already marked");
     let cashier = kassa.login("cashier", "2222").unwrap().0;
     let current = kassa.current_sale(&cashier).unwrap().unwrap();
     assert_eq!(current.status, SaleStatus::Unknown);
@@ -479,7 +480,7 @@ fn refunds_are_limited_per_line_and_linked_to_the_original() {
     refused(
         t.kassa.refund(&t.cashier, &wrong),
         ErrorCode::AuthFailed,
-        "wrong PIN",
+        "wrong user name or PIN for the approval",
     );
     assert_eq!(t.sales_snapshot(), before);
 

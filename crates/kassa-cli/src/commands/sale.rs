@@ -109,9 +109,9 @@ pub fn run(ctx: &Context, command: SaleCommand) -> Result<(), AppError> {
             // unknown when this command opened the database, so it is reconciled too.
             // kassa-app checks the state and refuses anything else.
             let view = match kassa.resolve_unknown_payment(&actor, tender_id, approved, approval.as_ref()) {
-                Err(unknown_error @ AppError::Conflict(_)) => kassa
-                    .confirm_card_payment(&actor, tender_id, approved)
-                    .map_err(|_| unknown_error)?,
+                // Not unknown: still pending here, or taken by another running Kassa, or
+                // settled already; confirming says which.
+                Err(AppError::Conflict(_)) => kassa.confirm_card_payment(&actor, tender_id, approved)?,
                 other => other?,
             };
             finished(ctx, &kassa, &actor, &view)
