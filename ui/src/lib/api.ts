@@ -17,6 +17,8 @@ const ERROR_CODES: readonly ErrorCode[] = [
 	'unauthenticated',
 	'auth_failed',
 	'locked',
+	'approval_required',
+	'not_sale_owner',
 	'database',
 	'internal'
 ];

@@ -48,8 +48,6 @@ export const en = {
 	'login.pin': 'PIN',
 	'login.submit': 'Sign in',
 	'login.working': 'Signing in…',
-	'login.noUsers': 'There are no active users. Ask a manager to enable your account.',
-	'login.choose': 'Choose a user',
 
 	'topbar.notBound': 'Not bound to a till',
 	'topbar.noStore': 'No store',
@@ -313,6 +311,8 @@ export const en = {
 	'till.unknownBody': 'Kassa stopped while {amount} {currency} (reference {ref}) was at the terminal. Check the terminal’s journal and tell Kassa what happened before doing anything else.',
 	'till.resolveApproved': 'It was approved',
 	'till.resolveDeclined': 'It was declined',
+	'till.resolveNeedsManager': 'Marking it approved needs a manager: enter the manager’s name and PIN, then press “It was approved” again.',
+	'till.discountNeedsManager': 'This takes the sale over the store’s discount limit: a manager approves with name and PIN.',
 	'till.code': 'Barcode or SKU',
 	'till.codeHint': 'Scan, or type and press Enter',
 	'till.add': 'Add',

@@ -49,8 +49,6 @@ export const sv: Record<MessageKey, string> = {
 	'login.pin': 'PIN-kod',
 	'login.submit': 'Logga in',
 	'login.working': 'Loggar in…',
-	'login.noUsers': 'Det finns inga aktiva användare. Be en butikschef att aktivera ditt konto.',
-	'login.choose': 'Välj användare',
 
 	'topbar.notBound': 'Inte kopplad till en kassa',
 	'topbar.noStore': 'Ingen butik',
@@ -314,6 +312,8 @@ export const sv: Record<MessageKey, string> = {
 	'till.unknownBody': 'Kassa stannade medan {amount} {currency} (referens {ref}) låg i terminalen. Kontrollera terminalens journal och ange utfallet innan du gör något annat.',
 	'till.resolveApproved': 'Den godkändes',
 	'till.resolveDeclined': 'Den nekades',
+	'till.resolveNeedsManager': 'Att markera den som godkänd kräver en butikschef: ange butikschefens namn och PIN och tryck på ”Den godkändes” igen.',
+	'till.discountNeedsManager': 'Rabatten går över butikens rabattgräns: en butikschef godkänner med namn och PIN.',
 	'till.code': 'Streckkod eller artikelnummer',
 	'till.codeHint': 'Skanna, eller skriv och tryck Enter',
 	'till.add': 'Lägg till',
