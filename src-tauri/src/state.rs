@@ -63,9 +63,11 @@ fn open_database() -> (Option<PathBuf>, Result<Kassa, AppError>) {
     };
     if explicit.is_none() && !path.exists() {
         tracing::info!(path = %path.display(), "creating the database for the first run");
-        return (Some(path.clone()), Kassa::create(&path));
+        let created = Kassa::create(&path);
+        return (Some(path), created);
     }
-    (Some(path.clone()), Kassa::open(&path))
+    let opened = Kassa::open(&path);
+    (Some(path), opened)
 }
 
 /// The window shows this error before anyone logs in, so it does not say where the data
