@@ -69,13 +69,6 @@ pub async fn logout(shell: State<'_, Shell>) -> Result<(), ApiError> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn list_login_names(shell: State<'_, Shell>) -> Result<Vec<String>, ApiError> {
-    let kassa = shell.kassa()?;
-    blocking(move || kassa.login_names()).await
-}
-
-#[tauri::command]
-#[specta::specta]
 pub async fn list_brands(shell: State<'_, Shell>) -> Result<Vec<Brand>, ApiError> {
     as_actor(&shell, |k, a| k.list_brands(a)).await
 }
@@ -259,9 +252,10 @@ pub async fn set_line_discount(
     sale_id: i64,
     line_id: i64,
     discount: Option<DiscountInput>,
+    approval: Option<ManagerApproval>,
 ) -> Result<SaleView, ApiError> {
     as_actor(&shell, move |k, a| {
-        k.set_line_discount(a, sale_id, line_id, discount)
+        k.set_line_discount(a, sale_id, line_id, discount, approval.as_ref())
     })
     .await
 }
@@ -272,8 +266,28 @@ pub async fn set_order_discount(
     shell: State<'_, Shell>,
     sale_id: i64,
     discount: Option<DiscountInput>,
+    approval: Option<ManagerApproval>,
 ) -> Result<SaleView, ApiError> {
-    as_actor(&shell, move |k, a| k.set_order_discount(a, sale_id, discount)).await
+    as_actor(&shell, move |k, a| {
+        k.set_order_discount(a, sale_id, discount, approval.as_ref())
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn discount_limit(shell: State<'_, Shell>, store_id: i64) -> Result<String, ApiError> {
+    as_actor(&shell, move |k, a| k.discount_limit(a, store_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_discount_limit(
+    shell: State<'_, Shell>,
+    store_id: i64,
+    percent: String,
+) -> Result<String, ApiError> {
+    as_actor(&shell, move |k, a| k.set_discount_limit(a, store_id, &percent)).await
 }
 
 #[tauri::command]
@@ -391,9 +405,10 @@ pub async fn resolve_unknown_payment(
     shell: State<'_, Shell>,
     tender_id: i64,
     approved: bool,
+    approval: Option<ManagerApproval>,
 ) -> Result<SaleView, ApiError> {
     as_actor(&shell, move |k, a| {
-        k.resolve_unknown_payment(a, tender_id, approved)
+        k.resolve_unknown_payment(a, tender_id, approved, approval.as_ref())
     })
     .await
 }

@@ -16,21 +16,13 @@ impl Shell {
     /// location is created on the very first start, which is what the first-run screen
     /// then sets up. A failure is kept and shown by the UI instead of closing the window.
     pub fn open() -> Shell {
-        let kassa = open_database().map(Arc::new).map_err(|e| {
+        let (path, opened) = open_database();
+        let kassa = opened.map(Arc::new).map_err(|e| {
             tracing::error!("cannot open the database: {e}");
-            ApiError::from(e)
+            without_path(ApiError::from(e), path.as_deref())
         });
-        if let Ok(kassa) = &kassa {
-            // A card payment still pending from the previous run lost its outcome: its sale
-            // becomes Unknown and the till must resolve it before anything else.
-            match kassa.mark_interrupted_payments() {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(
-                    "{n} card payment(s) were pending when the app last stopped; marked unknown"
-                ),
-                Err(e) => tracing::error!("could not mark interrupted card payments: {e}"),
-            }
-        }
+        // Opening marked any card payment left pending by a Kassa that has stopped as
+        // unknown: the till must resolve it before anything else.
         Shell {
             kassa,
             actor: Mutex::new(None),
@@ -60,14 +52,35 @@ impl Shell {
     }
 }
 
-fn open_database() -> Result<Kassa, AppError> {
+/// The database path, when it could be worked out, and the opened service.
+fn open_database() -> (Option<PathBuf>, Result<Kassa, AppError>) {
     let explicit = std::env::var_os(paths::DB_ENV)
         .filter(|p| !p.is_empty())
         .map(PathBuf::from);
-    let path = paths::database_path(explicit.clone())?;
+    let path = match paths::database_path(explicit.clone()) {
+        Ok(path) => path,
+        Err(e) => return (None, Err(e)),
+    };
     if explicit.is_none() && !path.exists() {
         tracing::info!(path = %path.display(), "creating the database for the first run");
-        return Kassa::create(&path);
+        let created = Kassa::create(&path);
+        return (Some(path), created);
     }
-    Kassa::open(&path)
+    let opened = Kassa::open(&path);
+    (Some(path), opened)
+}
+
+/// The window shows this error before anyone logs in, so it does not say where the data
+/// lives; the log file (written above) has the full message with the path.
+fn without_path(mut error: ApiError, path: Option<&std::path::Path>) -> ApiError {
+    if let Some(path) = path {
+        let shown = path.display().to_string();
+        if error.message.contains(&shown) {
+            error.message = format!(
+                "{} (the log file names the file)",
+                error.message.replace(&shown, "the database file")
+            );
+        }
+    }
+    error
 }

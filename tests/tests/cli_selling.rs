@@ -371,7 +371,16 @@ fn a_sale_that_fails_part_way_is_voided_and_split_tenders_work() {
         CONFLICT,
     );
     assert!(err.contains(&format!("kassa sale resolve {tender}")), "{err}");
-    let settled = json(w.as_cashier(&["sale", "resolve", &tender, "--approved"]));
+    // The post-void's process has ended, so its card refund's outcome is unknown: marking
+    // it approved needs a manager.
+    let (_, err) = fails(
+        w.as_cashier(&["sale", "resolve", &tender, "--approved"]),
+        FORBIDDEN,
+    );
+    assert!(err.contains("a manager must approve"), "{err}");
+    let mut resolve = w.as_cashier(&["sale", "resolve", &tender, "--approved", "--approver", "manager"]);
+    resolve.env("KASSA_APPROVER_PIN", "1234");
+    let settled = json(resolve);
     assert_eq!(settled["status"], "completed", "{settled}");
     assert_eq!(settled["receiptNo"], 2);
     fails(
@@ -432,4 +441,78 @@ fn typed_amounts_follow_the_installation_language_unless_a_locale_is_given() {
 
     let shift = json(w.as_cashier(&["--locale", "sv", "shift", "open", "--float", "1 000,00"]));
     assert_eq!(shift["float"], "1000.00");
+/// The status of one tender, read straight from the database file.
+fn tender_status(w: &World, tender: &str) -> String {
+    rusqlite::Connection::open(&w.db)
+        .unwrap()
+        .query_row("SELECT status FROM tenders WHERE id = ?1", [tender], |r| r.get(0))
+        .unwrap()
+}
+
+/// A card payment pending in a running process (`kassa_sale_loop --pending-card`, the
+/// crash tests' child, waiting for a terminal that never answers) is that process's: a
+/// `kassa` run meanwhile neither marks it unknown nor answers it. Once the process is
+/// killed, the next run finds it lost, and `sale resolve` reconciles it with a manager.
+#[test]
+fn a_pending_card_payment_is_its_process_until_it_dies_then_sale_resolve_reconciles_it() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let w = World::installed();
+    let csv = w.file(
+        "coffee.csv",
+        "sku,name,vat,store,price,barcodes\nC-KAFFE,Kaffe,12%,Malmö C,24.90,\n",
+    );
+    ok(w.as_manager(&["product", "import", &csv, "--yes"]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kassa_sale_loop"))
+        .arg(&w.db)
+        .arg("--pending-card")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start kassa_sale_loop");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let tender = line
+        .trim()
+        .strip_prefix("pending ")
+        .unwrap_or_else(|| panic!("expected 'pending <tender id>', got {line:?}"))
+        .to_owned();
+
+    let approved_by_manager = || {
+        let mut cmd = w.as_cashier(&["sale", "resolve", &tender, "--approved", "--approver", "manager"]);
+        cmd.env("KASSA_APPROVER_PIN", "1234");
+        cmd
+    };
+    // While the child runs, its payment stays pending and is answered only there.
+    let (_, err) = fails(approved_by_manager(), CONFLICT);
+    assert!(err.contains("another Kassa that is running"), "{err}");
+    assert_eq!(tender_status(&w, &tender), "pending");
+    let (_, err) = fails(
+        w.as_cashier(&["sale", "new", "--item", "C-KAFFE", "--cash", "50"]),
+        CONFLICT,
+    );
+    assert!(err.contains(&format!("kassa sale resolve {tender}")), "{err}");
+    assert_eq!(tender_status(&w, &tender), "pending");
+
+    // Child::kill is SIGKILL: no destructor runs, the lock goes with the process.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (_, err) = fails(
+        w.as_cashier(&["sale", "resolve", &tender, "--approved"]),
+        FORBIDDEN,
+    );
+    assert!(err.contains("a manager must approve"), "{err}");
+    assert_eq!(
+        tender_status(&w, &tender),
+        "unknown",
+        "found lost by the next run"
+    );
+    let settled = json(approved_by_manager());
+    assert_eq!(settled["status"], "completed", "{settled}");
+    assert_eq!(tender_status(&w, &tender), "approved");
+    ok(w.as_cashier(&["journal", "verify"]));
 }

@@ -834,6 +834,8 @@ impl Kassa {
             .iter()
             .any(|t| t.status == TenderStatus::Pending)
         {
+            // This process waits for the terminal's answer (see `instance.rs`).
+            sales::claim_pending_tenders(tx, sale.id, self.instance_id())?;
             sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
         } else {
             self.complete_if_covered(tx, till, sale.id, *now)?;

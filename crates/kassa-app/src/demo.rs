@@ -177,6 +177,7 @@ impl Kassa {
 }
 
 pub(crate) fn remove_database_files(path: &Path) -> Result<(), AppError> {
+    crate::instance::remove_lock_dir(path);
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);

@@ -17,6 +17,10 @@ pub enum ErrorCode {
     Unauthenticated,
     AuthFailed,
     Locked,
+    /// A manager's approval is needed: send the same request again with one.
+    ApprovalRequired,
+    /// The open sale belongs to another cashier.
+    NotSaleOwner,
     Database,
     /// A restore that would roll back fiscal records (receipts, shifts, Z reports) this
     /// database holds and the backup does not; nothing was changed.
@@ -84,6 +88,12 @@ pub enum AppError {
     /// The backup does not hold all the fiscal history this database holds.
     #[error("{0}")]
     RestoreRefused(String),
+    /// Allowed, but only with a manager's name and PIN (e.g. a discount over the limit).
+    #[error("{0}")]
+    ApprovalRequired(String),
+    /// The sale is open in another cashier's name; only they may change it.
+    #[error("{0}")]
+    NotSaleOwner(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An amount that cannot be what was asked (wrong currency, not whole minor units).
@@ -130,6 +140,8 @@ impl AppError {
             AppError::CurrencyMismatch(_) => ErrorCode::CurrencyMismatch,
             AppError::OtherStore(_) => ErrorCode::OtherStore,
             AppError::RestoreRefused(_) => ErrorCode::RestoreRefused,
+            AppError::ApprovalRequired(_) => ErrorCode::ApprovalRequired,
+            AppError::NotSaleOwner(_) => ErrorCode::NotSaleOwner,
             AppError::Store(
                 StoreError::Missing { .. }
                 | StoreError::AlreadyExists { .. }

@@ -50,7 +50,9 @@ pub struct BoundDevice {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
-    pub db_path: String,
+    /// The database file, for a manager only: before a login the app does not say where
+    /// its data lives.
+    pub db_path: Option<String>,
     pub is_demo: bool,
     /// No user exists yet: the first-run screen must create the brand, store and manager.
     pub needs_first_run: bool,
@@ -108,7 +110,10 @@ impl Kassa {
             Some(actor) => self.session(actor).ok(),
             None => None,
         };
-        let db_path = self.db_path().display().to_string();
+        let db_path = session
+            .as_ref()
+            .filter(|s| s.role == Role::Manager)
+            .map(|_| self.db_path().display().to_string());
         self.read(|conn| {
             let language = language(conn)?;
             Ok(AppStatus {
@@ -269,10 +274,22 @@ impl Kassa {
         self.status(Some(actor))
     }
 
+    /// Sets the installation's UI language (managers only: it is the till's, not a
+    /// user's, setting).
     pub fn set_language(&self, actor: &Actor, language: Language) -> Result<AppStatus, AppError> {
+        let audit = self.audit(Some(actor));
         self.write(|tx| {
-            self.authorize(tx, actor, Role::ALL, "change the language")?;
+            self.authorize(tx, actor, &[Role::Manager], "change the language")?;
+            let before = settings::get(tx, settings::LANGUAGE)?;
             settings::set(tx, settings::LANGUAGE, language.as_str())?;
+            audit.record(
+                tx,
+                "installation",
+                1,
+                "set_language",
+                before.as_deref().map(str::to_owned).as_ref(),
+                Some(&language.as_str().to_owned()),
+            )?;
             Ok(())
         })?;
         self.status(Some(actor))

@@ -12,6 +12,7 @@ mod corrections;
 mod demo;
 mod error;
 mod installation;
+mod instance;
 mod journal;
 pub mod logging;
 pub mod numbers;
@@ -71,6 +72,9 @@ pub struct Kassa {
     /// The notation typed numbers are read in when the caller chose one (the CLI's
     /// `--locale`); otherwise the installation's UI language decides.
     number_locale: Mutex<Option<NumberLocale>>,
+    /// This open service's id and lock: the owner recorded on the pending payments it
+    /// waits for. Declared after `db`, so the lock outlives the connection.
+    instance: instance::Instance,
 }
 
 impl std::fmt::Debug for Kassa {
@@ -85,12 +89,22 @@ impl Kassa {
         Self::open_with_clock(path, Arc::new(SystemClock))
     }
 
+    /// Opening also finds the card payments left pending by a Kassa process that is no
+    /// longer running and marks them unknown (see [`Kassa::mark_interrupted_payments`]), so
+    /// whichever front end opens next, the CLI included, sees them.
     pub fn open_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Kassa, AppError> {
-        Ok(Kassa {
-            db: Mutex::new(Db::open(path)?),
+        let db = Db::open(path)?;
+        let kassa = Kassa {
+            instance: instance::Instance::start(db.path())?,
+            db: Mutex::new(db),
             clock,
             number_locale: Mutex::new(None),
-        })
+        };
+        match kassa.mark_interrupted_payments()? {
+            0 => {}
+            n => tracing::warn!("{n} card payment(s) were pending in a Kassa that stopped; marked unknown"),
+        }
+        Ok(kassa)
     }
 
     /// Creates a new, empty database (no users yet: the first run sets it up).
@@ -99,11 +113,18 @@ impl Kassa {
     }
 
     pub fn create_with_clock(path: &Path, clock: Arc<dyn Clock>) -> Result<Kassa, AppError> {
+        let db = Db::create(path)?;
         Ok(Kassa {
-            db: Mutex::new(Db::create(path)?),
+            instance: instance::Instance::start(db.path())?,
+            db: Mutex::new(db),
             clock,
             number_locale: Mutex::new(None),
         })
+    }
+
+    /// The id recorded as the owner of the pending payments this service waits for.
+    pub(crate) fn instance_id(&self) -> &str {
+        self.instance.id()
     }
 
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -149,8 +170,13 @@ impl Kassa {
         self.db().path().to_owned()
     }
 
-    /// SQLite's full integrity check; empty when the file is sound.
-    pub fn integrity_problems(&self) -> Result<Vec<String>, AppError> {
+    /// SQLite's full integrity check; empty when the file is sound (managers only: it
+    /// reads the whole file and reports on its structure).
+    pub fn integrity_problems(&self, actor: &Actor) -> Result<Vec<String>, AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, &[Role::Manager], "check the database")
+                .map(drop)
+        })?;
         Ok(self.db().integrity_problems()?)
     }
 }

@@ -137,9 +137,10 @@ impl Kassa {
         let now = self.now();
         let at = crate::timestamp(now);
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            self.refuse_unless_owner(tx, &sale, &user)?;
             if sale.kind != SaleKind::Sale {
                 return Err(AppError::Conflict(
                     "refunds are paid back through the refund itself".into(),
@@ -219,9 +220,10 @@ impl Kassa {
     ) -> Result<SaleView, AppError> {
         let at = crate::timestamp(self.now());
         let started = self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            self.refuse_unless_owner(tx, &sale, &user)?;
             if sale.kind != SaleKind::Sale {
                 return Err(AppError::Conflict(
                     "refunds are paid back through the refund itself".into(),
@@ -260,6 +262,8 @@ impl Kassa {
                     resolved_at: None,
                 },
             )?;
+            // This process waits for the terminal's answer (see `instance.rs`).
+            sales::claim_pending_tenders(tx, sale.id, self.instance_id())?;
             sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
             Ok((reference, amount))
         })?;
@@ -330,35 +334,50 @@ impl Kassa {
         }
     }
 
-    /// The cashier's answer for a pending card payment: approved or declined.
+    /// The cashier's answer for a pending card payment: approved or declined. Only the
+    /// process that started the payment waits for it; a payment another running Kassa is
+    /// taking is refused, and one whose process has stopped is unknown by now and goes
+    /// through [`Kassa::resolve_unknown_payment`].
     pub fn confirm_card_payment(
         &self,
         actor: &Actor,
         tender_id: i64,
         approved: bool,
     ) -> Result<SaleView, AppError> {
-        self.settle_card(actor, tender_id, TenderStatus::Pending, approved)
+        self.mark_interrupted_payments()?;
+        self.settle_card(actor, tender_id, TenderStatus::Pending, approved, None)
     }
 
     /// Resolves a card payment whose outcome was lost (the app stopped while it was
     /// pending). The cashier checks the terminal's own journal; nothing is charged again.
+    /// Marking it approved completes the sale on that word alone, so it needs a manager
+    /// (`approval`, or a manager doing it); marking it declined does not. Any seller at the
+    /// till may resolve it: the till is blocked until it is, and its cashier may be gone.
     pub fn resolve_unknown_payment(
         &self,
         actor: &Actor,
         tender_id: i64,
         approved: bool,
+        approval: Option<&crate::ManagerApproval>,
     ) -> Result<SaleView, AppError> {
-        self.settle_card(actor, tender_id, TenderStatus::Unknown, approved)
+        let approver = match approval {
+            Some(a) if approved => Some(self.approve(a, "approve an unknown card payment as paid")?),
+            _ => None,
+        };
+        self.settle_card(actor, tender_id, TenderStatus::Unknown, approved, approver)
     }
 
     /// Gives up on a pending card payment (the terminal was cancelled).
     pub fn cancel_card_payment(&self, actor: &Actor, tender_id: i64) -> Result<SaleView, AppError> {
+        self.mark_interrupted_payments()?;
         let now = self.now();
         let at = crate::timestamp(now);
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let tender = self.tender_on_till(tx, &till, tender_id, TenderStatus::Pending)?;
+            self.refuse_unless_tender_owner(tx, &tender, &user)?;
+            self.refuse_if_taken_elsewhere(tx, &tender)?;
             let reference =
                 PaymentReference::new(&tender.reference).map_err(|e| AppError::Internal(e.to_string()))?;
             let outcome = ExternalCard { answer: None }
@@ -395,18 +414,70 @@ impl Kassa {
         Ok(tender)
     }
 
+    /// A pending payment is answered only in the process that waits for it. (One whose
+    /// process stopped was marked unknown just before, by `mark_interrupted_payments`.)
+    fn refuse_if_taken_elsewhere(&self, conn: &Connection, tender: &TenderRow) -> Result<(), AppError> {
+        match sales::tender_owner(conn, tender.id)? {
+            Some(owner) if owner != self.instance_id() => Err(AppError::Conflict(format!(
+                "payment {} is being taken by another Kassa that is running on this computer (the \
+                 app, or another command); answer it there. Nothing was changed",
+                tender.reference
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// A pending payment is the open sale's: only its cashier answers or cancels it.
+    fn refuse_unless_tender_owner(
+        &self,
+        conn: &Connection,
+        tender: &TenderRow,
+        user: &kassa_store::users::User,
+    ) -> Result<(), AppError> {
+        let sale = sales::get_sale(conn, tender.sale_id)?
+            .ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+        self.refuse_unless_owner(conn, &sale, user)
+    }
+
     fn settle_card(
         &self,
         actor: &Actor,
         tender_id: i64,
         expected: TenderStatus,
         approved: bool,
+        approver: Option<i64>,
     ) -> Result<SaleView, AppError> {
         let now = self.now();
+        let audit = self.audit(Some(actor));
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "take payments")?;
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let tender = self.tender_on_till(tx, &till, tender_id, expected)?;
+            if expected == TenderStatus::Pending {
+                self.refuse_unless_tender_owner(tx, &tender, &user)?;
+                self.refuse_if_taken_elsewhere(tx, &tender)?;
+            }
+            if expected == TenderStatus::Unknown && approved {
+                let by = approver
+                    .or((user.role == kassa_core::org::Role::Manager).then_some(user.id))
+                    .ok_or_else(|| {
+                        AppError::ApprovalRequired(format!(
+                            "marking payment {} ({}) approved completes the sale without the terminal's \
+                             answer reaching Kassa; a manager must approve with their name and PIN after \
+                             checking the terminal's own journal (marking it declined needs no approval)",
+                            tender.reference,
+                            money(tender.amount_minor, till.currency)
+                        ))
+                    })?;
+                audit.record(
+                    tx,
+                    "tender",
+                    tender.id,
+                    "approve_unknown_payment",
+                    None,
+                    Some(&json!({ "reference": tender.reference, "approvedBy": by })),
+                )?;
+            }
             let reference =
                 PaymentReference::new(&tender.reference).map_err(|e| AppError::Internal(e.to_string()))?;
             let mut terminal = ExternalCard {
@@ -586,14 +657,24 @@ impl Kassa {
         Ok(receipt_no)
     }
 
-    /// After a restart, a card payment that was pending has an unknown outcome: its sale is
-    /// marked Unknown and must be resolved before the till does anything else.
+    /// A card payment left pending by a Kassa process that is no longer running has lost
+    /// its outcome: it becomes Unknown, with its sale, and must be resolved (through
+    /// reconcile) before the till does anything else. A payment that this or another
+    /// running process waits for is left alone. Runs when the service opens; returns how
+    /// many it marked.
     pub fn mark_interrupted_payments(&self) -> Result<u32, AppError> {
         let at = crate::timestamp(self.now());
+        let db_path = self.db_path();
         self.write(|tx| {
             let mut count = 0;
-            for pos in kassa_store::pos_devices::list(tx, None, true)? {
-                for tender in sales::tenders_in_status(tx, pos.id, TenderStatus::Pending)? {
+            for (tender, owner) in sales::pending_tenders_with_owner(tx)? {
+                let lost = match owner.as_deref() {
+                    // Written before owners were recorded: its process is long gone.
+                    None => true,
+                    Some(id) if id == self.instance_id() => false,
+                    Some(id) => !crate::instance::is_running(&db_path, id),
+                };
+                if lost {
                     sales::resolve_tender(tx, tender.id, TenderStatus::Unknown, None, &at)?;
                     sales::set_status(tx, tender.sale_id, SaleStatus::Unknown, &at)?;
                     count += 1;

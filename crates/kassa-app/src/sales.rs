@@ -21,6 +21,11 @@ use crate::{Actor, AppError, ErrorCode, Kassa, NumberLocale};
 /// Who may sell.
 pub(crate) const SELL: &[Role] = &[Role::Manager, Role::Cashier];
 
+/// A manager working the till approves their own discounts: they logged in with their PIN.
+fn self_approval(user: &kassa_store::users::User) -> Option<i64> {
+    (user.role == Role::Manager).then_some(user.id)
+}
+
 /// A discount as typed: `{"percent": "10"}` or `{"amount": "5.00"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -230,6 +235,96 @@ fn discount_parse(stored: &Option<String>) -> Result<Option<DiscountInput>, AppE
         .transpose()
 }
 
+/// The store's limit on a sale's combined reduction, in percent.
+pub(crate) fn discount_limit(conn: &Connection, store_id: i64) -> Result<Decimal, AppError> {
+    let stored = stores::discount_limit(conn, store_id)?
+        .ok_or_else(|| AppError::NotFound(format!("there is no store with id {store_id}")))?;
+    Decimal::from_str(&stored).map_err(|_| {
+        AppError::Internal(format!(
+            "store {store_id} has an unreadable discount limit '{stored}'"
+        ))
+    })
+}
+
+/// Checks a discount limit as typed: a percentage from 0 to 100 with at most two decimals.
+pub(crate) fn parse_discount_limit(raw: &str) -> Result<Decimal, AppError> {
+    let trimmed = raw.trim().trim_end_matches('%').trim().replace(',', ".");
+    // Plain decimals only: Decimal's parser would also take "1e2".
+    let plain = trimmed
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
+    let percent = Some(trimmed.as_str())
+        .filter(|_| plain)
+        .and_then(|t| Decimal::from_str(t).ok())
+        .ok_or_else(|| {
+            AppError::validation(
+                "discountLimit",
+                format!(
+                    "'{}' is not a percentage; give a number from 0 to 100, e.g. 10",
+                    raw.trim()
+                ),
+            )
+        })?;
+    if percent < Decimal::ZERO || percent > Decimal::from(100) {
+        return Err(AppError::validation(
+            "discountLimit",
+            format!("a discount limit must be from 0 % to 100 % (got {percent} %)"),
+        ));
+    }
+    if percent.normalize().scale() > 2 {
+        return Err(AppError::validation(
+            "discountLimit",
+            format!("a discount limit may have at most two decimals (got {percent})"),
+        ));
+    }
+    Ok(percent.normalize())
+}
+
+/// How much a sale takes off what its lines cost at catalog prices: line discounts, the
+/// order discount and price overrides below the catalog price, together.
+pub(crate) struct Reduction {
+    pub amount: Money,
+    pub undiscounted: Money,
+    /// `amount` as a percentage of `undiscounted`, rounded up to two decimals.
+    pub share: Decimal,
+}
+
+pub(crate) fn reduction(
+    lines: &[LineRow],
+    priced: &Pricing,
+    currency: Currency,
+) -> Result<Reduction, AppError> {
+    let mut undiscounted = Money::zero(currency);
+    let mut overrides = Money::zero(currency);
+    for (line, (discount, total)) in lines.iter().zip(&priced.lines) {
+        let quantity = Decimal::from_str(&line.quantity)
+            .map_err(|_| AppError::Internal(format!("line {} has an unreadable quantity", line.id)))?;
+        let at_catalog = money(line.catalog_price_minor, currency)
+            .times(quantity)?
+            .round_to_minor();
+        let charged = discount.checked_add(total)?;
+        undiscounted = undiscounted.checked_add(&at_catalog)?;
+        // An override above the catalog price is not a reduction, and does not offset one.
+        let below = at_catalog.checked_sub(&charged)?;
+        if below.is_positive() {
+            overrides = overrides.checked_add(&below)?;
+        }
+    }
+    let amount = overrides.checked_add(&priced.discount_total)?;
+    let share = if undiscounted.is_positive() {
+        (amount.amount() * Decimal::from(100) / undiscounted.amount())
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero)
+            .normalize()
+    } else {
+        Decimal::ZERO
+    };
+    Ok(Reduction {
+        amount,
+        undiscounted,
+        share,
+    })
+}
+
 /// A sale's amounts as the till and the journal show them.
 pub(crate) struct Pricing {
     /// Per line: (discount, total), in line order.
@@ -430,6 +525,29 @@ impl Kassa {
         Ok(sale)
     }
 
+    /// Refuses a change to an open sale by anyone but the cashier it is open for: the
+    /// receipt names that cashier, so only they add to it, discount it or take its
+    /// payments. Another user voids it (its own cashier or a manager) or has it parked and
+    /// recalls it, which makes it theirs.
+    pub(crate) fn refuse_unless_owner(
+        &self,
+        conn: &Connection,
+        sale: &SaleRow,
+        user: &kassa_store::users::User,
+    ) -> Result<(), AppError> {
+        if sale.cashier_id == user.id {
+            return Ok(());
+        }
+        let owner = users::get(conn, sale.cashier_id)?
+            .map(|u| u.name)
+            .unwrap_or_else(|| format!("user {}", sale.cashier_id));
+        Err(AppError::NotSaleOwner(format!(
+            "sale {} is open for '{owner}', not '{}'; only '{owner}' can change it or take its \
+             payments (it can be parked and recalled by you, or voided)",
+            sale.id, user.name
+        )))
+    }
+
     /// Refuses new work while a payment's outcome is unknown: it must be resolved first.
     pub(crate) fn refuse_if_unknown(&self, conn: &Connection, till: &Till) -> Result<(), AppError> {
         if let Some(sale) = sales::by_status(conn, till.pos.id, &[SaleStatus::Unknown])?.first() {
@@ -445,16 +563,25 @@ impl Kassa {
         Ok(())
     }
 
-    /// Re-prices a sale after a change and stores the line and sale totals.
+    /// Re-prices a sale after a change, checks its combined reduction against the store's
+    /// discount limit and stores the line and sale totals. Every change to an open sale's
+    /// lines or discounts passes here, so no order of changes gets past the limit.
+    /// `approver` is the manager who approved this change (or the manager making it).
     pub(crate) fn reprice(
         &self,
         conn: &Connection,
         sale: &SaleRow,
-        currency: Currency,
-        now: &str,
+        till: &Till,
+        approver: Option<i64>,
+        audit: &crate::Audit<'_>,
     ) -> Result<(), AppError> {
+        let currency = till.currency;
+        let now = audit.at.as_str();
         let lines = sales::lines(conn, sale.id)?;
         let priced = price(sale, &lines, currency)?;
+        if sale.kind == SaleKind::Sale {
+            self.check_discount_limit(conn, sale, till, &lines, &priced, approver, audit)?;
+        }
         for (line, (discount, total)) in lines.iter().zip(&priced.lines) {
             let mut updated = line.clone();
             updated.discount_minor = discount.to_minor()?;
@@ -471,6 +598,69 @@ impl Kassa {
             change_minor: sale.change_minor,
         };
         sales::set_totals(conn, sale.id, &totals, now)?;
+        Ok(())
+    }
+
+    /// Refuses a reduction above the store's limit unless a manager approved it, now or
+    /// earlier for at least this share; records a new approval on the sale and in the
+    /// audit log.
+    #[allow(clippy::too_many_arguments)]
+    fn check_discount_limit(
+        &self,
+        conn: &Connection,
+        sale: &SaleRow,
+        till: &Till,
+        lines: &[LineRow],
+        priced: &Pricing,
+        approver: Option<i64>,
+        audit: &crate::Audit<'_>,
+    ) -> Result<(), AppError> {
+        let reduction = reduction(lines, priced, till.currency)?;
+        let limit = discount_limit(conn, till.store.id)?;
+        if reduction.share <= limit {
+            return Ok(());
+        }
+        let approved = sales::discount_approval(conn, sale.id)?
+            .map(|(by, percent)| {
+                Decimal::from_str(&percent).map(|p| (by, p)).map_err(|_| {
+                    AppError::Internal(format!("sale {} has an unreadable approved share", sale.id))
+                })
+            })
+            .transpose()?;
+        if approved.is_some_and(|(_, p)| reduction.share <= p) {
+            return Ok(());
+        }
+        let Some(by) = approver else {
+            let earlier = match approved {
+                Some((_, p)) => format!(" (a manager approved up to {p} %)"),
+                None => String::new(),
+            };
+            return Err(AppError::ApprovalRequired(format!(
+                "the discounts and price overrides on sale {} would take {} off its {} before \
+                 discounts, {} %, over the limit of {limit} % in store '{}'{earlier}; a manager must \
+                 approve with their name and PIN, or lower or remove a discount",
+                sale.id, reduction.amount, reduction.undiscounted, reduction.share, till.store.name
+            )));
+        };
+        let share = reduction.share.to_string();
+        sales::set_discount_approval(conn, sale.id, by, &share, &audit.at)?;
+        audit.record(
+            conn,
+            "sale",
+            sale.id,
+            "approve_discount",
+            approved
+                .map(|(by, p)| serde_json::json!({ "approvedBy": by, "percent": p.to_string() }))
+                .as_ref(),
+            Some(&serde_json::json!({
+                "approvedBy": by,
+                "percent": share,
+                "limitPercent": limit.to_string(),
+                "reduction": reduction.amount.amount_string(),
+                "undiscounted": reduction.undiscounted.amount_string(),
+            })),
+        )?;
+        tracing::info!(sale = sale.id, approved_by = by, percent = %share, "discount over the limit approved");
         Ok(())
     }
 
@@ -726,6 +916,7 @@ impl Kassa {
     pub fn add_item(&self, actor: &Actor, code: &str, quantity: Option<&str>) -> Result<SaleView, AppError> {
         let now = self.now();
         let at = crate::timestamp(now);
+        let audit = self.audit(Some(actor));
         self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
@@ -782,7 +973,7 @@ impl Kassa {
                     )?;
                 }
             }
-            self.reprice(tx, &sale, till.currency, &at)?;
+            self.reprice(tx, &sale, &till, self_approval(&user), &audit)?;
             self.sale_view(tx, sale.id)
         })
     }
@@ -793,13 +984,15 @@ impl Kassa {
         actor: &Actor,
         sale_id: i64,
         line_id: i64,
+        approver: Option<i64>,
         change: impl FnOnce(&Connection, &Till, &mut LineRow) -> Result<bool, AppError>,
     ) -> Result<SaleView, AppError> {
-        let at = crate::timestamp(self.now());
+        let audit = self.audit(Some(actor));
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "sell")?;
+            let user = self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
             let sale = self.cart_for_update(tx, &till, sale_id)?;
+            self.refuse_unless_owner(tx, &sale, &user)?;
             let mut line = sales::get_line(tx, line_id)?
                 .filter(|l| l.sale_id == sale.id)
                 .ok_or_else(|| AppError::NotFound(format!("sale {sale_id} has no line {line_id}")))?;
@@ -808,7 +1001,7 @@ impl Kassa {
             } else {
                 sales::delete_line(tx, line.id)?;
             }
-            self.reprice(tx, &sale, till.currency, &at)?;
+            self.reprice(tx, &sale, &till, approver.or(self_approval(&user)), &audit)?;
             self.sale_view(tx, sale.id)
         })
     }
@@ -820,24 +1013,28 @@ impl Kassa {
         line_id: i64,
         quantity: &str,
     ) -> Result<SaleView, AppError> {
-        self.change_line(actor, sale_id, line_id, |_, till, line| {
+        self.change_line(actor, sale_id, line_id, None, |_, till, line| {
             line.quantity = parse_quantity(quantity, line.unit, till)?.to_string();
             Ok(true)
         })
     }
 
     pub fn remove_line(&self, actor: &Actor, sale_id: i64, line_id: i64) -> Result<SaleView, AppError> {
-        self.change_line(actor, sale_id, line_id, |_, _, _| Ok(false))
+        self.change_line(actor, sale_id, line_id, None, |_, _, _| Ok(false))
     }
 
+    /// Sets or clears a line's discount. Above the store's discount limit (the sale's
+    /// reduction as a whole) it needs `approval`, a manager's name and PIN.
     pub fn set_line_discount(
         &self,
         actor: &Actor,
         sale_id: i64,
         line_id: i64,
         discount: Option<DiscountInput>,
+        approval: Option<&ManagerApproval>,
     ) -> Result<SaleView, AppError> {
-        self.change_line(actor, sale_id, line_id, |_, till, line| {
+        let approver = self.discount_approver(approval)?;
+        self.change_line(actor, sale_id, line_id, approver, |_, till, line| {
             let discount = discount.as_ref().map(|d| typed_discount(d, till)).transpose()?;
             line.discount = discount_json(&discount)?;
             Ok(true)
@@ -854,7 +1051,8 @@ impl Kassa {
         approval: &ManagerApproval,
     ) -> Result<SaleView, AppError> {
         let approver = self.approve(approval, "approve a price override")?;
-        self.change_line(actor, sale_id, line_id, |_, till, line| {
+        // The manager who approves the price approves the reduction it makes, too.
+        self.change_line(actor, sale_id, line_id, Some(approver), |_, till, line| {
             let new_price = parse_amount("price", price, till)?;
             if new_price.is_negative() {
                 return Err(AppError::validation("price", "a price must not be negative"));
@@ -874,30 +1072,77 @@ impl Kassa {
         &self,
         actor: &Actor,
         sale_id: i64,
-        change: impl FnOnce(&Connection, &Till, &SaleRow, &str) -> Result<(), AppError>,
+        change: impl FnOnce(&Connection, &Till, &SaleRow, &crate::Audit<'_>, Option<i64>) -> Result<(), AppError>,
     ) -> Result<SaleView, AppError> {
-        let at = crate::timestamp(self.now());
+        let audit = self.audit(Some(actor));
         self.write(|tx| {
-            self.authorize(tx, actor, SELL, "sell")?;
+            let user = self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
             let sale = self.cart_for_update(tx, &till, sale_id)?;
-            change(tx, &till, &sale, &at)?;
+            self.refuse_unless_owner(tx, &sale, &user)?;
+            change(tx, &till, &sale, &audit, self_approval(&user))?;
             self.sale_view(tx, sale.id)
         })
     }
 
+    /// Sets or clears the order discount. Above the store's discount limit (the sale's
+    /// reduction as a whole, line discounts included) it needs `approval`.
     pub fn set_order_discount(
         &self,
         actor: &Actor,
         sale_id: i64,
         discount: Option<DiscountInput>,
+        approval: Option<&ManagerApproval>,
     ) -> Result<SaleView, AppError> {
-        self.change_open_sale(actor, sale_id, |tx, till, sale, at| {
+        let approver = self.discount_approver(approval)?;
+        self.change_open_sale(actor, sale_id, |tx, till, sale, audit, own| {
             let discount = discount.as_ref().map(|d| typed_discount(d, till)).transpose()?;
-            sales::set_order_discount(tx, sale.id, discount_json(&discount)?.as_deref(), at)?;
+            sales::set_order_discount(tx, sale.id, discount_json(&discount)?.as_deref(), &audit.at)?;
             let sale =
                 sales::get_sale(tx, sale.id)?.ok_or_else(|| AppError::Internal("sale vanished".into()))?;
-            self.reprice(tx, &sale, till.currency, at)
+            self.reprice(tx, &sale, till, approver.or(own), audit)
+        })
+    }
+
+    /// Checks a manager's approval for a discount, when one was given.
+    fn discount_approver(&self, approval: Option<&ManagerApproval>) -> Result<Option<i64>, AppError> {
+        approval
+            .map(|a| self.approve(a, "approve a discount over the limit"))
+            .transpose()
+    }
+
+    /// The store's limit on a sale's combined reduction, in percent (any user may read it:
+    /// the till shows it).
+    pub fn discount_limit(&self, actor: &Actor, store_id: i64) -> Result<String, AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, Role::ALL, "see the discount limit")?;
+            Ok(discount_limit(conn, store_id)?.to_string())
+        })
+    }
+
+    /// Sets a store's limit on a sale's combined reduction (managers only): a percentage
+    /// from 0 to 100 with at most two decimals. Above it, a manager approves at the till.
+    pub fn set_discount_limit(
+        &self,
+        actor: &Actor,
+        store_id: i64,
+        percent: &str,
+    ) -> Result<String, AppError> {
+        let audit = self.audit(Some(actor));
+        self.write(|tx| {
+            self.authorize(tx, actor, &[Role::Manager], "set the discount limit")?;
+            let before = discount_limit(tx, store_id)?;
+            let limit = parse_discount_limit(percent)?;
+            stores::set_discount_limit(tx, store_id, &limit.to_string(), &audit.at)?;
+            audit.record(
+                tx,
+                "store",
+                store_id,
+                "set_discount_limit",
+                Some(&before.to_string()),
+                Some(&limit.to_string()),
+            )?;
+            Ok(limit.to_string())
         })
     }
 
@@ -907,7 +1152,8 @@ impl Kassa {
         sale_id: i64,
         customer_ref: Option<&str>,
     ) -> Result<SaleView, AppError> {
-        self.change_open_sale(actor, sale_id, |tx, _, sale, at| {
+        self.change_open_sale(actor, sale_id, |tx, _, sale, audit, _| {
+            let at = &audit.at;
             let value = crate::validate::optional_text(customer_ref);
             if value.as_ref().is_some_and(|v| v.chars().count() > 64) {
                 return Err(AppError::validation(
@@ -922,7 +1168,8 @@ impl Kassa {
 
     /// Puts the open sale aside; it survives restarts and can be recalled on this till.
     pub fn park_sale(&self, actor: &Actor, sale_id: i64) -> Result<SaleView, AppError> {
-        self.change_open_sale(actor, sale_id, |tx, _, sale, at| {
+        self.change_open_sale(actor, sale_id, |tx, _, sale, audit, _| {
+            let at = &audit.at;
             if sales::lines(tx, sale.id)?.is_empty() {
                 return Err(AppError::Conflict("an empty sale cannot be parked".into()));
             }

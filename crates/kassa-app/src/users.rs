@@ -62,17 +62,6 @@ impl Kassa {
         })
     }
 
-    /// Names for the login screen: active users only. Needs no login.
-    pub fn login_names(&self) -> Result<Vec<String>, AppError> {
-        self.read(|conn| {
-            Ok(users::list(conn)?
-                .into_iter()
-                .filter(|u| u.active)
-                .map(|u| u.name)
-                .collect())
-        })
-    }
-
     pub fn create_user(&self, actor: &Actor, input: &UserInput) -> Result<User, AppError> {
         let audit = self.audit(Some(actor));
         self.write(|tx| {

@@ -125,10 +125,21 @@ fn discounted_sale(w: &World) -> SaleView {
         sale.id,
         coffee,
         Some(DiscountInput::Percent("10".into())),
+        None,
     )
     .unwrap();
+    // 9.98 off 82.30 is over the store's 10 % limit: the manager approves.
+    let approval = kassa_app::ManagerApproval {
+        name: "manager".into(),
+        pin: "1234".into(),
+    };
     let sale = k
-        .set_order_discount(&w.cashier, sale.id, Some(DiscountInput::Amount("5".into())))
+        .set_order_discount(
+            &w.cashier,
+            sale.id,
+            Some(DiscountInput::Amount("5".into())),
+            Some(&approval),
+        )
         .unwrap();
     assert_eq!(sale.total, "72.32");
     let paying = k.start_card_payment(&w.cashier, sale.id, Some("40.00")).unwrap();

@@ -353,8 +353,9 @@ fn a_pending_card_payment_comes_back_unknown_after_a_restart_and_is_resolved_onc
     let paying = t.kassa.start_card_payment(&t.cashier, id, None).unwrap();
     let tender = paying.tenders[0].id;
     drop(t.kassa);
+    // Opening finds the payment its stopped predecessor left pending and marks it unknown.
     let kassa = Kassa::open_with_clock(&t.path, t.clock.clone()).unwrap();
-    assert_eq!(kassa.mark_interrupted_payments().unwrap(), 1);
+    assert_eq!(kassa.mark_interrupted_payments().unwrap(), 0, "already marked");
     let cashier = kassa.login("cashier", "2222").unwrap().0;
     let current = kassa.current_sale(&cashier).unwrap().unwrap();
     assert_eq!(current.status, SaleStatus::Unknown);
@@ -369,10 +370,18 @@ fn a_pending_card_payment_comes_back_unknown_after_a_restart_and_is_resolved_onc
         ErrorCode::Conflict,
         "unknown",
     );
-    let done = kassa.resolve_unknown_payment(&cashier, tender, true).unwrap();
+    // The cashier's word alone does not complete a sale whose card outcome was lost.
+    refused(
+        kassa.resolve_unknown_payment(&cashier, tender, true, None),
+        ErrorCode::ApprovalRequired,
+        "a manager must approve",
+    );
+    let done = kassa
+        .resolve_unknown_payment(&cashier, tender, true, Some(&manager_approval()))
+        .unwrap();
     assert_eq!(done.status, SaleStatus::Completed);
     refused(
-        kassa.resolve_unknown_payment(&cashier, tender, true),
+        kassa.resolve_unknown_payment(&cashier, tender, true, Some(&manager_approval())),
         ErrorCode::Conflict,
         "approved",
     );
@@ -386,38 +395,110 @@ fn discounts_and_a_price_override_need_the_right_people() {
     let id = t.ring_up();
     let sale = t.kassa.current_sale(&t.cashier).unwrap().unwrap();
     let coffee = sale.lines[0].id;
+    // Each discount alone stays under the store's 10 % limit (of 82.30 before discounts).
     let s = t
         .kassa
-        .set_line_discount(&t.cashier, id, coffee, Some(DiscountInput::Percent("10".into())))
+        .set_line_discount(
+            &t.cashier,
+            id,
+            coffee,
+            Some(DiscountInput::Percent("10".into())),
+            None,
+        )
         .unwrap();
-    assert_eq!(s.lines[0].discount_amount, "4.98");
-    let s = t
-        .kassa
-        .set_order_discount(&t.cashier, id, Some(DiscountInput::Amount("5".into())))
-        .unwrap();
-    assert_eq!(s.total, "72.32");
+    assert_eq!(s.lines[0].discount_amount, "4.98", "6.05 % of the sale");
+    let before = t.sales_snapshot();
+    // Stacked with the line discount, 5.00 off the order makes 9.98, 12.13 %: a manager must
+    // approve, and until then nothing changes.
     refused(
         t.kassa
-            .set_line_discount(&t.cashier, id, coffee, Some(DiscountInput::Amount("100".into()))),
-        ErrorCode::Validation,
-        "more than",
+            .set_order_discount(&t.cashier, id, Some(DiscountInput::Amount("5".into())), None),
+        ErrorCode::ApprovalRequired,
+        "12.13 %",
     );
+    assert_eq!(t.sales_snapshot(), before);
     let cashier_approval = ManagerApproval {
         name: "cashier".into(),
         pin: "2222".into(),
     };
+    refused(
+        t.kassa.set_order_discount(
+            &t.cashier,
+            id,
+            Some(DiscountInput::Amount("5".into())),
+            Some(&cashier_approval),
+        ),
+        ErrorCode::Forbidden,
+        "only a manager",
+    );
+    assert_eq!(t.sales_snapshot(), before);
+    let s = t
+        .kassa
+        .set_order_discount(
+            &t.cashier,
+            id,
+            Some(DiscountInput::Amount("5".into())),
+            Some(&manager_approval()),
+        )
+        .unwrap();
+    assert_eq!(s.total, "72.32");
+    let manager_id = t.count("SELECT id FROM users WHERE name = 'manager'");
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM sales WHERE id = {id} AND discount_approved_by = {manager_id} \
+             AND discount_approved_percent = '12.13'"
+        )),
+        1,
+        "the approval is recorded on the sale"
+    );
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM audit_log WHERE entity = 'sale' AND entity_id = {id} AND action = 'approve_discount'"
+        )),
+        1
+    );
+    refused(
+        t.kassa.set_line_discount(
+            &t.cashier,
+            id,
+            coffee,
+            Some(DiscountInput::Amount("100".into())),
+            None,
+        ),
+        ErrorCode::Validation,
+        "more than",
+    );
+    // More than the approved share needs approval again.
+    refused(
+        t.kassa.set_line_discount(
+            &t.cashier,
+            id,
+            coffee,
+            Some(DiscountInput::Percent("20".into())),
+            None,
+        ),
+        ErrorCode::ApprovalRequired,
+        "over the limit of 10 %",
+    );
     refused(
         t.kassa
             .override_price(&t.cashier, id, coffee, "1.00", &cashier_approval),
         ErrorCode::Forbidden,
         "only a manager",
     );
+    // The manager approving an override approves the reduction it makes, 22.85 % here (rounded up).
     let s = t
         .kassa
         .override_price(&t.cashier, id, coffee, "20.00", &manager_approval())
         .unwrap();
     assert!(s.lines[0].price_overridden);
     assert_eq!(s.lines[0].unit_price, "20.00");
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM sales WHERE id = {id} AND discount_approved_percent = '22.85'"
+        )),
+        1
+    );
 }
 
 #[test]
@@ -453,7 +534,7 @@ fn refunds_are_limited_per_line_and_linked_to_the_original() {
     refused(
         t.kassa.refund(&t.cashier, &wrong),
         ErrorCode::AuthFailed,
-        "wrong PIN",
+        "wrong user name or PIN for the approval",
     );
     assert_eq!(t.sales_snapshot(), before);
 

@@ -158,6 +158,16 @@ pub enum StoreCommand {
     List,
     /// Change a store: only the options given are changed.
     Edit(StoreEdit),
+    /// Show or set the store's discount limit: the most a sale may take off (line and
+    /// order discounts and price overrides together, as a percentage of the sale before
+    /// them) without a manager's approval. Setting it is for managers.
+    DiscountLimit {
+        /// The store's name or id.
+        store: String,
+        /// The new limit in percent, from 0 to 100 (at most two decimals), e.g. 15.
+        #[arg(long, value_name = "PERCENT")]
+        set: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -486,6 +496,10 @@ pub enum SaleCommand {
         /// The terminal declined it (or it never happened).
         #[arg(long)]
         declined: bool,
+        /// The manager approving that a payment whose outcome was lost is marked approved
+        /// (the PIN comes from KASSA_APPROVER_PIN or the terminal).
+        #[arg(long, value_name = "NAME", conflicts_with = "declined")]
+        approver: Option<String>,
     },
 }
 
@@ -505,6 +519,10 @@ pub struct SaleNew {
     /// The rest is paid on the stand-alone card terminal, and you assert it approved.
     #[arg(long)]
     pub card: bool,
+    /// A manager approving a --discount over the store's discount limit (the PIN comes
+    /// from KASSA_APPROVER_PIN or the terminal).
+    #[arg(long, value_name = "NAME", requires = "discount")]
+    pub approver: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,8 @@
 //! | 3    | validation: bad input, nothing was changed                |
 //! | 4    | not found                                                 |
 //! | 5    | conflict: duplicate, last manager, bound POS, ...         |
-//! | 6    | forbidden: the user's role may not do this                |
+//! | 6    | forbidden: the user's role may not do this, a manager's   |
+//! |      | approval is needed, or the sale is another cashier's       |
 //! | 7    | authentication failed or no user/PIN given                |
 //! | 8    | the user is locked after too many wrong PINs              |
 //! | 10   | database: missing, not SQLite, too new, corrupt, a journal |
@@ -28,7 +29,8 @@ Exit codes:
   3  validation: bad input, nothing was changed
   4  not found
   5  conflict (duplicate name, last manager, bound POS, a receipt of another currency or store, ...)
-  6  forbidden: your role may not do this
+  6  forbidden: your role may not do this, a manager must approve (--approver),
+     or the open sale is another cashier's
   7  authentication failed, or no user/PIN given
   8  user locked after too many wrong PINs
   10 database problem (missing, not SQLite, newer schema, corrupt, journal fails verify)
@@ -36,7 +38,7 @@ Exit codes:
 
 The PIN is read from KASSA_PIN, else asked on the terminal; it is never an argument.
 New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.
-A manager approving a refund or post-void gives the PIN in KASSA_APPROVER_PIN, else it
+A manager approving a refund, post-void or discount over the limit gives the PIN in KASSA_APPROVER_PIN, else it
 is asked on the terminal.";
 
 pub fn code_for(error: &AppError) -> u8 {
@@ -44,7 +46,7 @@ pub fn code_for(error: &AppError) -> u8 {
         ErrorCode::Validation => 3,
         ErrorCode::NotFound => 4,
         ErrorCode::Conflict => 5,
-        ErrorCode::Forbidden => 6,
+        ErrorCode::Forbidden | ErrorCode::ApprovalRequired | ErrorCode::NotSaleOwner => 6,
         ErrorCode::Unauthenticated | ErrorCode::AuthFailed => 7,
         ErrorCode::Locked => 8,
         ErrorCode::Database => 10,

@@ -565,3 +565,64 @@ pub fn refunds_of(conn: &Connection, original_sale_id: i64) -> Result<Vec<SaleRo
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
+
+/// Who approved the sale's reduction above its store's limit, and the share (percent
+/// text) that approval covers.
+pub fn discount_approval(conn: &Connection, sale_id: i64) -> Result<Option<(i64, String)>, StoreError> {
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT discount_approved_by, discount_approved_percent FROM sales \
+         WHERE id = ?1 AND discount_approved_by IS NOT NULL AND discount_approved_percent IS NOT NULL",
+        [sale_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?)
+}
+
+pub fn set_discount_approval(
+    conn: &Connection,
+    sale_id: i64,
+    approved_by: i64,
+    percent: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "UPDATE sales SET discount_approved_by = ?2, discount_approved_percent = ?3, updated_at = ?4 WHERE id = ?1",
+        params![sale_id, approved_by, percent, now],
+    )?;
+    Ok(())
+}
+
+/// Marks the sale's pending tenders that have no owner yet as owned by `instance`, the
+/// running process that waits for their outcome. Returns how many it claimed.
+pub fn claim_pending_tenders(conn: &Connection, sale_id: i64, instance: &str) -> Result<usize, StoreError> {
+    Ok(crate::cached::execute(
+        conn,
+        "UPDATE tenders SET owner_instance = ?2 WHERE sale_id = ?1 AND status = 'pending' AND owner_instance IS NULL",
+        params![sale_id, instance],
+    )?)
+}
+
+/// Every pending tender of every till, with the instance that owns it (None when it was
+/// written before owners were recorded).
+pub fn pending_tenders_with_owner(conn: &Connection) -> Result<Vec<(TenderRow, Option<String>)>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TENDER_COLUMNS}, owner_instance FROM tenders WHERE status = 'pending' ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([], |r| Ok((tender_from_row(r)?, r.get(10)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+pub fn tender_owner(conn: &Connection, tender_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT owner_instance FROM tenders WHERE id = ?1",
+        [tender_id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .flatten())
+}

@@ -142,3 +142,28 @@ pub fn update(conn: &Connection, id: i64, f: &StoreInput, now: &str) -> Result<S
     )?;
     get(conn, id)?.ok_or_else(|| StoreError::bad_row(format!("store {id} vanished during update")))
 }
+
+/// The store's discount limit as stored: a canonical decimal percentage.
+pub fn discount_limit(conn: &Connection, store_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT discount_limit_percent FROM stores WHERE id = ?1",
+        [store_id],
+        |r| r.get(0),
+    )
+    .optional()?)
+}
+
+pub fn set_discount_limit(
+    conn: &Connection,
+    store_id: i64,
+    percent: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "UPDATE stores SET discount_limit_percent = ?2, updated_at = ?3 WHERE id = ?1",
+        params![store_id, percent, now],
+    )?;
+    Ok(())
+}

@@ -157,3 +157,28 @@ pub fn set_pin_attempts(
     )?;
     get_after_update(conn, id)
 }
+
+/// Wrong PINs typed as approvals since the last right one, and until when approvals by
+/// this user are locked. Kept apart from the login count on purpose.
+pub fn approval_attempts(conn: &Connection, id: i64) -> Result<(u32, Option<String>), StoreError> {
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT failed_approval_attempts, approvals_locked_until FROM users WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+pub fn set_approval_attempts(
+    conn: &Connection,
+    id: i64,
+    failed_attempts: u32,
+    locked_until: Option<&str>,
+) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "UPDATE users SET failed_approval_attempts = ?2, approvals_locked_until = ?3 WHERE id = ?1",
+        params![id, failed_attempts, locked_until],
+    )?;
+    Ok(())
+}

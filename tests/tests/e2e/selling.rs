@@ -434,6 +434,7 @@ async fn catalog_flow(ui: &Ui, manager_pin: &str) -> Result<()> {
 async fn a_card_payment_pending_at_the_last_stop_blocks_the_till_until_resolved() {
     let mut session = Session::demo("e2e-unknown");
     let cashier_pin = session.pin(CASHIER);
+    let manager_pin = session.pin(MANAGER);
 
     // The previous run: a card payment was started and the app stopped before the answer.
     let sale_id = {
@@ -463,6 +464,11 @@ async fn a_card_payment_pending_at_the_last_stop_blocks_the_till_until_resolved(
                 bail!("the code field must be blocked while a payment is unknown");
             }
             ui.screenshot("e2e-unknown-01-banner").await;
+            // The cashier's word alone does not complete it: a manager approves.
+            ui.click("resolve-approved").await?;
+            ui.find("#resolve-approval-name").await?;
+            ui.fill("resolve-approval-name", MANAGER).await?;
+            ui.fill("resolve-approval-pin", &manager_pin).await?;
             ui.click("resolve-approved").await?;
             ui.find("#sale-receipt-no").await?;
             ui.screenshot("e2e-unknown-02-resolved").await;

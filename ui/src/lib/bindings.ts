@@ -8,7 +8,6 @@ export const commands = {
 	firstRunSetup: (input: FirstRunInput) => typedError<Session, ApiError>(__TAURI_INVOKE("first_run_setup", { input })),
 	login: (name: string, pin: string) => typedError<Session, ApiError>(__TAURI_INVOKE("login", { name, pin })),
 	logout: () => typedError<null, ApiError>(__TAURI_INVOKE("logout")),
-	listLoginNames: () => typedError<string[], ApiError>(__TAURI_INVOKE("list_login_names")),
 	listBrands: () => typedError<Brand[], ApiError>(__TAURI_INVOKE("list_brands")),
 	createBrand: (input: BrandInput) => typedError<Brand, ApiError>(__TAURI_INVOKE("create_brand", { input })),
 	updateBrand: (id: number, input: BrandInput) => typedError<Brand, ApiError>(__TAURI_INVOKE("update_brand", { id, input })),
@@ -32,8 +31,10 @@ export const commands = {
 	addItem: (code: string, quantity: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("add_item", { code, quantity })),
 	setLineQuantity: (saleId: number, lineId: number, quantity: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_line_quantity", { saleId, lineId, quantity })),
 	removeLine: (saleId: number, lineId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("remove_line", { saleId, lineId })),
-	setLineDiscount: (saleId: number, lineId: number, discount: DiscountInput | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_line_discount", { saleId, lineId, discount })),
-	setOrderDiscount: (saleId: number, discount: DiscountInput | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_order_discount", { saleId, discount })),
+	setLineDiscount: (saleId: number, lineId: number, discount: DiscountInput | null, approval: ManagerApproval | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_line_discount", { saleId, lineId, discount, approval })),
+	setOrderDiscount: (saleId: number, discount: DiscountInput | null, approval: ManagerApproval | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_order_discount", { saleId, discount, approval })),
+	discountLimit: (storeId: number) => typedError<string, ApiError>(__TAURI_INVOKE("discount_limit", { storeId })),
+	setDiscountLimit: (storeId: number, percent: string) => typedError<string, ApiError>(__TAURI_INVOKE("set_discount_limit", { storeId, percent })),
 	overridePrice: (saleId: number, lineId: number, price: string, approval: ManagerApproval) => typedError<SaleView, ApiError>(__TAURI_INVOKE("override_price", { saleId, lineId, price, approval })),
 	setCustomerRef: (saleId: number, customerRef: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("set_customer_ref", { saleId, customerRef })),
 	parkSale: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("park_sale", { saleId })),
@@ -46,7 +47,7 @@ export const commands = {
 	startCardPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_card_payment", { saleId, amount })),
 	confirmCardPayment: (tenderId: number, approved: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("confirm_card_payment", { tenderId, approved })),
 	cancelCardPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("cancel_card_payment", { tenderId })),
-	resolveUnknownPayment: (tenderId: number, approved: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("resolve_unknown_payment", { tenderId, approved })),
+	resolveUnknownPayment: (tenderId: number, approved: boolean, approval: ManagerApproval | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("resolve_unknown_payment", { tenderId, approved, approval })),
 	findReceiptForRefund: (receipt: string) => typedError<RefundableSale, ApiError>(__TAURI_INVOKE("find_receipt_for_refund", { receipt })),
 	refund: (input: RefundInput) => typedError<SaleView, ApiError>(__TAURI_INVOKE("refund", { input })),
 	postVoidLastSale: (approval: ManagerApproval, reason: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("post_void_last_sale", { approval, reason })),
@@ -79,7 +80,11 @@ export type ApiError = {
 
 /**  What the app needs to know before anyone logs in. */
 export type AppStatus = {
-	dbPath: string,
+	/**
+	 *  The database file, for a manager only: before a login the app does not say where
+	 *  its data lives.
+	 */
+	dbPath: string | null,
 	isDemo: boolean,
 	/**  No user exists yet: the first-run screen must create the brand, store and manager. */
 	needsFirstRun: boolean,
@@ -147,7 +152,7 @@ export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amou
  *  A machine-readable class of error, so the UI and scripts can react without matching
  *  message text.
  */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "restore_refused" | "internal" | "invalid_number" | "unknown_product" | "no_open_shift" | "payment_unresolved" | "till_unavailable" | "currency_mismatch" | "other_store";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "restore_refused" | "internal" | "approval_required" | "not_sale_owner" | "invalid_number" | "unknown_product" | "no_open_shift" | "payment_unresolved" | "till_unavailable" | "currency_mismatch" | "other_store";
 
 export type ExternalId = {
 	provider: Provider,

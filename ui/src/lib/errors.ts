@@ -14,6 +14,8 @@ const CODES: Record<ErrorCode, true> = {
 	unauthenticated: true,
 	auth_failed: true,
 	locked: true,
+	approval_required: true,
+	not_sale_owner: true,
 	database: true,
 	restore_refused: true,
 	internal: true,

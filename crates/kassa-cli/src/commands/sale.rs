@@ -103,13 +103,19 @@ pub fn run(ctx: &Context, command: SaleCommand) -> Result<(), AppError> {
             tender_id,
             approved,
             declined: _,
+            approver,
         } => {
+            let approval = approver
+                .map(|name| pin::approver_pin(&name).map(|pin| ManagerApproval { name, pin }))
+                .transpose()?;
             // One whose outcome was lost (Unknown) is reconciled; one still pending at the
-            // terminal is confirmed. kassa-app checks the state and refuses anything else.
-            let view = match kassa.resolve_unknown_payment(&actor, tender_id, approved) {
-                Err(unknown_error @ AppError::Conflict(_)) => kassa
-                    .confirm_card_payment(&actor, tender_id, approved)
-                    .map_err(|_| unknown_error)?,
+            // terminal is confirmed. A payment pending in a process that stopped was marked
+            // unknown when this command opened the database, so it is reconciled too.
+            // kassa-app checks the state and refuses anything else.
+            let view = match kassa.resolve_unknown_payment(&actor, tender_id, approved, approval.as_ref()) {
+                // Not unknown: still pending here, or taken by another running Kassa, or
+                // settled already; confirming says which.
+                Err(AppError::Conflict(_)) => kassa.confirm_card_payment(&actor, tender_id, approved)?,
                 other => other?,
             };
             finished(ctx, &kassa, &actor, &view)
@@ -183,7 +189,17 @@ fn ring_up_and_pay(
     }
     let mut view = view.ok_or_else(|| AppError::validation("item", "give at least one --item"))?;
     if let Some(discount) = &args.discount {
-        view = kassa.set_order_discount(actor, view.id, Some(discount.clone()))?;
+        let approval = args
+            .approver
+            .as_ref()
+            .map(|name| {
+                pin::approver_pin(name).map(|pin| ManagerApproval {
+                    name: name.clone(),
+                    pin,
+                })
+            })
+            .transpose()?;
+        view = kassa.set_order_discount(actor, view.id, Some(discount.clone()), approval.as_ref())?;
     }
     if let Some(cash) = &args.cash {
         // Without --card, cash that does not cover the sale can only fail. A failed run is

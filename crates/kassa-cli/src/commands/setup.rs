@@ -119,7 +119,8 @@ pub fn status(ctx: &Context) -> Result<(), AppError> {
         ),
         None => "not bound to a POS (kassa pos bind POS)".into(),
     };
-    output::line(format!("Database:  {}", status.db_path))?;
+    // The app itself names its file only to a manager; here the caller chose the file.
+    output::line(format!("Database:  {}", ctx.db_path()?.display()))?;
     output::line(format!(
         "Demo:      {}",
         if status.is_demo { "yes" } else { "no" }

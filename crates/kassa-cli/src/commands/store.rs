@@ -91,6 +91,29 @@ pub fn run(ctx: &Context, command: StoreCommand) -> Result<(), AppError> {
                 format!("Updated store '{}' (id {}).", store.name, store.id),
             )
         }
+        StoreCommand::DiscountLimit { store, set } => {
+            let store = resolve::store(&kassa, &actor, &store)?;
+            let (limit, message) = match set {
+                Some(percent) => {
+                    let limit = kassa.set_discount_limit(&actor, store.id, &percent)?;
+                    let message = format!("Set the discount limit of store '{}' to {limit} %.", store.name);
+                    (limit, message)
+                }
+                None => {
+                    let limit = kassa.discount_limit(&actor, store.id)?;
+                    let message = format!(
+                        "Store '{}' allows discounts up to {limit} % without a manager.",
+                        store.name
+                    );
+                    (limit, message)
+                }
+            };
+            output::record(
+                ctx.json,
+                &serde_json::json!({ "storeId": store.id, "store": store.name, "discountLimitPercent": limit }),
+                message,
+            )
+        }
     }
 }
 
