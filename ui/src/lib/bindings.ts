@@ -150,7 +150,11 @@ export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amou
  *  A machine-readable class of error, so the UI and scripts can react without matching
  *  message text.
  */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "approval_required" | "not_sale_owner" | "database" | "internal";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | 
+/**  A manager's approval is needed: send the same request again with one. */
+"approval_required" | 
+/**  The open sale belongs to another cashier. */
+"not_sale_owner" | "database" | "internal";
 
 export type ExternalId = {
 	provider: Provider,
