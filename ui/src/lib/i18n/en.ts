@@ -388,6 +388,7 @@ export const en = {
 	'till.noPrice': 'no price here',
 	'till.voidBody': 'The sale of {total} {currency} is cancelled; it stays in the journal as voided.',
 	'till.voidGiveBack': 'Cash already taken: {amounts} {currency}. Give it back to the customer; the void records it as handed back.',
+	'till.receiptFailed': 'Paid. The receipt preview could not be shown ({message}); the sale is complete and can be found in the sales history.',
 	'refund.title': 'Refunds',
 	'refund.postVoid': 'Post-void last sale',
 	'refund.postVoidTitle': 'Post-void the last sale',

@@ -389,6 +389,7 @@ export const sv: Record<MessageKey, string> = {
 	'till.noPrice': 'inget pris här',
 	'till.voidBody': 'Köpet på {total} {currency} avbryts; det finns kvar i journalen som makulerat.',
 	'till.voidGiveBack': 'Redan mottaget kontant: {amounts} {currency}. Lämna tillbaka det till kunden; annulleringen registrerar det som återlämnat.',
+	'till.receiptFailed': 'Betalt. Kvittot kunde inte visas ({message}); köpet är klart och finns i försäljningshistoriken.',
 	'refund.title': 'Returer',
 	'refund.postVoid': 'Annullera senaste köp',
 	'refund.postVoidTitle': 'Annullera senaste köpet',

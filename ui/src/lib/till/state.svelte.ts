@@ -68,6 +68,8 @@ export class TillState {
 	/** The sale just completed, shown with its change until the next scan. */
 	completed = $state<SaleView | null>(null);
 	receipt = $state<string | null>(null);
+	/** Why the completed sale's receipt preview could not be shown: the sale itself is paid. */
+	receiptError = $state<string | null>(null);
 	parked = $state<SaleView[]>([]);
 	loading = $state(true);
 	error = $state<string | null>(null);
@@ -128,6 +130,7 @@ export class TillState {
 			if (s.status === 'completed') await this.loadReceipt(s);
 			return true;
 		} catch (e) {
+			// Only the call itself can fail here; a failed preview is handled in loadReceipt.
 			if (inDialog) this.dialogError = errorMessage(e);
 			else this.error = errorMessage(e);
 			return false;
@@ -142,6 +145,7 @@ export class TillState {
 			this.sale = null;
 			this.selectedLine = null;
 			this.receipt = null;
+			this.receiptError = null;
 		} else if (s.status === 'open' || s.status === 'paying' || s.status === 'unknown') {
 			this.sale = s;
 			if (this.selectedLine !== null && !s.lines.some((l) => l.id === this.selectedLine)) this.selectedLine = null;
@@ -151,8 +155,18 @@ export class TillState {
 		}
 	}
 
+	/**
+	 * The completed sale's receipt preview. The payment has succeeded by now, so a failure
+	 * here must not read as a failed payment: it is shown beside the change, not as an error.
+	 */
 	async loadReceipt(s: SaleView): Promise<void> {
-		this.receipt = await this.#api.receiptText(s.id, await this.#columns(), false);
+		this.receiptError = null;
+		try {
+			this.receipt = await this.#api.receiptText(s.id, await this.#columns(), false);
+		} catch (e) {
+			this.receipt = null;
+			this.receiptError = t('till.receiptFailed', { message: errorMessage(e) });
+		}
 	}
 
 	async addCode(raw: string): Promise<boolean> {
@@ -160,6 +174,7 @@ export class TillState {
 		if (!c) return false;
 		this.completed = null;
 		this.receipt = null;
+		this.receiptError = null;
 		const ok = await this.run(() => this.#api.addItem(c, null));
 		if (ok && this.sale) this.selectedLine = this.sale.lines[this.sale.lines.length - 1]?.id ?? null;
 		return ok;

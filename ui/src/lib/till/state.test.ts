@@ -175,4 +175,27 @@ describe('TillState', () => {
 		expect(till.notice).toContain('20.00');
 		expect(till.notice).toContain('SEK');
 	});
+
+	it('shows a failed receipt preview after a completed payment as what it is, not as a failed payment', async () => {
+		setUiLanguage('en');
+		const till = new TillState(
+			fake({
+				payCash: async () => sale({ status: 'completed', receiptNo: 8, change: '5.00', lines: [line(1, 'A-1')] }),
+				receiptText: () => Promise.reject(refused('the printer width is unknown'))
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.open('cash');
+		expect(await till.payCash('15')).toBe(true);
+		expect(till.dialog).toBeNull();
+		expect(till.dialogError).toBeNull();
+		expect(till.error).toBeNull();
+		expect(till.completed?.receiptNo).toBe(8);
+		expect(till.completed?.change).toBe('5.00');
+		expect(till.receipt).toBeNull();
+		expect(till.receiptError).toContain('the printer width is unknown');
+		await till.addCode('A-2');
+		expect(till.receiptError).toBeNull();
+	});
 });
