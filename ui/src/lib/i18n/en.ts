@@ -245,6 +245,8 @@ export const en = {
 	'users.disabledMsg': '“{name}” disabled.',
 	'users.managersOnly': 'Only managers can manage users.',
 	'users.you': 'you',
+	'users.confirmDisableTitle': 'Disable “{name}”?',
+	'users.confirmDisableBody': 'They can no longer log in or approve anything, from the next step on. Their sales and history are kept, and a manager can enable them again.',
 
 	'settings.title': 'Settings',
 	'settings.language': 'Language',
@@ -471,6 +473,8 @@ export const en = {
 	'shift.none': 'No shift is open on this till.',
 	'shift.zReports': 'Z reports',
 	'shift.show': 'Show',
+	'shift.confirmCloseTitle': 'Close the shift on {pos}?',
+	'shift.confirmCloseBody': 'Counted cash: {counted} {currency}. Closing makes the numbered Z report; a closed shift cannot be reopened.',
 	'sales.title': 'Sales history',
 	'sales.kind': 'Kind',
 	'sales.status': 'Status',

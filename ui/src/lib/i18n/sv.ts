@@ -246,6 +246,8 @@ export const sv: Record<MessageKey, string> = {
 	'users.disabledMsg': '”{name}” har avaktiverats.',
 	'users.managersOnly': 'Endast butikschefer kan hantera användare.',
 	'users.you': 'du',
+	'users.confirmDisableTitle': 'Inaktivera ”{name}”?',
+	'users.confirmDisableBody': 'Användaren kan inte längre logga in eller godkänna något, från och med nästa steg. Försäljning och historik finns kvar, och en chef kan aktivera användaren igen.',
 
 	'settings.title': 'Inställningar',
 	'settings.language': 'Språk',
@@ -472,6 +474,8 @@ export const sv: Record<MessageKey, string> = {
 	'shift.none': 'Inget skift är öppet på den här kassan.',
 	'shift.zReports': 'Z-rapporter',
 	'shift.show': 'Visa',
+	'shift.confirmCloseTitle': 'Stänga skiftet på {pos}?',
+	'shift.confirmCloseBody': 'Räknad kontant: {counted} {currency}. Stängningen gör den numrerade Z-rapporten; ett stängt skift kan inte öppnas igen.',
 	'sales.title': 'Försäljningshistorik',
 	'sales.kind': 'Typ',
 	'sales.status': 'Status',
