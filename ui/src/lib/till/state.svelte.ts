@@ -118,8 +118,19 @@ export class TillState {
 	 * goes to the dialog when one is open (`inDialog`), else to the page. Returns whether
 	 * the call succeeded.
 	 */
-	async run(work: () => Promise<SaleView>, inDialog = false): Promise<boolean> {
-		if (this.busy) return false;
+	run(work: () => Promise<SaleView>, inDialog = false): Promise<boolean> {
+		if (this.busy) return Promise.resolve(false);
+		const call = this.#call(work, inDialog);
+		this.#inFlight = call;
+		return call;
+	}
+
+	/** The call `run` started last; settles after `busy` is false again. */
+	#inFlight: Promise<unknown> = Promise.resolve();
+	/** Scans wait here for each other and for any call in flight. */
+	#scans: Promise<unknown> = Promise.resolve();
+
+	async #call(work: () => Promise<SaleView>, inDialog: boolean): Promise<boolean> {
 		this.busy = true;
 		if (inDialog) this.dialogError = null;
 		else this.error = null;
@@ -169,9 +180,22 @@ export class TillState {
 		}
 	}
 
-	async addCode(raw: string): Promise<boolean> {
+	/**
+	 * Adds a scanned or typed code. Unlike a button, a scan is never dropped because
+	 * another call is in flight: it waits its turn, and scans land in the order they came.
+	 */
+	addCode(raw: string): Promise<boolean> {
 		const c = raw.trim();
-		if (!c) return false;
+		if (!c) return Promise.resolve(false);
+		const added = this.#scans.then(async () => {
+			while (this.busy) await this.#inFlight;
+			return this.#addNow(c);
+		});
+		this.#scans = added;
+		return added;
+	}
+
+	async #addNow(c: string): Promise<boolean> {
 		this.completed = null;
 		this.receipt = null;
 		this.receiptError = null;

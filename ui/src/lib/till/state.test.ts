@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiFailure, type LineView, type SaleView, type TenderView } from '$lib/api';
 import { setUiLanguage } from '$lib/i18n';
 import { TillState, type TillApi } from './state.svelte';
@@ -101,22 +101,54 @@ describe('TillState', () => {
 		expect(till.sale?.lines.map((l) => l.sku)).toEqual(['A-1']);
 	});
 
-	it('runs one call at a time', async () => {
+	it('runs one button call at a time', async () => {
 		let release: () => void = () => {};
 		const gate = new Promise<void>((r) => (release = r));
-		const api = fake({
-			addItem: async () => {
-				await gate;
-				return sale({ lines: [line(1, 'A-1')] });
-			}
-		});
-		const till = new TillState(api);
-		const first = till.addCode('A-1');
+		const till = new TillState(
+			fake({
+				parkSale: async () => {
+					await gate;
+					return sale({ status: 'parked' });
+				}
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		const parking = till.park();
 		expect(till.busy).toBe(true);
-		expect(await till.addCode('A-2')).toBe(false);
+		expect(till.open('cash')).toBe(true);
+		expect(await till.payCash('10')).toBe(false);
 		release();
-		expect(await first).toBe(true);
+		await parking;
 		expect(till.busy).toBe(false);
+	});
+
+	it('queues a scan that arrives while another call is in flight, so no scan is lost', async () => {
+		const gates: Array<() => void> = [];
+		let current = sale();
+		const till = new TillState(
+			fake({
+				currentSale: async () => current,
+				addItem: async (code: string) => {
+					await new Promise<void>((r) => gates.push(r));
+					current = { ...current, lines: [...current.lines, line(current.lines.length + 1, code)] };
+					return current;
+				}
+			})
+		);
+		await till.load();
+		const first = till.addCode('A-1');
+		const second = till.addCode('A-2');
+		const third = till.addCode('A-3');
+		// Let each call through as it is made, in order: one in flight at a time.
+		for (let i = 0; i < 3; i++) {
+			await vi.waitFor(() => expect(gates.length).toBe(i + 1));
+			expect(till.busy).toBe(true);
+			gates[i]();
+		}
+		expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
+		expect(till.sale?.lines.map((l) => l.sku)).toEqual(['A-1', 'A-2', 'A-3']);
+		expect(till.line?.sku).toBe('A-3');
 	});
 
 	it('opens line dialogs only with a line, and nothing while a payment is unknown', async () => {
