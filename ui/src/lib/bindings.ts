@@ -65,6 +65,9 @@ export const commands = {
 	saveProduct: (id: number | null, input: ProductInput) => typedError<ProductView, ApiError>(__TAURI_INVOKE("save_product", { id, input })),
 	previewProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("preview_product_import", { csvText })),
 	applyProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("apply_product_import", { csvText })),
+	sessionPermissions: () => typedError<Permissions, ApiError>(__TAURI_INVOKE("session_permissions")),
+	idleLockMinutes: () => typedError<number, ApiError>(__TAURI_INVOKE("idle_lock_minutes")),
+	setIdleLockMinutes: (minutes: number) => typedError<number, ApiError>(__TAURI_INVOKE("set_idle_lock_minutes", { minutes })),
 };
 
 /* Types */
@@ -233,6 +236,18 @@ export type NamedAmount = {
 
 /**  Whether a store is a place to step into or a virtual one (DropPay's `place`). */
 export type Place = "REAL" | "VIRTUAL";
+
+/**  What the signed-in user may do. */
+export type Permissions = {
+	sell: boolean,
+	printCopies: boolean,
+	manageCatalog: boolean,
+	manageOrganisation: boolean,
+	bindInstallation: boolean,
+	manageUsers: boolean,
+	readAudit: boolean,
+	changeSettings: boolean,
+};
 
 export type PosDevice = {
 	id: number,

@@ -259,6 +259,11 @@ export const en = {
 	'settings.shortcuts': 'Keyboard',
 	'settings.shortcutsBody':
 		'Tab moves between fields and buttons, Enter submits a form, Escape closes a form or dialog. Alt+1 … Alt+5 open the sections in the menu.',
+	'settings.idleLock': 'Idle lock',
+	'settings.idleLockMinutes': 'Lock the till after this many minutes without use',
+	'settings.idleLockHint': 'Whole minutes, 1 to 120. The user unlocks with their PIN, or another user logs in.',
+	'settings.idleLockSaved': 'The till now locks after {n} minutes without use.',
+	'settings.idleLockIs': 'The till locks after {n} minutes without use (a manager can change this).',
 
 	'language.en': 'English',
 	'language.sv': 'Svenska',
@@ -514,7 +519,14 @@ export const en = {
 	'catalog.problem': 'Problem',
 	'catalog.change': 'Change',
 	'catalog.creates': 'new',
-	'catalog.updates': 'updates'
+	'catalog.updates': 'updates',
+
+	'lock.title': 'Locked',
+	'lock.body': '{name} is signed in. Unlock with the PIN, or log in as another user; an open sale stays with its cashier.',
+	'lock.pin': 'PIN of {name}',
+	'lock.unlock': 'Unlock',
+	'lock.switchUser': 'Another user',
+	'lock.lockNow': 'Lock'
 } as const;
 
 export type MessageKey = keyof typeof en;

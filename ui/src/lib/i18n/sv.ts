@@ -260,6 +260,11 @@ export const sv: Record<MessageKey, string> = {
 	'settings.shortcuts': 'Tangentbord',
 	'settings.shortcutsBody':
 		'Tabb flyttar mellan fält och knappar, Enter skickar ett formulär, Escape stänger ett formulär eller en dialog. Alt+1 … Alt+5 öppnar avsnitten i menyn.',
+	'settings.idleLock': 'Automatisk låsning',
+	'settings.idleLockMinutes': 'Lås kassan efter så här många minuter utan användning',
+	'settings.idleLockHint': 'Hela minuter, 1 till 120. Användaren låser upp med sin PIN, eller så loggar en annan användare in.',
+	'settings.idleLockSaved': 'Kassan låses nu efter {n} minuter utan användning.',
+	'settings.idleLockIs': 'Kassan låses efter {n} minuter utan användning (en chef kan ändra det).',
 
 	'language.en': 'English',
 	'language.sv': 'Svenska',
@@ -515,5 +520,12 @@ export const sv: Record<MessageKey, string> = {
 	'catalog.problem': 'Problem',
 	'catalog.change': 'Ändring',
 	'catalog.creates': 'ny',
-	'catalog.updates': 'uppdaterar'
+	'catalog.updates': 'uppdaterar',
+
+	'lock.title': 'Låst',
+	'lock.body': '{name} är inloggad. Lås upp med PIN-koden, eller logga in som en annan användare; ett öppet köp stannar hos sin kassör.',
+	'lock.pin': 'PIN för {name}',
+	'lock.unlock': 'Lås upp',
+	'lock.switchUser': 'Annan användare',
+	'lock.lockNow': 'Lås'
 };
