@@ -69,7 +69,7 @@ impl Kassa {
     pub fn idle_lock_minutes(&self, actor: &Actor) -> Result<u32, AppError> {
         self.read(|conn| {
             self.authorize(conn, actor, Role::ALL, "see the idle lock")?;
-            Ok(stored_idle_minutes(conn)?)
+            stored_idle_minutes(conn)
         })
     }
 

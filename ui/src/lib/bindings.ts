@@ -234,20 +234,31 @@ export type NamedAmount = {
 	amount: string,
 };
 
-/**  Whether a store is a place to step into or a virtual one (DropPay's `place`). */
-export type Place = "REAL" | "VIRTUAL";
-
 /**  What the signed-in user may do. */
 export type Permissions = {
+	/**
+	 *  Ring up sales, take payments, refund and void (with a manager's PIN where a step
+	 *  asks for one), open and close shifts, move cash.
+	 */
 	sell: boolean,
+	/**  Print the one copy of a receipt. */
 	printCopies: boolean,
+	/**  Add and edit products and import the catalog. */
 	manageCatalog: boolean,
+	/**  Add and edit brands, stores and POS devices. */
 	manageOrganisation: boolean,
+	/**  Choose which POS device this installation is. */
 	bindInstallation: boolean,
+	/**  Add users, change roles, reset PINs, disable users. */
 	manageUsers: boolean,
+	/**  Read the audit trail. */
 	readAudit: boolean,
+	/**  Change installation settings such as the idle lock. */
 	changeSettings: boolean,
 };
+
+/**  Whether a store is a place to step into or a virtual one (DropPay's `place`). */
+export type Place = "REAL" | "VIRTUAL";
 
 export type PosDevice = {
 	id: number,
