@@ -8,6 +8,8 @@ export default defineConfig({
 	server: { port: 1420, strictPort: true },
 	test: {
 		include: ['src/**/*.test.ts'],
-		environment: 'node'
+		environment: 'node',
+		// contrast.test.ts reads app.css as text (vitest empties CSS imports unless included).
+		css: { include: [/app\.css/] }
 	}
 });

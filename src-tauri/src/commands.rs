@@ -586,3 +586,23 @@ pub async fn apply_product_import(
 ) -> Result<ImportPreview, ApiError> {
     as_actor(&shell, move |k, a| k.apply_product_import(a, &csv_text)).await
 }
+
+// ---- The session's permissions and the idle lock ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn session_permissions(shell: State<'_, Shell>) -> Result<kassa_app::Permissions, ApiError> {
+    as_actor(&shell, |k, a| k.permissions(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn idle_lock_minutes(shell: State<'_, Shell>) -> Result<u32, ApiError> {
+    as_actor(&shell, |k, a| k.idle_lock_minutes(a)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_idle_lock_minutes(shell: State<'_, Shell>, minutes: u32) -> Result<u32, ApiError> {
+    as_actor(&shell, move |k, a| k.set_idle_lock_minutes(a, minutes)).await
+}

@@ -78,6 +78,9 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::save_product,
             commands::preview_product_import,
             commands::apply_product_import,
+            commands::session_permissions,
+            commands::idle_lock_minutes,
+            commands::set_idle_lock_minutes,
         ])
 }
 

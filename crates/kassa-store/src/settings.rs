@@ -11,6 +11,8 @@ pub const LANGUAGE: &str = "language";
 /// Present (with the creation time) in databases made by `kassa demo`, which may be
 /// recreated; a database without it is never overwritten.
 pub const DEMO: &str = "demo_created_at";
+/// Minutes without input after which the till locks (kassa-app's default when absent).
+pub const IDLE_LOCK_MINUTES: &str = "idle_lock_minutes";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     Ok(

@@ -11,7 +11,9 @@
 //!
 //! Screenshots of every stage go to `<repo>/artifacts/e2e-*.png`, next to the driver's log.
 
+mod lock;
 mod returns;
+mod scanning;
 mod selling;
 mod split;
 mod support;

@@ -66,18 +66,18 @@ pub(super) fn barcode_of(db: &Path, sku: &str) -> String {
 
 /// What the till's product search shows, read in one go.
 #[derive(Debug)]
-struct Search {
+pub(super) struct Search {
     /// The id of the focused element.
-    focused: String,
+    pub focused: String,
     /// The text in the search field.
-    query: String,
+    pub query: String,
     /// The names in the result list, in order (empty when it is closed).
-    results: Vec<String>,
+    pub results: Vec<String>,
     /// The index of the highlighted result (`aria-selected`), if any.
-    highlighted: Option<usize>,
+    pub highlighted: Option<usize>,
 }
 
-async fn search_state(ui: &Ui) -> Result<Search> {
+pub(super) async fn search_state(ui: &Ui) -> Result<Search> {
     let value = ui
         .client
         .execute(
@@ -107,7 +107,7 @@ async fn search_state(ui: &Ui) -> Result<Search> {
 }
 
 /// Polls the search until `done` holds for it.
-async fn wait_search(ui: &Ui, what: &str, done: impl Fn(&Search) -> bool) -> Result<Search> {
+pub(super) async fn wait_search(ui: &Ui, what: &str, done: impl Fn(&Search) -> bool) -> Result<Search> {
     let deadline = Instant::now() + WAIT;
     loop {
         let state = search_state(ui).await?;

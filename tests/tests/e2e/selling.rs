@@ -296,6 +296,8 @@ async fn flow(ui: &Ui, cashier_pin: &str, manager_pin: &str, codes: &[String]) -
     ui.screenshot("e2e-sell-09-x-report").await;
     ui.fill("shift-counted", "557.00").await?;
     ui.click("shift-close").await?;
+    // Closing is final (a numbered Z report): the till asks once more.
+    ui.click("confirm-ok").await?;
     ui.find("#shift-report[data-kind=Z]").await?;
     let journal_length = ui
         .text("#shift-report [data-testid=report-journal-length]")

@@ -1,5 +1,6 @@
-// Application-wide state: the backend's AppStatus (session, binding, language).
-import { api, ApiFailure, errorMessage, onApiFailure, type AppStatus, type Role } from '$lib/api';
+// Application-wide state: the backend's AppStatus (session, binding, language), what the
+// signed-in user may do (from the backend, never from role rules of our own), and the lock.
+import { api, ApiFailure, errorMessage, onApiFailure, type AppStatus, type Permissions, type Role } from '$lib/api';
 import { setUiLanguage, t } from '$lib/i18n';
 import { DEFAULT_COLUMNS, columnsFor } from '$lib/printer';
 
@@ -11,13 +12,27 @@ class AppState {
 
 	session = $derived(this.status?.session ?? null);
 	role = $derived<Role | null>(this.status?.session?.role ?? null);
-	isManager = $derived(this.role === 'manager');
-	canAudit = $derived(this.role === 'manager' || this.role === 'accountant');
+	/** What the signed-in user may do, as the backend computed it from their role. */
+	permissions = $state<Permissions | null>(null);
+	can = $derived<Permissions>(this.session && this.permissions ? this.permissions : NOTHING);
+	/** Minutes without input before the till locks (the backend's setting). */
+	idleLockMinutes = $state(5);
+	/** The user whose session the lock ended: the lock screen offers their PIN first. */
+	lockedBy = $state<string | null>(null);
 
-	/** (Re)reads AppStatus from the backend. */
+	/** (Re)reads AppStatus, and the session's permissions and idle lock, from the backend. */
 	async refresh(): Promise<void> {
 		try {
-			this.apply(await api.appStatus());
+			const status = await api.appStatus();
+			if (status.session) {
+				const [permissions, idle] = await Promise.all([api.sessionPermissions(), api.idleLockMinutes()]);
+				this.permissions = permissions;
+				this.idleLockMinutes = idle;
+				this.lockedBy = null;
+			} else {
+				this.permissions = null;
+			}
+			this.apply(status);
 			this.startError = null;
 		} catch (e) {
 			this.startError =
@@ -33,7 +48,34 @@ class AppState {
 		this.status = status;
 		setUiLanguage(status.language);
 	}
+
+	/**
+	 * Locks the screen: the backend session ends, so nothing can be done in this user's
+	 * name until a PIN is entered again. Their open sale stays theirs in the database.
+	 */
+	async lock(): Promise<void> {
+		const name = this.session?.name ?? null;
+		if (name === null) return;
+		try {
+			await api.logout();
+		} finally {
+			this.lockedBy = name;
+			await this.refresh();
+			this.lockedBy = name;
+		}
+	}
 }
+
+const NOTHING: Permissions = {
+	sell: false,
+	printCopies: false,
+	manageCatalog: false,
+	manageOrganisation: false,
+	bindInstallation: false,
+	manageUsers: false,
+	readAudit: false,
+	changeSettings: false
+};
 
 export const app = new AppState();
 

@@ -68,6 +68,9 @@ export const commands = {
 	saveProduct: (id: number | null, input: ProductInput) => typedError<ProductView, ApiError>(__TAURI_INVOKE("save_product", { id, input })),
 	previewProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("preview_product_import", { csvText })),
 	applyProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("apply_product_import", { csvText })),
+	sessionPermissions: () => typedError<Permissions, ApiError>(__TAURI_INVOKE("session_permissions")),
+	idleLockMinutes: () => typedError<number, ApiError>(__TAURI_INVOKE("idle_lock_minutes")),
+	setIdleLockMinutes: (minutes: number) => typedError<number, ApiError>(__TAURI_INVOKE("set_idle_lock_minutes", { minutes })),
 };
 
 /* Types */
@@ -244,6 +247,29 @@ export type NamedAmount = {
 	name: string,
 	count: number,
 	amount: string,
+};
+
+/**  What the signed-in user may do. */
+export type Permissions = {
+	/**
+	 *  Ring up sales, take payments, refund and void (with a manager's PIN where a step
+	 *  asks for one), open and close shifts, move cash.
+	 */
+	sell: boolean,
+	/**  Print the one copy of a receipt. */
+	printCopies: boolean,
+	/**  Add and edit products and import the catalog. */
+	manageCatalog: boolean,
+	/**  Add and edit brands, stores and POS devices. */
+	manageOrganisation: boolean,
+	/**  Choose which POS device this installation is. */
+	bindInstallation: boolean,
+	/**  Add users, change roles, reset PINs, disable users. */
+	manageUsers: boolean,
+	/**  Read the audit trail. */
+	readAudit: boolean,
+	/**  Change installation settings such as the idle lock. */
+	changeSettings: boolean,
 };
 
 /**  Whether a store is a place to step into or a virtual one (DropPay's `place`). */

@@ -243,6 +243,8 @@ export const en = {
 	'users.disabledMsg': '“{name}” disabled.',
 	'users.managersOnly': 'Only managers can manage users.',
 	'users.you': 'you',
+	'users.confirmDisableTitle': 'Disable “{name}”?',
+	'users.confirmDisableBody': 'They can no longer log in or approve anything, from the next step on. Their sales and history are kept, and a manager can enable them again.',
 
 	'settings.title': 'Settings',
 	'settings.language': 'Language',
@@ -255,6 +257,11 @@ export const en = {
 	'settings.shortcuts': 'Keyboard',
 	'settings.shortcutsBody':
 		'Tab moves between fields and buttons, Enter submits a form, Escape closes a form or dialog. Alt+1 … Alt+5 open the sections in the menu.',
+	'settings.idleLock': 'Idle lock',
+	'settings.idleLockMinutes': 'Lock the till after this many minutes without use',
+	'settings.idleLockHint': 'Whole minutes, 1 to 120. The user unlocks with their PIN, or another user logs in.',
+	'settings.idleLockSaved': 'The till now locks after {n} minutes without use.',
+	'settings.idleLockIs': 'The till locks after {n} minutes without use (a manager can change this).',
 
 	'language.en': 'English',
 	'language.sv': 'Svenska',
@@ -388,6 +395,7 @@ export const en = {
 	'till.noPrice': 'no price here',
 	'till.voidBody': 'The sale of {total} {currency} is cancelled; it stays in the journal as voided.',
 	'till.voidGiveBack': 'Cash already taken: {amounts} {currency}. Give it back to the customer; the void records it as handed back.',
+	'till.receiptFailed': 'Paid. The receipt preview could not be shown ({message}); the sale is complete and can be found in the sales history.',
 	'refund.title': 'Refunds',
 	'refund.postVoid': 'Post-void last sale',
 	'refund.postVoidTitle': 'Post-void the last sale',
@@ -475,6 +483,8 @@ export const en = {
 	'shift.none': 'No shift is open on this till.',
 	'shift.zReports': 'Z reports',
 	'shift.show': 'Show',
+	'shift.confirmCloseTitle': 'Close the shift on {pos}?',
+	'shift.confirmCloseBody': 'Counted cash: {counted} {currency}. Closing makes the numbered Z report; a closed shift cannot be reopened.',
 	'sales.title': 'Sales history',
 	'sales.kind': 'Kind',
 	'sales.status': 'Status',
@@ -568,7 +578,13 @@ export const en = {
 	'errorField.tendered': 'the amount tendered',
 	'errorField.timeZone': 'the time zone',
 	'errorField.vatCategory': 'the VAT category',
-	'errorField.unknown': 'the input'
+	'errorField.unknown': 'the input',
+	'lock.title': 'Locked',
+	'lock.body': '{name} is signed in. Unlock with the PIN, or log in as another user; an open sale stays with its cashier.',
+	'lock.pin': 'PIN of {name}',
+	'lock.unlock': 'Unlock',
+	'lock.switchUser': 'Another user',
+	'lock.lockNow': 'Lock'
 } as const;
 
 export type MessageKey = keyof typeof en;

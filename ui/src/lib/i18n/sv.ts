@@ -244,6 +244,8 @@ export const sv: Record<MessageKey, string> = {
 	'users.disabledMsg': '”{name}” har avaktiverats.',
 	'users.managersOnly': 'Endast butikschefer kan hantera användare.',
 	'users.you': 'du',
+	'users.confirmDisableTitle': 'Inaktivera ”{name}”?',
+	'users.confirmDisableBody': 'Användaren kan inte längre logga in eller godkänna något, från och med nästa steg. Försäljning och historik finns kvar, och en chef kan aktivera användaren igen.',
 
 	'settings.title': 'Inställningar',
 	'settings.language': 'Språk',
@@ -256,6 +258,11 @@ export const sv: Record<MessageKey, string> = {
 	'settings.shortcuts': 'Tangentbord',
 	'settings.shortcutsBody':
 		'Tabb flyttar mellan fält och knappar, Enter skickar ett formulär, Escape stänger ett formulär eller en dialog. Alt+1 … Alt+5 öppnar avsnitten i menyn.',
+	'settings.idleLock': 'Automatisk låsning',
+	'settings.idleLockMinutes': 'Lås kassan efter så här många minuter utan användning',
+	'settings.idleLockHint': 'Hela minuter, 1 till 120. Användaren låser upp med sin PIN, eller så loggar en annan användare in.',
+	'settings.idleLockSaved': 'Kassan låses nu efter {n} minuter utan användning.',
+	'settings.idleLockIs': 'Kassan låses efter {n} minuter utan användning (en chef kan ändra det).',
 
 	'language.en': 'English',
 	'language.sv': 'Svenska',
@@ -389,6 +396,7 @@ export const sv: Record<MessageKey, string> = {
 	'till.noPrice': 'inget pris här',
 	'till.voidBody': 'Köpet på {total} {currency} avbryts; det finns kvar i journalen som makulerat.',
 	'till.voidGiveBack': 'Redan mottaget kontant: {amounts} {currency}. Lämna tillbaka det till kunden; annulleringen registrerar det som återlämnat.',
+	'till.receiptFailed': 'Betalt. Kvittot kunde inte visas ({message}); köpet är klart och finns i försäljningshistoriken.',
 	'refund.title': 'Returer',
 	'refund.postVoid': 'Annullera senaste köp',
 	'refund.postVoidTitle': 'Annullera senaste köpet',
@@ -476,6 +484,8 @@ export const sv: Record<MessageKey, string> = {
 	'shift.none': 'Inget skift är öppet på den här kassan.',
 	'shift.zReports': 'Z-rapporter',
 	'shift.show': 'Visa',
+	'shift.confirmCloseTitle': 'Stänga skiftet på {pos}?',
+	'shift.confirmCloseBody': 'Räknad kontant: {counted} {currency}. Stängningen gör den numrerade Z-rapporten; ett stängt skift kan inte öppnas igen.',
 	'sales.title': 'Försäljningshistorik',
 	'sales.kind': 'Typ',
 	'sales.status': 'Status',
@@ -569,5 +579,11 @@ export const sv: Record<MessageKey, string> = {
 	'errorField.tendered': 'det mottagna beloppet',
 	'errorField.timeZone': 'tidszonen',
 	'errorField.vatCategory': 'momskategorin',
-	'errorField.unknown': 'uppgiften'
+	'errorField.unknown': 'uppgiften',
+	'lock.title': 'Låst',
+	'lock.body': '{name} är inloggad. Lås upp med PIN-koden, eller logga in som en annan användare; ett öppet köp stannar hos sin kassör.',
+	'lock.pin': 'PIN för {name}',
+	'lock.unlock': 'Lås upp',
+	'lock.switchUser': 'Annan användare',
+	'lock.lockNow': 'Lås'
 };

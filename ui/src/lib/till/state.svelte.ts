@@ -1,0 +1,353 @@
+// The till's state in one place: the shift, the open sale, the last completed sale and its
+// receipt, the open dialog, and the one backend call in flight. The components under
+// src/lib/till/ only show this state and call its methods, so a new tender (a provider, a
+// terminal) is a new method here and a new component, not a longer page.
+import { tick } from 'svelte';
+import {
+	api as realApi,
+	errorMessage,
+	type Api,
+	type ManagerApproval,
+	type DiscountInput,
+	type LineView,
+	type SaleView,
+	type ShiftView,
+	type TenderView
+} from '$lib/api';
+import { t } from '$lib/i18n';
+
+/** The backend calls the till makes (the in-memory fake of the unit tests implements these). */
+export type TillApi = Pick<
+	Api,
+	| 'currentShift'
+	| 'currentSale'
+	| 'openShift'
+	| 'addItem'
+	| 'removeLine'
+	| 'parkSale'
+	| 'parkedSales'
+	| 'recallSale'
+	| 'payCash'
+	| 'startCardPayment'
+	| 'setLineQuantity'
+	| 'setLineDiscount'
+	| 'setOrderDiscount'
+	| 'overridePrice'
+	| 'setCustomerRef'
+	| 'voidSale'
+	| 'confirmCardPayment'
+	| 'cancelCardPayment'
+	| 'resolveUnknownPayment'
+	| 'receiptText'
+>;
+
+export type DialogKind =
+	| 'cash'
+	| 'cardAmount'
+	| 'quantity'
+	| 'lineDiscount'
+	| 'orderDiscount'
+	| 'override'
+	| 'customer'
+	| 'recall'
+	| 'void';
+
+/** Dialogs that act on the selected line and make no sense without one. */
+const LINE_DIALOGS: readonly DialogKind[] = ['quantity', 'lineDiscount', 'override'];
+
+/** The approved cash tenders of a sale: taken (positive) or handed back (`back`, shown without the sign). */
+export function cashAmounts(s: SaleView | null, back: boolean): string[] {
+	return (s?.tenders ?? [])
+		.filter((x) => x.method === 'cash' && x.status === 'approved' && x.amount.startsWith('-') === back)
+		.map((x) => (back ? x.amount.slice(1) : x.amount));
+}
+
+export class TillState {
+	shift = $state<ShiftView | null>(null);
+	sale = $state<SaleView | null>(null);
+	/** The sale just completed, shown with its change until the next scan. */
+	completed = $state<SaleView | null>(null);
+	receipt = $state<string | null>(null);
+	/** Why the completed sale's receipt preview could not be shown: the sale itself is paid. */
+	receiptError = $state<string | null>(null);
+	parked = $state<SaleView[]>([]);
+	loading = $state(true);
+	error = $state<string | null>(null);
+	notice = $state<string | null>(null);
+	busy = $state(false);
+	selectedLine = $state<number | null>(null);
+	dialog = $state<DialogKind | null>(null);
+	dialogError = $state<string | null>(null);
+
+	/** The line that quantity, discount and price keys act on: the selected one, else the last. */
+	line = $derived<LineView | null>(
+		this.sale?.lines.find((l) => l.id === this.selectedLine) ?? this.sale?.lines[this.sale.lines.length - 1] ?? null
+	);
+	pendingTender = $derived<TenderView | null>(this.sale?.tenders.find((x) => x.status === 'pending') ?? null);
+	unknownTender = $derived<TenderView | null>(this.sale?.tenders.find((x) => x.status === 'unknown') ?? null);
+	/** An unknown card outcome: nothing else may happen until it is resolved. */
+	blocked = $derived(this.sale?.status === 'unknown');
+	editable = $derived(this.sale?.status === 'open' && !this.busy);
+	hasLines = $derived((this.sale?.lines.length ?? 0) > 0);
+	cashTaken = $derived(cashAmounts(this.sale, false));
+
+	readonly #api: TillApi;
+	readonly #columns: () => Promise<number>;
+
+	/** `columns`: the receipt width of the bound till's printer. */
+	constructor(api: TillApi = realApi, columns: () => Promise<number> = async () => 42) {
+		this.#api = api;
+		this.#columns = columns;
+	}
+
+	async load(): Promise<void> {
+		this.loading = true;
+		try {
+			this.shift = await this.#api.currentShift();
+			this.sale = await this.#api.currentSale();
+			this.error = null;
+		} catch (e) {
+			this.error = errorMessage(e);
+		} finally {
+			this.loading = false;
+		}
+	}
+
+	/**
+	 * Runs one backend call that answers with the sale, and shows what came back. A failure
+	 * goes to the dialog when one is open (`inDialog`), else to the page. Returns whether
+	 * the call succeeded.
+	 */
+	run(work: () => Promise<SaleView>, inDialog = false): Promise<boolean> {
+		if (this.busy) return Promise.resolve(false);
+		const call = this.#call(work, inDialog);
+		this.#inFlight = call;
+		return call;
+	}
+
+	/** The call `run` started last; settles after `busy` is false again. */
+	#inFlight: Promise<unknown> = Promise.resolve();
+	/** Scans wait here for each other and for any call in flight. */
+	#scans: Promise<unknown> = Promise.resolve();
+
+	async #call(work: () => Promise<SaleView>, inDialog: boolean): Promise<boolean> {
+		this.busy = true;
+		if (inDialog) this.dialogError = null;
+		else this.error = null;
+		this.notice = null;
+		try {
+			const s = await work();
+			this.show(s);
+			if (s.status === 'completed') await this.loadReceipt(s);
+			return true;
+		} catch (e) {
+			// Only the call itself can fail here; a failed preview is handled in loadReceipt.
+			if (inDialog) this.dialogError = errorMessage(e);
+			else this.error = errorMessage(e);
+			return false;
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	show(s: SaleView): void {
+		if (s.status === 'completed') {
+			this.completed = s;
+			this.sale = null;
+			this.selectedLine = null;
+			this.receipt = null;
+			this.receiptError = null;
+		} else if (s.status === 'open' || s.status === 'paying' || s.status === 'unknown') {
+			this.sale = s;
+			if (this.selectedLine !== null && !s.lines.some((l) => l.id === this.selectedLine)) this.selectedLine = null;
+		} else {
+			this.sale = null;
+			this.selectedLine = null;
+		}
+	}
+
+	/**
+	 * The completed sale's receipt preview. The payment has succeeded by now, so a failure
+	 * here must not read as a failed payment: it is shown beside the change, not as an error.
+	 */
+	async loadReceipt(s: SaleView): Promise<void> {
+		this.receiptError = null;
+		try {
+			this.receipt = await this.#api.receiptText(s.id, await this.#columns(), false);
+		} catch (e) {
+			this.receipt = null;
+			this.receiptError = t('till.receiptFailed', { message: errorMessage(e) });
+		}
+	}
+
+	/**
+	 * Adds a scanned or typed code. Unlike a button, a scan is never dropped because
+	 * another call is in flight: it waits its turn, and scans land in the order they came.
+	 */
+	addCode(raw: string): Promise<boolean> {
+		const c = raw.trim();
+		if (!c) return Promise.resolve(false);
+		const added = this.#scans.then(async () => {
+			while (this.busy) await this.#inFlight;
+			return this.#addNow(c);
+		});
+		this.#scans = added;
+		return added;
+	}
+
+	async #addNow(c: string): Promise<boolean> {
+		this.completed = null;
+		this.receipt = null;
+		this.receiptError = null;
+		const ok = await this.run(() => this.#api.addItem(c, null));
+		if (ok && this.sale) this.selectedLine = this.sale.lines[this.sale.lines.length - 1]?.id ?? null;
+		return ok;
+	}
+
+	async openShift(float: string): Promise<boolean> {
+		if (this.busy) return false;
+		this.busy = true;
+		this.error = null;
+		try {
+			this.shift = await this.#api.openShift(float.trim());
+			this.notice = t('till.shiftOpened');
+			this.sale = await this.#api.currentSale();
+			return true;
+		} catch (err) {
+			this.error = errorMessage(err);
+			return false;
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	/** Opens a dialog when it applies now (a sale, a line, nothing unresolved). */
+	open(kind: DialogKind): boolean {
+		if (this.blocked) return false;
+		if (kind !== 'recall' && !this.sale) return false;
+		if (LINE_DIALOGS.includes(kind) && !this.line) return false;
+		this.dialogError = null;
+		if (kind === 'recall') void this.loadParked();
+		this.dialog = kind;
+		return true;
+	}
+
+	async closeDialog(): Promise<void> {
+		this.dialog = null;
+		await tick();
+	}
+
+	async loadParked(): Promise<void> {
+		try {
+			this.parked = await this.#api.parkedSales();
+		} catch (e) {
+			this.dialogError = errorMessage(e);
+		}
+	}
+
+	async recall(id: number): Promise<void> {
+		if (await this.run(() => this.#api.recallSale(id), true)) await this.closeDialog();
+	}
+
+	/** F8: parks a sale with lines, otherwise offers the parked ones. */
+	parkOrRecall(): void {
+		if (this.hasLines) void this.park();
+		else this.open('recall');
+	}
+
+	async park(): Promise<void> {
+		const s = this.sale;
+		if (!s || this.blocked) return;
+		if (await this.run(() => this.#api.parkSale(s.id))) this.notice = t('till.parked');
+	}
+
+	async removeLine(l: LineView): Promise<void> {
+		const s = this.sale;
+		if (s) await this.run(() => this.#api.removeLine(s.id, l.id));
+	}
+
+	/** F5: all that remains on the card terminal. */
+	async payCard(): Promise<void> {
+		const s = this.sale;
+		if (!s || this.blocked || s.status !== 'open') return;
+		await this.run(() => this.#api.startCardPayment(s.id, null));
+	}
+
+	async settleCard(approved: boolean): Promise<void> {
+		const tender = this.pendingTender;
+		if (tender) await this.run(() => this.#api.confirmCardPayment(tender.id, approved));
+	}
+
+	async cancelCard(): Promise<void> {
+		const tender = this.pendingTender;
+		if (tender) await this.run(() => this.#api.cancelCardPayment(tender.id));
+	}
+
+	async resolve(approved: boolean): Promise<void> {
+		const tender = this.unknownTender;
+		if (tender) await this.run(() => this.#api.resolveUnknownPayment(tender.id, approved));
+	}
+
+	/** Arrow keys: moves the selected line by `delta`, staying within the sale. */
+	moveSelection(delta: number): void {
+		const lines = this.sale?.lines ?? [];
+		if (lines.length === 0) return;
+		const ids = lines.map((l) => l.id);
+		const at = this.line ? ids.indexOf(this.line.id) : ids.length - 1;
+		this.selectedLine = ids[Math.min(ids.length - 1, Math.max(0, at + delta))];
+	}
+
+	/** Runs a dialog's call on the open sale; the dialog closes when it succeeds. */
+	async #inDialog(work: (s: SaleView) => Promise<SaleView>): Promise<boolean> {
+		const s = this.sale;
+		if (!s) return false;
+		const ok = await this.run(() => work(s), true);
+		if (ok) await this.closeDialog();
+		return ok;
+	}
+
+	/** Runs a dialog's call on the selected line of the open sale. */
+	#onLine(work: (s: SaleView, l: LineView) => Promise<SaleView>): Promise<boolean> {
+		const l = this.line;
+		return l ? this.#inDialog((s) => work(s, l)) : Promise.resolve(false);
+	}
+
+	payCash(tendered: string): Promise<boolean> {
+		return this.#inDialog((s) => this.#api.payCash(s.id, tendered.trim()));
+	}
+
+	/** Part of a split payment: the rest stays due for another tender. */
+	payCardPart(amount: string): Promise<boolean> {
+		return this.#inDialog((s) => this.#api.startCardPayment(s.id, amount.trim()));
+	}
+
+	setQuantity(quantity: string): Promise<boolean> {
+		return this.#onLine((s, l) => this.#api.setLineQuantity(s.id, l.id, quantity.trim()));
+	}
+
+	setLineDiscount(discount: DiscountInput | null): Promise<boolean> {
+		return this.#onLine((s, l) => this.#api.setLineDiscount(s.id, l.id, discount));
+	}
+
+	setOrderDiscount(discount: DiscountInput | null): Promise<boolean> {
+		return this.#inDialog((s) => this.#api.setOrderDiscount(s.id, discount));
+	}
+
+	overridePrice(price: string, approval: ManagerApproval): Promise<boolean> {
+		return this.#onLine((s, l) => this.#api.overridePrice(s.id, l.id, price.trim(), approval));
+	}
+
+	setCustomerRef(ref: string): Promise<boolean> {
+		return this.#inDialog((s) => this.#api.setCustomerRef(s.id, ref.trim() || null));
+	}
+
+	async voidSale(): Promise<boolean> {
+		const currency = this.sale?.currency ?? '';
+		let voided: SaleView | null = null;
+		const ok = await this.#inDialog(async (s) => (voided = await this.#api.voidSale(s.id)));
+		// The void records cash already taken as handed back: tell the cashier.
+		const back = cashAmounts(voided, true);
+		if (ok) this.notice = back.length ? t('till.voidedGiveBack', { amounts: back.join(' + '), currency }) : t('till.voided');
+		return ok;
+	}
+}

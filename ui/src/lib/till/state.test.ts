@@ -1,0 +1,233 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiFailure, type LineView, type SaleView, type TenderView } from '$lib/api';
+import { setUiLanguage } from '$lib/i18n';
+import { TillState, type TillApi } from './state.svelte';
+
+function line(id: number, sku: string): LineView {
+	return {
+		id,
+		lineNo: id,
+		sku,
+		name: sku,
+		unit: 'each',
+		quantity: '1',
+		unitPrice: '10.00',
+		priceOverridden: false,
+		catalogPrice: '10.00',
+		vatRate: '12',
+		discount: null,
+		discountAmount: '0.00',
+		total: '10.00'
+	};
+}
+
+function sale(over: Partial<SaleView> = {}): SaleView {
+	return {
+		id: 1,
+		kind: 'sale',
+		status: 'open',
+		currency: 'SEK',
+		storeName: 'Malmö C',
+		posName: 'Till 1',
+		cashierName: 'cashier',
+		customerRef: null,
+		receiptNo: null,
+		receiptCode: null,
+		originalReceiptCode: null,
+		lines: [],
+		orderDiscount: null,
+		subtotal: '0.00',
+		discountTotal: '0.00',
+		total: '0.00',
+		vat: [],
+		tenders: [],
+		paid: '0.00',
+		remaining: '0.00',
+		cashDue: '0.00',
+		rounding: '0.00',
+		change: '0.00',
+		createdAt: '2026-01-01T10:00:00Z',
+		completedAt: null,
+		...over
+	};
+}
+
+function tender(id: number, amount: string, status: TenderView['status'] = 'approved'): TenderView {
+	return { id, method: 'cash', amount, status, reference: `KS-1-1-${id}` };
+}
+
+const refused = (message: string) => new ApiFailure({ code: 'validation', message, field: null });
+
+/** An in-memory till backend: one open sale; every call not given here fails the test. */
+function fake(over: Partial<TillApi> = {}): TillApi {
+	let current = sale();
+	const missing = (name: string) => () => Promise.reject(new Error(`unexpected call ${name}`));
+	const base: Partial<TillApi> = {
+		currentShift: async () => null,
+		currentSale: async () => current,
+		addItem: async (code: string) => {
+			if (code === 'NOPE') throw refused('no product with code NOPE');
+			current = { ...current, lines: [...current.lines, line(current.lines.length + 1, code)] };
+			return current;
+		},
+		receiptText: async (id: number) => `receipt of sale ${id}`
+	};
+	return new Proxy({ ...base, ...over } as TillApi, {
+		get: (target, name: string) => (target as Record<string, unknown>)[name] ?? missing(name)
+	});
+}
+
+describe('TillState', () => {
+	it('selects the line a scan added, and leaves the sale alone for an empty code', async () => {
+		const till = new TillState(fake());
+		await till.load();
+		expect(await till.addCode('  A-1 ')).toBe(true);
+		expect(await till.addCode('A-2')).toBe(true);
+		expect(till.line?.sku).toBe('A-2');
+		till.moveSelection(-1);
+		expect(till.line?.sku).toBe('A-1');
+		till.moveSelection(-1);
+		expect(till.line?.sku).toBe('A-1');
+		expect(await till.addCode('   ')).toBe(false);
+		expect(till.sale?.lines.length).toBe(2);
+	});
+
+	it('shows a refused scan on the page and keeps the sale as it was', async () => {
+		const till = new TillState(fake());
+		await till.load();
+		await till.addCode('A-1');
+		expect(await till.addCode('NOPE')).toBe(false);
+		expect(till.error).toBe('no product with code NOPE');
+		expect(till.sale?.lines.map((l) => l.sku)).toEqual(['A-1']);
+	});
+
+	it('runs one button call at a time', async () => {
+		let release: () => void = () => {};
+		const gate = new Promise<void>((r) => (release = r));
+		const till = new TillState(
+			fake({
+				parkSale: async () => {
+					await gate;
+					return sale({ status: 'parked' });
+				}
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		const parking = till.park();
+		expect(till.busy).toBe(true);
+		expect(till.open('cash')).toBe(true);
+		expect(await till.payCash('10')).toBe(false);
+		release();
+		await parking;
+		expect(till.busy).toBe(false);
+	});
+
+	it('queues a scan that arrives while another call is in flight, so no scan is lost', async () => {
+		const gates: Array<() => void> = [];
+		let current = sale();
+		const till = new TillState(
+			fake({
+				currentSale: async () => current,
+				addItem: async (code: string) => {
+					await new Promise<void>((r) => gates.push(r));
+					current = { ...current, lines: [...current.lines, line(current.lines.length + 1, code)] };
+					return current;
+				}
+			})
+		);
+		await till.load();
+		const first = till.addCode('A-1');
+		const second = till.addCode('A-2');
+		const third = till.addCode('A-3');
+		// Let each call through as it is made, in order: one in flight at a time.
+		for (let i = 0; i < 3; i++) {
+			await vi.waitFor(() => expect(gates.length).toBe(i + 1));
+			expect(till.busy).toBe(true);
+			gates[i]();
+		}
+		expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
+		expect(till.sale?.lines.map((l) => l.sku)).toEqual(['A-1', 'A-2', 'A-3']);
+		expect(till.line?.sku).toBe('A-3');
+	});
+
+	it('opens line dialogs only with a line, and nothing while a payment is unknown', async () => {
+		const till = new TillState(fake());
+		await till.load();
+		expect(till.open('quantity')).toBe(false);
+		expect(till.open('orderDiscount')).toBe(true);
+		await till.closeDialog();
+		await till.addCode('A-1');
+		expect(till.open('quantity')).toBe(true);
+		await till.closeDialog();
+		till.show(sale({ status: 'unknown', lines: [line(1, 'A-1')], tenders: [tender(1, '10.00', 'unknown')] }));
+		expect(till.blocked).toBe(true);
+		expect(till.unknownTender?.id).toBe(1);
+		expect(till.open('cash')).toBe(false);
+		expect(till.dialog).toBeNull();
+	});
+
+	it('keeps a refused dialog open with its error, and closes it when the call succeeds', async () => {
+		let answer: () => Promise<SaleView> = () => Promise.reject(refused('tendered is less than due'));
+		const till = new TillState(fake({ payCash: () => answer() }));
+		await till.load();
+		await till.addCode('A-1');
+		till.open('cash');
+		expect(await till.payCash('5')).toBe(false);
+		expect(till.dialog).toBe('cash');
+		expect(till.dialogError).toBe('tendered is less than due');
+		expect(till.error).toBeNull();
+
+		answer = async () => sale({ status: 'completed', receiptNo: 7, change: '0.00', lines: [line(1, 'A-1')] });
+		expect(await till.payCash('10')).toBe(true);
+		expect(till.dialog).toBeNull();
+		expect(till.sale).toBeNull();
+		expect(till.completed?.receiptNo).toBe(7);
+		expect(till.receipt).toBe('receipt of sale 1');
+		// The next scan starts a new sale and clears the last one's change.
+		await till.addCode('A-2');
+		expect(till.completed).toBeNull();
+	});
+
+	it('tells the cashier what cash to hand back after a void', async () => {
+		setUiLanguage('en');
+		const till = new TillState(
+			fake({
+				voidSale: async () =>
+					sale({ status: 'voided', tenders: [tender(1, '20.00'), tender(2, '-20.00')] })
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.show(sale({ lines: [line(1, 'A-1')], tenders: [tender(1, '20.00')] }));
+		expect(till.cashTaken).toEqual(['20.00']);
+		till.open('void');
+		expect(await till.voidSale()).toBe(true);
+		expect(till.sale).toBeNull();
+		expect(till.notice).toContain('20.00');
+		expect(till.notice).toContain('SEK');
+	});
+
+	it('shows a failed receipt preview after a completed payment as what it is, not as a failed payment', async () => {
+		setUiLanguage('en');
+		const till = new TillState(
+			fake({
+				payCash: async () => sale({ status: 'completed', receiptNo: 8, change: '5.00', lines: [line(1, 'A-1')] }),
+				receiptText: () => Promise.reject(refused('the printer width is unknown'))
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.open('cash');
+		expect(await till.payCash('15')).toBe(true);
+		expect(till.dialog).toBeNull();
+		expect(till.dialogError).toBeNull();
+		expect(till.error).toBeNull();
+		expect(till.completed?.receiptNo).toBe(8);
+		expect(till.completed?.change).toBe('5.00');
+		expect(till.receipt).toBeNull();
+		expect(till.receiptError).toContain('the printer width is unknown');
+		await till.addCode('A-2');
+		expect(till.receiptError).toBeNull();
+	});
+});
