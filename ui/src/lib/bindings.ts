@@ -152,10 +152,38 @@ export type DeviceType =
 export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amount: string }) & { percent?: never };
 
 /**
- *  A machine-readable class of error, so the UI and scripts can react without matching
- *  message text.
+ *  A machine-readable kind of error, so the UI (which shows each in the user's language)
+ *  and scripts can react without matching message text. The first nine are classes; each
+ *  code after them names a case within a class that a cashier must tell apart, because
+ *  what to do next differs. The CLI's exit code follows the class ([`ErrorCode::class`]).
  */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | "database" | "restore_refused" | "internal" | "approval_required" | "not_sale_owner" | "invalid_number" | "unknown_product" | "no_open_shift" | "payment_unresolved" | "till_unavailable" | "currency_mismatch" | "other_store";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | "unauthenticated" | "auth_failed" | "locked" | 
+/**  A manager's approval is needed: send the same request again with one. */
+"approval_required" | 
+/**  The open sale belongs to another cashier. */
+"not_sale_owner" | "database" | 
+/**
+ *  A restore that would roll back fiscal records (receipts, shifts, Z reports) this
+ *  database holds and the backup does not; nothing was changed.
+ */
+"restore_refused" | "internal" | 
+/**  A typed number this locale cannot read exactly (validation): retype it. */
+"invalid_number" | 
+/**  No active product has the scanned or typed code (not found): check it or search. */
+"unknown_product" | 
+/**  The till has no open shift (conflict): open one. */
+"no_open_shift" | 
+/**  A payment whose outcome is unknown blocks the till (conflict): resolve it first. */
+"payment_unresolved" | 
+/**  This installation is not a usable till: unbound, its POS gone or disabled (conflict). */
+"till_unavailable" | 
+/**
+ *  Money in one currency offered where another is kept: a receipt in DKK at a SEK till
+ *  (conflict).
+ */
+"currency_mismatch" | 
+/**  A receipt of another store, which is refunded in the store that sold it (conflict). */
+"other_store";
 
 export type ExternalId = {
 	provider: Provider,
@@ -554,7 +582,7 @@ export type ShiftReport = {
 	 *  is pinned on paper: `kassa journal verify --head SEQ:HEAD` then catches a deleted
 	 *  tail even during an open shift. Z reports made before it was printed have none.
 	 */
-	journalAnchor: string,
+	journalAnchor?: string,
 };
 
 export type ShiftView = {
