@@ -658,7 +658,7 @@ impl Kassa {
     pub fn add_item(&self, actor: &Actor, code: &str, quantity: Option<&str>) -> Result<SaleView, AppError> {
         let now = self.now();
         let at = crate::timestamp(now);
-        self.write(|tx| {
+        self.write_cart(|tx| {
             let user = self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
             let ScannedItem {
