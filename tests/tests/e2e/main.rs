@@ -11,6 +11,7 @@
 //!
 //! Screenshots of every stage go to `<repo>/artifacts/e2e-*.png`, next to the driver's log.
 
+mod no_display;
 mod returns;
 mod selling;
 mod split;
