@@ -2,6 +2,7 @@
 //! commands do is in `kassa-app`; this crate is the only one that knows about Tauri.
 
 mod commands;
+pub mod startup;
 mod state;
 
 use tauri_specta::{Builder, collect_commands};
@@ -93,6 +94,9 @@ pub fn render_bindings(path: &std::path::Path) -> Result<(), String> {
 
 pub fn run() {
     let _log_guard = kassa_app::logging::init("kassa-desktop", "warn");
+    if let Some(choice) = startup::webkit_choice() {
+        tracing::info!("WebKit DMA-BUF renderer: {choice}");
+    }
     let builder = specta_builder();
     let result = tauri::Builder::default()
         .manage(state::Shell::open())

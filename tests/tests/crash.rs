@@ -263,3 +263,74 @@ fn a_card_payment_pending_at_a_sigkill_comes_back_unknown_and_is_resolved_once()
     // The till sells again.
     kassa.add_item(&cashier, "C-KAFFE", None).unwrap();
 }
+
+/// Items in the sale as the database has it, counted over its lines.
+fn items_in_sale(conn: &Connection, sale_id: i64) -> i64 {
+    conn.query_row(
+        "SELECT coalesce(sum(CAST(quantity AS INTEGER)), 0) FROM sale_lines WHERE sale_id = ?1",
+        [sale_id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// Scans commit without an fsync (a power cut may lose them until the payment's fsync),
+/// but a crash of the process must not: every scan the child reported is still in the
+/// open sale after SIGKILL, and the next run continues that sale.
+#[test]
+fn scans_reported_before_a_sigkill_survive_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = prepare(dir.path());
+    let mut next = rng();
+    let mut sale_id: Option<i64> = None;
+    for round in 0..20 {
+        let (mut child, mut out) = spawn(&db, &["--scan-then-wait"]);
+        // Sometimes the kill lands while the child is still scanning.
+        let k = 1 + next() % 3;
+        let mut reported = (0, 0);
+        for _ in 0..k {
+            let line = read_line(&mut child, &mut out);
+            let fields: Vec<i64> = line
+                .strip_prefix("scanned ")
+                .map(|rest| rest.split(' ').map(|f| f.parse().unwrap()).collect())
+                .unwrap_or_else(|| panic!("expected 'scanned <sale> <items>', got {line:?}"));
+            reported = (fields[0], fields[1]);
+        }
+        sigkill(child);
+        let (id, items) = reported;
+        if let Some(before) = sale_id {
+            assert_eq!(
+                id, before,
+                "round {round}: the open sale is continued, not replaced"
+            );
+        }
+        sale_id = Some(id);
+
+        let kassa = Kassa::open(&db).unwrap();
+        assert!(kassa.integrity_problems().unwrap().is_empty());
+        let cashier = kassa.login("cashier", "2222").unwrap().0;
+        let sale = kassa
+            .current_sale(&cashier)
+            .unwrap()
+            .unwrap_or_else(|| panic!("round {round}: the scanned sale {id} did not survive"));
+        assert_eq!((sale.id, sale.status), (id, SaleStatus::Open), "round {round}");
+        let conn = Connection::open(&db).unwrap();
+        let stored = items_in_sale(&conn, id);
+        // Scans after the last one read may have committed too, never fewer.
+        assert!(
+            (items..=items + 3 - k as i64).contains(&stored),
+            "round {round}: {items} items reported, {stored} stored"
+        );
+    }
+    // The surviving sale is paid as usual, with every item scanned across the crashes.
+    let kassa = Kassa::open(&db).unwrap();
+    let cashier = kassa.login("cashier", "2222").unwrap().0;
+    let id = sale_id.unwrap();
+    let conn = Connection::open(&db).unwrap();
+    let items = items_in_sale(&conn, id);
+    let paid = kassa.pay_cash(&cashier, id, "100000").unwrap();
+    assert_eq!(paid.status, SaleStatus::Completed);
+    assert_eq!(items_in_sale(&conn, id), items);
+    assert_receipts_gapless(&conn);
+    assert_journal_ok(&kassa);
+}

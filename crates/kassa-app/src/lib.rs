@@ -63,7 +63,7 @@ pub use kassa_store::pos_devices::{
 };
 pub use kassa_store::stores::{Store, StoreInput};
 pub use kassa_store::users::User;
-pub use kassa_store::{Db, SCHEMA_VERSION, StoreError};
+pub use kassa_store::{Db, Durability, SCHEMA_VERSION, StoreError};
 
 use kassa_store::{Connection, Transaction, audit};
 
@@ -139,18 +139,25 @@ impl Kassa {
         self.db.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `work` in one IMMEDIATE transaction: all of it is committed or none of it.
+    /// Runs `work` in one IMMEDIATE transaction: all of it is committed or none of it, and
+    /// the commit survives a power cut (`synchronous=FULL`). Every write that moves money or
+    /// appends a fiscal record goes through here.
     pub(crate) fn write<T>(
         &self,
         work: impl FnOnce(&Transaction<'_>) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        let mut db = self.db();
-        let tx = db
-            .conn_mut()
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        self.db().write(Durability::PowerCut, work)
+    }
+
+    /// Like [`Kassa::write`] for a change to an open sale's cart (a scan): the commit
+    /// survives a crash of the process but skips the fsync, so ringing up costs no disk
+    /// wait. A power cut can lose such a commit only until the payment, whose fsync makes
+    /// every earlier commit durable; nothing fiscal or monetary may be written here.
+    pub(crate) fn write_cart<T>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.db().write(Durability::ProcessCrash, work)
     }
 
     /// Runs `work` on one consistent snapshot.

@@ -917,7 +917,7 @@ impl Kassa {
         let now = self.now();
         let at = crate::timestamp(now);
         let audit = self.audit(Some(actor));
-        self.write(|tx| {
+        self.write_cart(|tx| {
             let user = self.authorize(tx, actor, SELL, "sell")?;
             let till = self.till(tx)?;
             let ScannedItem {

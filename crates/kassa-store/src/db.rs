@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite_migration::{M, Migrations};
 
 use crate::StoreError;
@@ -21,6 +21,28 @@ pub const SCHEMA_VERSION: i64 = MIGRATION_SQL.len() as i64;
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect()));
+
+/// What a committed write must survive. The connection is at [`Durability::PowerCut`]
+/// except inside a [`Db::write`] asked for less, so nothing else can commit weaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// The commit fsyncs the WAL (`synchronous=FULL`): a power cut right after keeps it.
+    /// The fsync covers the whole WAL file, so it also makes every earlier commit durable.
+    PowerCut,
+    /// The commit writes its WAL frames but does not fsync (`synchronous=NORMAL` in WAL
+    /// mode): a crash of the process keeps it (the frames are in the OS's page cache), a
+    /// power cut or OS crash may lose it until the next [`Durability::PowerCut`] commit.
+    ProcessCrash,
+}
+
+impl Durability {
+    fn pragma(self) -> &'static str {
+        match self {
+            Durability::PowerCut => "PRAGMA synchronous = FULL",
+            Durability::ProcessCrash => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
 
 /// An open Kassa database.
 pub struct Db {
@@ -118,6 +140,37 @@ impl Db {
 
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// Runs `work` in one IMMEDIATE transaction committed with `durability`; all of it is
+    /// committed or none of it. The connection is back at [`Durability::PowerCut`]
+    /// afterwards, whichever way `work` ended.
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        durability: Durability,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if durability == Durability::PowerCut {
+            return Self::write_in(&mut self.conn, work);
+        }
+        set_durability(&self.conn, durability).map_err(StoreError::from)?;
+        let result = Self::write_in(&mut self.conn, work);
+        let restored = set_durability(&self.conn, Durability::PowerCut).map_err(StoreError::from);
+        let value = result?;
+        restored?;
+        Ok(value)
+    }
+
+    fn write_in<T, E: From<StoreError>>(
+        conn: &mut Connection,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let value = work(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
     }
 
     /// Runs SQLite's full `integrity_check` and `foreign_key_check`; an empty list means
@@ -304,6 +357,12 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Sets `synchronous` (a pager flag; cheap, and cached as a prepared statement).
+fn set_durability(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    conn.prepare_cached(durability.pragma())?.execute([])?;
+    Ok(())
+}
+
 fn read_user_version(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
     match conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0)) {
         Ok(v) => Ok(v),
@@ -426,6 +485,39 @@ mod tests {
             )
             .unwrap();
         assert_eq!(real_money, 0, "no REAL or NUMERIC columns except coordinates");
+    }
+
+    fn synchronous(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
+    }
+
+    /// A cart commit skips the fsync for itself only: whatever it returns, the next writer
+    /// (a payment, a fiscal record) commits at FULL again.
+    #[test]
+    fn a_process_crash_write_is_relaxed_only_for_its_own_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::create(&dir.path().join("k.sqlite3")).unwrap();
+        let inside = db
+            .write(Durability::ProcessCrash, |tx| {
+                Ok::<_, StoreError>(synchronous(tx))
+            })
+            .unwrap();
+        assert_eq!(inside, 1, "NORMAL inside the relaxed write");
+        assert_eq!(synchronous(db.conn()), 2, "FULL again after it");
+        let failed: Result<(), StoreError> = db.write(Durability::ProcessCrash, |tx| {
+            tx.execute_batch("SELECT * FROM no_such_table")?;
+            Ok(())
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            synchronous(db.conn()),
+            2,
+            "FULL again after a failed relaxed write"
+        );
+        let inside = db
+            .write(Durability::PowerCut, |tx| Ok::<_, StoreError>(synchronous(tx)))
+            .unwrap();
+        assert_eq!(inside, 2, "FULL inside a power-cut write");
     }
 
     #[test]

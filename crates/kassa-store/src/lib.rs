@@ -20,7 +20,7 @@ pub mod shifts;
 pub mod stores;
 pub mod users;
 
-pub use db::{CheckedBackup, Db, SCHEMA_VERSION};
+pub use db::{CheckedBackup, Db, Durability, SCHEMA_VERSION};
 
 /// The form of a name that uniqueness is checked on: Unicode lower case, so that
 /// "MALMÖ C" and "Malmö C" are the same store (SQLite's NOCASE folds only ASCII).

@@ -215,7 +215,8 @@ pub fn by_status(
     statuses: &[SaleStatus],
 ) -> Result<Vec<SaleRow>, StoreError> {
     let list: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-    let mut stmt = conn.prepare(&format!(
+    // Every scan asks this twice; the statement stays prepared.
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SALE_COLUMNS} FROM sales WHERE pos_id = ?1 AND status IN (SELECT value FROM json_each(?2)) \
          ORDER BY id DESC"
     ))?;

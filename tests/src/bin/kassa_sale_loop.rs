@@ -9,6 +9,11 @@
 //! `kassa_sale_loop <database> --pending-card`: rings up one item, starts an external
 //! card payment, prints `pending <tender id>`, flushes, and then blocks reading stdin
 //! until the parent kills it (exit code 3 if stdin is closed instead).
+//!
+//! `kassa_sale_loop <database> --scan-then-wait`: rings up three items (continuing a sale a
+//! killed predecessor left open), printing `scanned <sale id> <items in the sale>` after
+//! each scan has committed, then blocks on stdin like `--pending-card`. Scans commit
+//! without an fsync (see `Kassa::write_cart`); the parent checks they survive SIGKILL.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -21,11 +26,19 @@ const SKUS: [&str; 3] = ["C-KAFFE", "C-BULLE", "C-KOPP"];
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let Some(path) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: kassa_sale_loop <database> [--pending-card]");
+        eprintln!("usage: kassa_sale_loop <database> [--pending-card | --scan-then-wait]");
         return ExitCode::from(2);
     };
-    let pending_card = args.next().is_some_and(|a| a == "--pending-card");
-    match run(&path, pending_card) {
+    let mode = match args.next() {
+        None => Mode::SellForever,
+        Some(a) if a == "--pending-card" => Mode::PendingCard,
+        Some(a) if a == "--scan-then-wait" => Mode::ScanThenWait,
+        Some(a) => {
+            eprintln!("kassa_sale_loop: unknown argument {a:?}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&path, mode) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("kassa_sale_loop: {e}");
@@ -34,14 +47,42 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(path: &std::path::Path, pending_card: bool) -> Result<ExitCode, kassa_app::AppError> {
+#[derive(PartialEq)]
+enum Mode {
+    SellForever,
+    PendingCard,
+    ScanThenWait,
+}
+
+/// Blocks until the parent kills this process: nothing more is written.
+fn wait_for_kill() -> ExitCode {
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    ExitCode::from(3)
+}
+
+fn run(path: &std::path::Path, mode: Mode) -> Result<ExitCode, kassa_app::AppError> {
     let kassa = Kassa::open(path)?;
     let cashier = kassa.login("cashier", "2222")?.0;
     if kassa.current_shift(&cashier)?.is_none() {
         kassa.open_shift(&cashier, "500")?;
     }
     let mut out = std::io::stdout().lock();
-    if pending_card {
+    if mode == Mode::ScanThenWait {
+        for sku in SKUS {
+            let sale = kassa.add_item(&cashier, sku, None)?;
+            let items: usize = sale
+                .lines
+                .iter()
+                .map(|l| l.quantity.parse::<usize>().expect("whole items"))
+                .sum();
+            writeln!(out, "scanned {} {items}", sale.id)
+                .and_then(|()| out.flush())
+                .expect("stdout");
+        }
+        return Ok(wait_for_kill());
+    }
+    if mode == Mode::PendingCard {
         let id = kassa.add_item(&cashier, SKUS[0], None)?.id;
         let sale = kassa.start_card_payment(&cashier, id, None)?;
         let tender = sale
@@ -53,10 +94,8 @@ fn run(path: &std::path::Path, pending_card: bool) -> Result<ExitCode, kassa_app
         writeln!(out, "pending {tender}")
             .and_then(|()| out.flush())
             .expect("stdout");
-        // Block until killed: the terminal never answers.
-        let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        return Ok(ExitCode::from(3));
+        // The terminal never answers.
+        return Ok(wait_for_kill());
     }
     // A small xorshift: which items and how many; nothing here needs to be reproducible.
     let mut state = u64::from(std::process::id()) | 1 << 40;

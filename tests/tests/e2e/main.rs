@@ -12,6 +12,7 @@
 //! Screenshots of every stage go to `<repo>/artifacts/e2e-*.png`, next to the driver's log.
 
 mod lock;
+mod no_display;
 mod returns;
 mod scanning;
 mod selling;
