@@ -441,6 +441,8 @@ fn typed_amounts_follow_the_installation_language_unless_a_locale_is_given() {
 
     let shift = json(w.as_cashier(&["--locale", "sv", "shift", "open", "--float", "1 000,00"]));
     assert_eq!(shift["float"], "1000.00");
+}
+
 /// The status of one tender, read straight from the database file.
 fn tender_status(w: &World, tender: &str) -> String {
     rusqlite::Connection::open(&w.db)

@@ -307,7 +307,8 @@ fn scans_reported_before_a_sigkill_survive_it() {
         sale_id = Some(id);
 
         let kassa = Kassa::open(&db).unwrap();
-        assert!(kassa.integrity_problems().unwrap().is_empty());
+        let manager = kassa.login("manager", "1234").unwrap().0;
+        assert!(kassa.integrity_problems(&manager).unwrap().is_empty());
         let cashier = kassa.login("cashier", "2222").unwrap().0;
         let sale = kassa
             .current_sale(&cashier)

@@ -26,7 +26,7 @@ fn each_permission_matches_what_the_use_cases_allow_for_every_role() {
         assert_eq!(p.sell, allowed(kassa.current_sale(&actor)), "sell: {who}");
         assert_eq!(
             p.print_copies,
-            allowed(kassa.record_receipt_copy(&actor, -1)),
+            allowed(kassa.print_receipt_copy(&actor, -1, 42)),
             "print copies: {who}"
         );
         assert_eq!(

@@ -106,13 +106,16 @@ fn a_typed_discount_keeps_its_meaning_when_the_language_changes() {
     let id = t.kassa.add_item(&t.cashier, COFFEE, Some("4")).unwrap().id;
     let discounted = t
         .kassa
-        .set_order_discount(&t.cashier, id, Some(DiscountInput::Percent("12,5 %".into())))
+        .set_order_discount(&t.cashier, id, Some(DiscountInput::Percent("7,5 %".into())), None)
         .unwrap();
     assert_eq!(
         discounted.order_discount,
-        Some(DiscountInput::Percent("12.5".into()))
+        Some(DiscountInput::Percent("7.5".into()))
     );
-    assert_eq!(discounted.discount_total, "12.45", "12.5 % of 99.60");
+    assert_eq!(
+        discounted.discount_total, "7.47",
+        "7.5 % of 99.60, under the store's 10 % limit"
+    );
 
     // What was typed in Swedish is stored in the one canonical form, so an English
     // screen prices the sale exactly as before.
@@ -120,6 +123,6 @@ fn a_typed_discount_keeps_its_meaning_when_the_language_changes() {
     let later = t.kassa.current_sale(&t.cashier).unwrap().unwrap();
     assert_eq!(
         (later.discount_total.as_str(), later.total.as_str()),
-        ("12.45", "87.15")
+        ("7.47", "92.13")
     );
 }
