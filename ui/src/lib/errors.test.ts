@@ -8,10 +8,11 @@ import { sv } from './i18n/sv';
 /** The ErrorCode union exactly as the generated bindings declare it. */
 function codesInBindings(): string[] {
 	const source: string = readFileSync(new URL('./bindings.ts', import.meta.url), 'utf8');
-	const declaration = /export type ErrorCode =([\s\S]*?);/.exec(source);
+	// Comments first: a doc comment on a code may hold a ';' of its own.
+	const withoutComments = source.replace(/\/\*[\s\S]*?\*\//g, '');
+	const declaration = /export type ErrorCode =([\s\S]*?);/.exec(withoutComments);
 	if (!declaration) throw new Error('bindings.ts declares no ErrorCode');
-	const withoutComments = declaration[1].replace(/\/\*[\s\S]*?\*\//g, '');
-	return [...withoutComments.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]).sort();
+	return [...declaration[1].matchAll(/"([a-z_]+)"/g)].map((m) => m[1]).sort();
 }
 
 /** Every field name kassa-app puts into an error, read from its sources. */

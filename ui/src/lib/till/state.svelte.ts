@@ -5,6 +5,7 @@
 import { tick } from 'svelte';
 import {
 	api as realApi,
+	ApiFailure,
 	errorMessage,
 	type Api,
 	type ManagerApproval,
@@ -14,7 +15,7 @@ import {
 	type ShiftView,
 	type TenderView
 } from '$lib/api';
-import { t } from '$lib/i18n';
+import { t, fmtAmount } from '$lib/i18n';
 
 /** The backend calls the till makes (the in-memory fake of the unit tests implements these). */
 export type TillApi = Pick<
@@ -38,7 +39,7 @@ export type TillApi = Pick<
 	| 'confirmCardPayment'
 	| 'cancelCardPayment'
 	| 'resolveUnknownPayment'
-	| 'receiptText'
+	| 'receiptPreview'
 >;
 
 export type DialogKind =
@@ -67,7 +68,10 @@ export class TillState {
 	sale = $state<SaleView | null>(null);
 	/** The sale just completed, shown with its change until the next scan. */
 	completed = $state<SaleView | null>(null);
+	/** The completed sale's receipt on screen: a preview (`receipt_preview`), never a receipt. */
 	receipt = $state<string | null>(null);
+	/** The backend marked the text on screen as not a receipt (always, for a preview). */
+	receiptNotAReceipt = $state(false);
 	/** Why the completed sale's receipt preview could not be shown: the sale itself is paid. */
 	receiptError = $state<string | null>(null);
 	parked = $state<SaleView[]>([]);
@@ -78,6 +82,12 @@ export class TillState {
 	selectedLine = $state<number | null>(null);
 	dialog = $state<DialogKind | null>(null);
 	dialogError = $state<string | null>(null);
+	/**
+	 * Set when the backend answered approval_required (a discount over the store's limit, a
+	 * lost card payment marked approved): the manager's fields appear and the same request
+	 * is sent again with them. Cleared when a dialog opens and when a resolve succeeds.
+	 */
+	approvalAsked = $state(false);
 
 	/** The line that quantity, discount and price keys act on: the selected one, else the last. */
 	line = $derived<LineView | null>(
@@ -93,11 +103,33 @@ export class TillState {
 
 	readonly #api: TillApi;
 	readonly #columns: () => Promise<number>;
+	readonly #managerSignedIn: () => boolean;
 
-	/** `columns`: the receipt width of the bound till's printer. */
-	constructor(api: TillApi = realApi, columns: () => Promise<number> = async () => 42) {
+	/**
+	 * Voiding hands cash already taken back, which needs a manager's approval; a manager
+	 * voiding approves it themselves (as the backend decides).
+	 */
+	get voidNeedsApproval(): boolean {
+		return this.cashTaken.length > 0 && !this.#managerSignedIn();
+	}
+
+	/**
+	 * `columns`: the receipt width of the bound till's printer. `managerSignedIn`: whether
+	 * the signed-in user is a manager, whose own void approves handing cash back.
+	 */
+	constructor(
+		api: TillApi = realApi,
+		columns: () => Promise<number> = async () => 42,
+		managerSignedIn: () => boolean = () => false
+	) {
 		this.#api = api;
 		this.#columns = columns;
+		this.#managerSignedIn = managerSignedIn;
+	}
+
+	/** The manager's approval from the fields, once the backend has asked for one. */
+	#asked(approval: ManagerApproval | null): ManagerApproval | null {
+		return this.approvalAsked && approval ? { name: approval.name.trim(), pin: approval.pin } : null;
 	}
 
 	async load(): Promise<void> {
@@ -142,6 +174,7 @@ export class TillState {
 			return true;
 		} catch (e) {
 			// Only the call itself can fail here; a failed preview is handled in loadReceipt.
+			if (e instanceof ApiFailure && e.code === 'approval_required') this.approvalAsked = true;
 			if (inDialog) this.dialogError = errorMessage(e);
 			else this.error = errorMessage(e);
 			return false;
@@ -156,6 +189,7 @@ export class TillState {
 			this.sale = null;
 			this.selectedLine = null;
 			this.receipt = null;
+			this.receiptNotAReceipt = false;
 			this.receiptError = null;
 		} else if (s.status === 'open' || s.status === 'paying' || s.status === 'unknown') {
 			this.sale = s;
@@ -173,9 +207,12 @@ export class TillState {
 	async loadReceipt(s: SaleView): Promise<void> {
 		this.receiptError = null;
 		try {
-			this.receipt = await this.#api.receiptText(s.id, await this.#columns(), false);
+			const preview = await this.#api.receiptPreview(s.id, await this.#columns());
+			this.receipt = preview.text;
+			this.receiptNotAReceipt = preview.notAReceipt;
 		} catch (e) {
 			this.receipt = null;
+			this.receiptNotAReceipt = false;
 			this.receiptError = t('till.receiptFailed', { message: errorMessage(e) });
 		}
 	}
@@ -198,6 +235,7 @@ export class TillState {
 	async #addNow(c: string): Promise<boolean> {
 		this.completed = null;
 		this.receipt = null;
+		this.receiptNotAReceipt = false;
 		this.receiptError = null;
 		const ok = await this.run(() => this.#api.addItem(c, null));
 		if (ok && this.sale) this.selectedLine = this.sale.lines[this.sale.lines.length - 1]?.id ?? null;
@@ -227,6 +265,7 @@ export class TillState {
 		if (kind !== 'recall' && !this.sale) return false;
 		if (LINE_DIALOGS.includes(kind) && !this.line) return false;
 		this.dialogError = null;
+		this.approvalAsked = false;
 		if (kind === 'recall') void this.loadParked();
 		this.dialog = kind;
 		return true;
@@ -234,6 +273,8 @@ export class TillState {
 
 	async closeDialog(): Promise<void> {
 		this.dialog = null;
+		// A dialog's request for a manager ends with it.
+		this.approvalAsked = false;
 		await tick();
 	}
 
@@ -283,9 +324,18 @@ export class TillState {
 		if (tender) await this.run(() => this.#api.cancelCardPayment(tender.id));
 	}
 
-	async resolve(approved: boolean): Promise<void> {
+	/**
+	 * Says what happened to a payment whose outcome is unknown. Marking it approved may need
+	 * a manager: the backend then answers approval_required, the fields appear
+	 * (`approvalAsked`), and the next call sends `approval` from them.
+	 */
+	async resolve(approved: boolean, approval: ManagerApproval | null = null): Promise<boolean> {
 		const tender = this.unknownTender;
-		if (tender) await this.run(() => this.#api.resolveUnknownPayment(tender.id, approved));
+		if (!tender) return false;
+		const given = approved ? this.#asked(approval) : null;
+		const ok = await this.run(() => this.#api.resolveUnknownPayment(tender.id, approved, given));
+		if (ok) this.approvalAsked = false;
+		return ok;
 	}
 
 	/** Arrow keys: moves the selected line by `delta`, staying within the sale. */
@@ -325,12 +375,20 @@ export class TillState {
 		return this.#onLine((s, l) => this.#api.setLineQuantity(s.id, l.id, quantity.trim()));
 	}
 
-	setLineDiscount(discount: DiscountInput | null): Promise<boolean> {
-		return this.#onLine((s, l) => this.#api.setLineDiscount(s.id, l.id, discount));
+	/**
+	 * A discount over the store's limit needs a manager: the backend answers
+	 * approval_required, the dialog shows the manager's fields (`approvalAsked`), and the
+	 * same discount is sent again with `approval` from them.
+	 */
+	setLineDiscount(discount: DiscountInput | null, approval: ManagerApproval | null = null): Promise<boolean> {
+		const given = this.#asked(approval);
+		return this.#onLine((s, l) => this.#api.setLineDiscount(s.id, l.id, discount, given));
 	}
 
-	setOrderDiscount(discount: DiscountInput | null): Promise<boolean> {
-		return this.#inDialog((s) => this.#api.setOrderDiscount(s.id, discount));
+	/** As setLineDiscount, for the whole sale. */
+	setOrderDiscount(discount: DiscountInput | null, approval: ManagerApproval | null = null): Promise<boolean> {
+		const given = this.#asked(approval);
+		return this.#inDialog((s) => this.#api.setOrderDiscount(s.id, discount, given));
 	}
 
 	overridePrice(price: string, approval: ManagerApproval): Promise<boolean> {
@@ -341,13 +399,22 @@ export class TillState {
 		return this.#inDialog((s) => this.#api.setCustomerRef(s.id, ref.trim() || null));
 	}
 
-	async voidSale(): Promise<boolean> {
+	/**
+	 * Voids the open sale. Handing cash already taken back needs a manager's approval
+	 * (`voidNeedsApproval`): `approval` from the dialog's fields is sent then, else none.
+	 */
+	async voidSale(approval: ManagerApproval | null = null): Promise<boolean> {
 		const currency = this.sale?.currency ?? '';
+		const given =
+			approval && (this.voidNeedsApproval || this.approvalAsked) ? { name: approval.name.trim(), pin: approval.pin } : null;
 		let voided: SaleView | null = null;
-		const ok = await this.#inDialog(async (s) => (voided = await this.#api.voidSale(s.id)));
+		const ok = await this.#inDialog(async (s) => (voided = await this.#api.voidSale(s.id, given)));
 		// The void records cash already taken as handed back: tell the cashier.
 		const back = cashAmounts(voided, true);
-		if (ok) this.notice = back.length ? t('till.voidedGiveBack', { amounts: back.join(' + '), currency }) : t('till.voided');
+		if (ok)
+			this.notice = back.length
+				? t('till.voidedGiveBack', { amounts: back.map((a) => fmtAmount(a)).join(' + '), currency })
+				: t('till.voided');
 		return ok;
 	}
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiFailure, type LineView, type SaleView, type TenderView } from '$lib/api';
+import { ApiFailure, errorMessage, type DiscountInput, type ManagerApproval, type LineView, type SaleView, type TenderView } from '$lib/api';
 import { setUiLanguage } from '$lib/i18n';
 import { TillState, type TillApi } from './state.svelte';
 
@@ -57,6 +57,8 @@ function tender(id: number, amount: string, status: TenderView['status'] = 'appr
 }
 
 const refused = (message: string) => new ApiFailure({ code: 'validation', message, field: null });
+const needsManager = (message: string) => new ApiFailure({ code: 'approval_required', message, field: null });
+const MANAGER: ManagerApproval = { name: 'manager', pin: '1234' };
 
 /** An in-memory till backend: one open sale; every call not given here fails the test. */
 function fake(over: Partial<TillApi> = {}): TillApi {
@@ -70,7 +72,13 @@ function fake(over: Partial<TillApi> = {}): TillApi {
 			current = { ...current, lines: [...current.lines, line(current.lines.length + 1, code)] };
 			return current;
 		},
-		receiptText: async (id: number) => `receipt of sale ${id}`
+		receiptPreview: async (id: number) => ({
+			saleId: id,
+			receiptNo: 1,
+			notAReceipt: true,
+			marking: 'PREVIEW - NOT A RECEIPT',
+			text: `receipt of sale ${id}`
+		})
 	};
 	return new Proxy({ ...base, ...over } as TillApi, {
 		get: (target, name: string) => (target as Record<string, unknown>)[name] ?? missing(name)
@@ -97,7 +105,7 @@ describe('TillState', () => {
 		await till.load();
 		await till.addCode('A-1');
 		expect(await till.addCode('NOPE')).toBe(false);
-		expect(till.error).toBe('no product with code NOPE');
+		expect(till.error).toBe(errorMessage(refused('no product with code NOPE')));
 		expect(till.sale?.lines.map((l) => l.sku)).toEqual(['A-1']);
 	});
 
@@ -175,7 +183,7 @@ describe('TillState', () => {
 		till.open('cash');
 		expect(await till.payCash('5')).toBe(false);
 		expect(till.dialog).toBe('cash');
-		expect(till.dialogError).toBe('tendered is less than due');
+		expect(till.dialogError).toBe(errorMessage(refused('tendered is less than due')));
 		expect(till.error).toBeNull();
 
 		answer = async () => sale({ status: 'completed', receiptNo: 7, change: '0.00', lines: [line(1, 'A-1')] });
@@ -184,6 +192,7 @@ describe('TillState', () => {
 		expect(till.sale).toBeNull();
 		expect(till.completed?.receiptNo).toBe(7);
 		expect(till.receipt).toBe('receipt of sale 1');
+		expect(till.receiptNotAReceipt).toBe(true);
 		// The next scan starts a new sale and clears the last one's change.
 		await till.addCode('A-2');
 		expect(till.completed).toBeNull();
@@ -213,7 +222,7 @@ describe('TillState', () => {
 		const till = new TillState(
 			fake({
 				payCash: async () => sale({ status: 'completed', receiptNo: 8, change: '5.00', lines: [line(1, 'A-1')] }),
-				receiptText: () => Promise.reject(refused('the printer width is unknown'))
+				receiptPreview: () => Promise.reject(refused('the printer width is unknown'))
 			})
 		);
 		await till.load();
@@ -229,5 +238,120 @@ describe('TillState', () => {
 		expect(till.receiptError).toContain('the printer width is unknown');
 		await till.addCode('A-2');
 		expect(till.receiptError).toBeNull();
+	});
+	it('asks for a manager when a discount is over the limit, and sends the same discount again with the approval', async () => {
+		const calls: Array<{ discount: DiscountInput | null; approval: ManagerApproval | null }> = [];
+		const till = new TillState(
+			fake({
+				setLineDiscount: async (_sale, _line, discount, approval) => {
+					calls.push({ discount, approval });
+					if (!approval) throw needsManager('the discount is over the store limit');
+					return sale({ lines: [{ ...line(1, 'A-1'), discount, discountAmount: '5.00', total: '5.00' }] });
+				}
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.open('lineDiscount');
+		expect(till.approvalAsked).toBe(false);
+		// Fields left over from before are not sent until the backend asks for them.
+		expect(await till.setLineDiscount({ percent: '50' }, { name: '', pin: '' })).toBe(false);
+		expect(till.approvalAsked).toBe(true);
+		expect(till.dialog).toBe('lineDiscount');
+		expect(till.dialogError).not.toBeNull();
+		expect(await till.setLineDiscount({ percent: '50' }, { name: ' manager ', pin: '1234' })).toBe(true);
+		expect(calls).toEqual([
+			{ discount: { percent: '50' }, approval: null },
+			{ discount: { percent: '50' }, approval: MANAGER }
+		]);
+		expect(till.dialog).toBeNull();
+		expect(till.line?.total).toBe('5.00');
+		// The next dialog starts without the manager's fields.
+		till.open('orderDiscount');
+		expect(till.approvalAsked).toBe(false);
+	});
+
+	it('sends an order discount again with the approval once the backend asks for one', async () => {
+		const approvals: Array<ManagerApproval | null> = [];
+		const till = new TillState(
+			fake({
+				setOrderDiscount: async (_sale, _discount, approval) => {
+					approvals.push(approval);
+					if (!approval) throw needsManager('the discount is over the store limit');
+					return sale({ lines: [line(1, 'A-1')], discountTotal: '4.00', total: '6.00' });
+				}
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.open('orderDiscount');
+		expect(await till.setOrderDiscount({ amount: '4.00' }, MANAGER)).toBe(false);
+		expect(till.approvalAsked).toBe(true);
+		expect(await till.setOrderDiscount({ amount: '4.00' }, MANAGER)).toBe(true);
+		expect(approvals).toEqual([null, MANAGER]);
+		expect(till.sale?.total).toBe('6.00');
+	});
+
+	it('resolves a lost card payment as approved with a manager once the backend asks for one', async () => {
+		const calls: Array<{ approved: boolean; approval: ManagerApproval | null }> = [];
+		const till = new TillState(
+			fake({
+				resolveUnknownPayment: async (_tender, approved, approval) => {
+					calls.push({ approved, approval });
+					if (approved && !approval) throw needsManager('marking it approved needs a manager');
+					return sale({ status: 'completed', receiptNo: 9, lines: [line(1, 'A-1')] });
+				}
+			})
+		);
+		await till.load();
+		till.show(sale({ status: 'unknown', lines: [line(1, 'A-1')], tenders: [tender(1, '10.00', 'unknown')] }));
+		expect(await till.resolve(true, MANAGER)).toBe(false);
+		expect(till.approvalAsked).toBe(true);
+		expect(till.error).not.toBeNull();
+		expect(till.blocked).toBe(true);
+		expect(await till.resolve(true, MANAGER)).toBe(true);
+		expect(calls).toEqual([
+			{ approved: true, approval: null },
+			{ approved: true, approval: MANAGER }
+		]);
+		expect(till.approvalAsked).toBe(false);
+		expect(till.completed?.receiptNo).toBe(9);
+	});
+
+	it('sends a manager approval with a void that hands cash back, unless a manager voids', async () => {
+		setUiLanguage('en');
+		const approvals: Array<ManagerApproval | null> = [];
+		const voidSale = async (_id: number, approval: ManagerApproval | null) => {
+			approvals.push(approval);
+			return sale({ status: 'voided', tenders: [tender(1, '1234.50'), tender(2, '-1234.50')] });
+		};
+		const cashier = new TillState(fake({ voidSale }));
+		cashier.show(sale({ lines: [line(1, 'A-1')], tenders: [tender(1, '1234.50')] }));
+		expect(cashier.voidNeedsApproval).toBe(true);
+		cashier.open('void');
+		expect(await cashier.voidSale({ name: ' manager ', pin: '1234' })).toBe(true);
+		expect(cashier.notice).toContain('1,234.50');
+
+		// A manager's own void approves handing the cash back.
+		const manager = new TillState(fake({ voidSale }), undefined, () => true);
+		manager.show(sale({ lines: [line(1, 'A-1')], tenders: [tender(1, '1234.50')] }));
+		expect(manager.voidNeedsApproval).toBe(false);
+		expect(await manager.voidSale({ name: 'manager', pin: '1234' })).toBe(true);
+
+		// No cash taken: nothing to approve.
+		const empty = new TillState(fake({ voidSale: async (_id, approval) => (approvals.push(approval), sale({ status: 'voided' })) }));
+		empty.show(sale({ lines: [line(1, 'A-1')] }));
+		expect(empty.voidNeedsApproval).toBe(false);
+		expect(await empty.voidSale({ name: 'manager', pin: '1234' })).toBe(true);
+		expect(approvals).toEqual([MANAGER, null, null]);
+	});
+
+	it('writes the amounts of a void notice as the UI language does', async () => {
+		setUiLanguage('sv');
+		const till = new TillState(fake({ voidSale: async () => sale({ status: 'voided', tenders: [tender(1, '20.00'), tender(2, '-20.00')] }) }));
+		till.show(sale({ lines: [line(1, 'A-1')], tenders: [tender(1, '20.00')] }));
+		expect(await till.voidSale(MANAGER)).toBe(true);
+		expect(till.notice).toContain('20,00');
+		setUiLanguage('en');
 	});
 });
