@@ -225,7 +225,7 @@ fn a_card_payment_pending_at_a_sigkill_comes_back_unknown_and_is_resolved_once()
     let err = kassa
         .add_item(&cashier, "C-KAFFE", None)
         .expect_err("the till is blocked");
-    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    assert_eq!(err.code(), ErrorCode::PaymentUnresolved, "{err}");
     let manager = kassa_app::ManagerApproval {
         name: "manager".into(),
         pin: "1234".into(),

@@ -577,6 +577,8 @@ impl Kassa {
                     sale.id
                 )));
             }
+            // This process waits for the terminal's answer (see `instance.rs`).
+            sales::claim_pending_tenders(tx, sale.id, self.instance_id())?;
             sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
             Ok(())
         })?;

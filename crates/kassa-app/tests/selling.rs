@@ -322,7 +322,7 @@ fn cash_between_what_is_left_and_the_rounded_amount_due_is_refused_with_the_due_
         ("82.70", "83.00")
     );
     let before = t.sales_snapshot();
-    for tendered in ["82.80", "82.70", "82,99"] {
+    for tendered in ["82.80", "82.70", "82.99"] {
         refused(
             t.kassa.pay_cash(&t.cashier, id, tendered),
             ErrorCode::Validation,
