@@ -202,6 +202,13 @@ impl Driver {
                 &native_port.to_string(),
             ])
             .env("DISPLAY", display.name())
+            // The app turns WebKit's DMA-BUF renderer off where no GPU render node exists,
+            // as here, for a faster first paint. Under Xvfb that path never tells
+            // WebKitWebDriver that a click's rendering update happened, so every click
+            // that changes the page stalls for the driver's 300 s timeout. The window is
+            // driven with the renderer kept on; `scripts/first-paint.sh` measures the
+            // default, and `tests/tests/e2e/no_display.rs` runs the binary as shipped.
+            .env("KASSA_WEBKIT_DMABUF", "1")
             .stdout(out.try_clone()?)
             .stderr(out);
         for (key, value) in env {
