@@ -13,30 +13,7 @@ impl World {
     /// A fresh installation with a manager (1234) and a cashier (2222) at Till 1 of
     /// Malmö C, one product (BREAD-1, 32.50) and the cashier's shift open.
     fn at_the_till() -> World {
-        let w = World::new();
-        let mut init = w.kassa(&["init", "--manager", "manager"]);
-        init.env("KASSA_PIN", "1234");
-        ok(init);
-        ok(w.as_manager(&["brand", "add", "Nordljus"]));
-        ok(w.as_manager(&[
-            "store",
-            "add",
-            "--brand",
-            "Nordljus",
-            "--name",
-            "Malmö C",
-            "--country",
-            "SE",
-            "--currency",
-            "SEK",
-            "--time-zone",
-            "Europe/Stockholm",
-        ]));
-        ok(w.as_manager(&["pos", "add", "--store", "Malmö C", "--name", "Till 1"]));
-        ok(w.as_manager(&["pos", "bind", "Till 1"]));
-        let mut cashier = w.as_manager(&["user", "add", "cashier", "--role", "cashier"]);
-        cashier.env("KASSA_NEW_PIN", "2222");
-        ok(cashier);
+        let w = World::installed();
         let csv = w.path("catalog.csv");
         std::fs::write(
             &csv,

@@ -16,36 +16,6 @@ SOAP-1,Tvål,standard,Malmö C,\"24,95\",
 ";
 
 impl World {
-    /// A fresh installation: manager (PIN 1234) and cashier (PIN 2222), one store
-    /// "Malmö C" (SE, SEK) with "Till 1", to which this installation is bound.
-    fn installed() -> World {
-        let w = World::new();
-        let mut init = w.kassa(&["init", "--manager", "manager"]);
-        init.env("KASSA_PIN", "1234");
-        ok(init);
-        ok(w.as_manager(&["brand", "add", "Nordljus"]));
-        ok(w.as_manager(&[
-            "store",
-            "add",
-            "--brand",
-            "Nordljus",
-            "--name",
-            "Malmö C",
-            "--country",
-            "SE",
-            "--currency",
-            "SEK",
-            "--time-zone",
-            "Europe/Stockholm",
-        ]));
-        ok(w.as_manager(&["pos", "add", "--store", "Malmö C", "--name", "Till 1"]));
-        ok(w.as_manager(&["pos", "bind", "Till 1"]));
-        let mut cashier = w.as_manager(&["user", "add", "cashier", "--role", "cashier"]);
-        cashier.env("KASSA_NEW_PIN", "2222");
-        ok(cashier);
-        w
-    }
-
     /// Writes `text` to a file in the data directory; returns its path.
     fn file(&self, name: &str, text: &str) -> String {
         let path = self.path(name);

@@ -164,3 +164,36 @@ pub fn kassa_bin() -> &'static Path {
         bin
     })
 }
+
+impl World {
+    /// A fresh installation: manager (PIN 1234) and cashier (PIN 2222), one store
+    /// "Malmö C" (SE, SEK) with "Till 1", to which this installation is bound.
+    #[allow(dead_code)]
+    pub fn installed() -> World {
+        let w = World::new();
+        let mut init = w.kassa(&["init", "--manager", "manager"]);
+        init.env("KASSA_PIN", "1234");
+        ok(init);
+        ok(w.as_manager(&["brand", "add", "Nordljus"]));
+        ok(w.as_manager(&[
+            "store",
+            "add",
+            "--brand",
+            "Nordljus",
+            "--name",
+            "Malmö C",
+            "--country",
+            "SE",
+            "--currency",
+            "SEK",
+            "--time-zone",
+            "Europe/Stockholm",
+        ]));
+        ok(w.as_manager(&["pos", "add", "--store", "Malmö C", "--name", "Till 1"]));
+        ok(w.as_manager(&["pos", "bind", "Till 1"]));
+        let mut cashier = w.as_manager(&["user", "add", "cashier", "--role", "cashier"]);
+        cashier.env("KASSA_NEW_PIN", "2222");
+        ok(cashier);
+        w
+    }
+}
