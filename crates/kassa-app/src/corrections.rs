@@ -11,7 +11,7 @@ use serde_json::json;
 
 use kassa_core::org::{Role, SaleKind, SaleStatus, SaleUnit, TenderMethod, TenderStatus};
 use kassa_core::receipt::ReceiptCode;
-use kassa_core::{Currency, Decimal, Money, VatRate};
+use kassa_core::{Currency, Decimal, VatRate};
 use kassa_store::sales::{self, LineRow, NewSale, SaleRow, SaleTotals, TenderRow};
 use kassa_store::{Connection, shifts, stores};
 
@@ -799,11 +799,19 @@ impl Kassa {
             )?;
             to_give -= part;
         }
-        // Cash rounding of earlier refunds can leave the last cash less than a rounded rest
-        // (57.40 paid as 57.00; 32.50 back as 33.00; then 24.90 finds 24.00 left): the rest
-        // of the cash taken is all there is, and what is under one cash step is rounding.
-        let step = Money::new(till.currency.default_cash_step(), till.currency).to_minor()?;
-        if !post_void && to_give > 0 && to_give < step {
+        // Cash rounding can leave the tenders less than a rest that is owed: 57.40 paid as
+        // 57.00, 32.50 back as 33.00, and then 24.90 finds 24.00 left. What the sale's own
+        // rounding kept back and earlier refunds' rounding gave out beyond their lines is
+        // exactly what is missing once everything is credited, so a shortfall up to that
+        // sum is rounding on this credit note; anything more is refused below. Bounded so,
+        // the refunds of a sale never give back more than it took.
+        let rounding_given_before: i64 = sales::refunds_of(tx, original.id)?
+            .iter()
+            .filter(|r| r.id != sale.id)
+            .map(|r| -r.rounding_minor)
+            .sum();
+        let shortfall_from_rounding = rounding_given_before - original.rounding_minor;
+        if !post_void && to_give > 0 && to_give <= shortfall_from_rounding {
             rounding -= to_give;
             to_give = 0;
         }
