@@ -132,6 +132,20 @@ describe('ScanCatcher', () => {
 		expect(search.inputs).toBeGreaterThan(0);
 	});
 
+	it('leaves a burst into a field that takes codes itself to that field, first key included', () => {
+		const catcher = new ScanCatcher();
+		const code = new Field();
+		(code as unknown as { hasAttribute(name: string): boolean }).hasAttribute = (name) => name === 'data-takes-scans';
+		// The first key comes late, so a burst would begin at the second one.
+		const first = key('7', 0);
+		catcher.keydown(first, code as unknown as Element);
+		code.value = '7';
+		const { caught, enter } = typeInto(catcher, code, '350012000011', 400, 5);
+		expect(caught).toEqual([]);
+		expect(enter.prevented).toBe(false);
+		expect(code.inputs).toBe(0);
+	});
+
 	it('takes a burst with no field focused', () => {
 		const catcher = new ScanCatcher();
 		const { caught, enter } = typeInto(catcher, null, '7350012000011', 0, 5);

@@ -90,7 +90,10 @@ export class ScanCatcher {
 
 	/** Feeds one keydown seen while `focused` has focus; returns the code when it ends a scan. */
 	keydown(e: ScanKey, focused: Element | null): string | null {
-		if (e.altKey || e.ctrlKey || e.metaKey) {
+		// A field that takes codes itself (the till's code entry) submits all of its text on
+		// Enter. Catching there could only lose what was typed before a burst began (a slow
+		// first key makes the burst start at the second), so such a field keeps its keys.
+		if (e.altKey || e.ctrlKey || e.metaKey || focused?.hasAttribute?.('data-takes-scans')) {
 			this.reset();
 			return null;
 		}
