@@ -553,18 +553,15 @@ impl Kassa {
                 n += 1;
                 sales::insert_tender(
                     tx,
-                    &TenderRow {
-                        id: 0,
-                        sale_id: sale.id,
-                        method: card.method,
-                        amount_minor: -part,
-                        status: TenderStatus::Pending,
-                        reference: tender_reference(sale.pos_id, sale.id, n),
-                        original_tender_id: Some(card.id),
-                        detail: None,
-                        created_at: at.clone(),
-                        resolved_at: None,
-                    },
+                    &money_back(
+                        &sale,
+                        n,
+                        card.method,
+                        part,
+                        TenderStatus::Pending,
+                        Some(card.id),
+                        &at,
+                    ),
                 )?;
                 to_give -= part;
             }
@@ -636,18 +633,18 @@ impl Kassa {
                 sales::insert_tender(
                     tx,
                     &TenderRow {
-                        id: 0,
-                        sale_id: sale.id,
-                        method: TenderMethod::Cash,
-                        amount_minor: -part,
-                        status: TenderStatus::Approved,
-                        reference: tender_reference(sale.pos_id, sale.id, n),
-                        original_tender_id: Some(card.id),
                         detail: Some(
                             json!({ "insteadOfCard": card.reference, "approvedBy": approver }).to_string(),
                         ),
-                        created_at: at.clone(),
-                        resolved_at: Some(at.clone()),
+                        ..money_back(
+                            &sale,
+                            n,
+                            TenderMethod::Cash,
+                            part,
+                            TenderStatus::Approved,
+                            Some(card.id),
+                            &at,
+                        )
                     },
                 )?;
                 to_give -= part;
@@ -784,18 +781,7 @@ impl Kassa {
             n += 1;
             sales::insert_tender(
                 tx,
-                &TenderRow {
-                    id: 0,
-                    sale_id: sale.id,
-                    method: tender.method,
-                    amount_minor: -part,
-                    status,
-                    reference: tender_reference(sale.pos_id, sale.id, n),
-                    original_tender_id: Some(tender.id),
-                    detail: None,
-                    created_at: at.clone(),
-                    resolved_at: (status == TenderStatus::Approved).then(|| at.clone()),
-                },
+                &money_back(sale, n, tender.method, part, status, Some(tender.id), &at),
             )?;
             to_give -= part;
         }
@@ -1059,22 +1045,12 @@ impl Kassa {
                     )));
                 }
                 n += 1;
-                let reference = tender_reference(sale.pos_id, sale.id, n);
-                sales::insert_tender(
-                    tx,
-                    &TenderRow {
-                        id: 0,
-                        sale_id: sale.id,
-                        method: TenderMethod::Cash,
-                        amount_minor: -cash.amount_minor,
-                        status: TenderStatus::Approved,
-                        reference: reference.clone(),
-                        original_tender_id: Some(cash.id),
-                        detail: Some(json!({ "returnedOnVoid": cash.reference }).to_string()),
-                        created_at: at.clone(),
-                        resolved_at: Some(at.clone()),
-                    },
-                )?;
+                let back = TenderRow {
+                    detail: Some(json!({ "returnedOnVoid": cash.reference }).to_string()),
+                    ..money_back(&sale, n, TenderMethod::Cash, cash.amount_minor, TenderStatus::Approved, Some(cash.id), &at)
+                };
+                let reference = back.reference.clone();
+                sales::insert_tender(tx, &back)?;
                 cash_returned += cash.amount_minor;
                 returns.push(json!({
                     "method": TenderMethod::Cash.as_str(),
@@ -1100,5 +1076,31 @@ impl Kassa {
             )?;
             Ok(view)
         })
+    }
+}
+
+/// A tender that hands `amount_minor` back on `sale` (a credit note or a void), numbered `n`
+/// in the sale's `KS-<pos>-<sale>-<n>` series and pointing at the tender it returns. It is
+/// settled at once unless it waits for a terminal (`Pending`).
+fn money_back(
+    sale: &SaleRow,
+    n: usize,
+    method: TenderMethod,
+    amount_minor: i64,
+    status: TenderStatus,
+    original_tender_id: Option<i64>,
+    at: &str,
+) -> TenderRow {
+    TenderRow {
+        id: 0,
+        sale_id: sale.id,
+        method,
+        amount_minor: -amount_minor,
+        status,
+        reference: tender_reference(sale.pos_id, sale.id, n),
+        original_tender_id,
+        detail: None,
+        created_at: at.to_owned(),
+        resolved_at: (status == TenderStatus::Approved).then(|| at.to_owned()),
     }
 }
