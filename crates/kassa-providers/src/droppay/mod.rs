@@ -1,0 +1,4 @@
+//! DropPay Shop API v1, POS devices (seeds/004).
+//!
+//! Being written: `client.rs` (requests, headers, auth, error mapping) and `wire.rs`
+//! (bodies as the document spells them, conversions to kassa-core types).

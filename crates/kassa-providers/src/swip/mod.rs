@@ -1,0 +1,4 @@
+//! SWiP POS API v3 (seeds/003).
+//!
+//! Being written: `client.rs` (requests, headers, auth, error mapping) and `wire.rs`
+//! (bodies as the document spells them, conversions to kassa-core types).

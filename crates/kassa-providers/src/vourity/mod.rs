@@ -1,0 +1,4 @@
+//! Vourity Partners API (seeds/000).
+//!
+//! Being written: `client.rs` (requests, headers, auth, error mapping) and `wire.rs`
+//! (bodies as the document spells them, conversions to kassa-core types).
