@@ -28,6 +28,7 @@
 pub mod amount;
 pub mod http;
 mod secret;
+pub mod settings;
 
 pub mod droppay;
 pub mod flexiti;
@@ -37,3 +38,4 @@ pub mod vourity;
 
 pub use http::{CallError, HttpClient, TransportError, TransportErrorKind};
 pub use secret::Secret;
+pub use settings::{Field, Settings, SettingsError};
