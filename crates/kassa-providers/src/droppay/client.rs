@@ -337,8 +337,11 @@ impl Client {
         Err(Client::failure(&answer))
     }
 
-    /// Checks the token, brand and store with a read that changes nothing: the configured
-    /// POS, or before registration a POS id nobody has, which must answer 404.
+    /// Checks the token with a read that changes nothing: the configured POS, or before
+    /// registration a POS id nobody has, which must answer 404 (a bad or expired token
+    /// answers 401 first, a brand or store of another user 403, an id that is not a
+    /// public id 400). An unknown brand or store also answers 404, so before registration
+    /// it shows only at [`Client::create_pos`].
     pub async fn test_connection(&self) -> Result<()> {
         match &self.pos_id {
             Some(pos_id) => self.get_pos(pos_id).await.map(|_| ()),
