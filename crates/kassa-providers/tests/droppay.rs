@@ -11,7 +11,9 @@ use kassa_sandbox::droppay::{
 use kassa_sandbox::{Fault, FaultRule, Ports, Provider, RunningEmulator};
 
 async fn emulator() -> RunningEmulator {
-    RunningEmulator::start(Provider::DropPay, Ports::Ephemeral).await.unwrap()
+    RunningEmulator::start(Provider::DropPay, Ports::Ephemeral)
+        .await
+        .unwrap()
 }
 
 fn settings(emulator: &RunningEmulator) -> Settings {
@@ -122,7 +124,10 @@ async fn a_device_is_registered_read_disabled_moved_and_soft_deleted() {
     let deleted = client.get_pos(&pos.id).await.unwrap();
     assert_eq!(deleted.status, PosStatus::Deleted);
     // A client configured with the deleted POS still connects.
-    client_with(&emulator, "pos_id", &pos.id).test_connection().await.unwrap();
+    client_with(&emulator, "pos_id", &pos.id)
+        .test_connection()
+        .await
+        .unwrap();
 
     let error = api_error(
         client
@@ -147,7 +152,10 @@ async fn the_same_application_can_be_registered_twice() {
     let emulator = emulator().await;
     let first = client(&emulator).create_pos().await.unwrap();
     let second = client(&emulator).create_pos().await.unwrap();
-    let elsewhere = client_with(&emulator, "store_id", SECOND_STORE_ID).create_pos().await.unwrap();
+    let elsewhere = client_with(&emulator, "store_id", SECOND_STORE_ID)
+        .create_pos()
+        .await
+        .unwrap();
     assert_ne!(first.id, second.id);
     assert_eq!(elsewhere.store.unwrap().id, SECOND_STORE_ID);
     assert_eq!(emulator.harness().changes("pos_created").len(), 3);
@@ -164,7 +172,15 @@ async fn a_create_whose_answer_was_lost_is_unknown_and_was_made() {
     let error = client(&emulator).create_pos().await.unwrap_err();
     assert!(error.outcome_unknown(), "{error:?}");
     assert_eq!(emulator.harness().changes("pos_created").len(), 1);
-    fault(&emulator, "POST", POS_PATH, Fault::Status { status: 503, after_commit: true });
+    fault(
+        &emulator,
+        "POST",
+        POS_PATH,
+        Fault::Status {
+            status: 503,
+            after_commit: true,
+        },
+    );
     let error = client(&emulator).create_pos().await.unwrap_err();
     assert!(error.outcome_unknown(), "{error:?}");
     fault(&emulator, "POST", POS_PATH, Fault::Truncate);
@@ -183,7 +199,10 @@ async fn an_expired_token_asks_for_a_new_one() {
     let error = api_error(client.get_pos(&pos.id).await);
     assert_eq!(error, DropPayError::TokenExpired);
     assert!(error.needs_new_token());
-    assert!(error.to_string().contains("paste a new user access token"), "{error}");
+    assert!(
+        error.to_string().contains("paste a new user access token"),
+        "{error}"
+    );
     let error = api_error(client.delete_pos(&pos.id).await);
     assert_eq!(error, DropPayError::TokenExpired);
     assert!(emulator.harness().changes("pos_deleted").is_empty());
@@ -194,7 +213,11 @@ async fn an_expired_token_asks_for_a_new_one() {
 #[tokio::test]
 async fn documented_errors_are_typed() {
     let emulator = emulator().await;
-    let error = api_error(client_with(&emulator, "access_token", "wrong").test_connection().await);
+    let error = api_error(
+        client_with(&emulator, "access_token", "wrong")
+            .test_connection()
+            .await,
+    );
     assert_eq!(error, DropPayError::TokenExpired);
     let error = api_error(
         client_with(&emulator, "access_token", TOKEN_WITHOUT_POS_SCOPE)
@@ -202,19 +225,35 @@ async fn documented_errors_are_typed() {
             .await,
     );
     assert_eq!(error, DropPayError::OutOfScope);
-    let error = api_error(client_with(&emulator, "brand_id", "NOTABRAND").test_connection().await);
+    let error = api_error(
+        client_with(&emulator, "brand_id", "NOTABRAND")
+            .test_connection()
+            .await,
+    );
     assert!(matches!(error, DropPayError::WrongPublicId { .. }), "{error}");
     // An unknown brand is a 404 like an unknown POS, so only a create or a read of a
     // registered POS shows it.
-    let error = api_error(client_with(&emulator, "brand_id", "BRNUNKNOWN1").create_pos().await);
+    let error = api_error(
+        client_with(&emulator, "brand_id", "BRNUNKNOWN1")
+            .create_pos()
+            .await,
+    );
     assert_eq!(error, DropPayError::NotFound);
     let mut other = settings(&emulator);
-    other.values.insert("brand_id".to_owned(), OTHER_BRAND_ID.to_owned());
-    other.values.insert("store_id".to_owned(), "STROTHERSTORE1".to_owned());
+    other
+        .values
+        .insert("brand_id".to_owned(), OTHER_BRAND_ID.to_owned());
+    other
+        .values
+        .insert("store_id".to_owned(), "STROTHERSTORE1".to_owned());
     let other = Client::from_settings(&other).unwrap();
     let error = api_error(other.create_pos().await);
     assert!(matches!(error, DropPayError::AccessDenied { .. }), "{error}");
-    let error = api_error(client_with(&emulator, "application_key", "not-registered").create_pos().await);
+    let error = api_error(
+        client_with(&emulator, "application_key", "not-registered")
+            .create_pos()
+            .await,
+    );
     assert!(matches!(error, DropPayError::WrongArguments { .. }), "{error}");
     let error = api_error(client(&emulator).get_pos("POSNOSUCH1").await);
     assert_eq!(error, DropPayError::NotFound);
@@ -226,7 +265,10 @@ async fn bodies_the_emulator_refuses_have_the_documented_codes() {
     let emulator = emulator().await;
     let pos = client(&emulator).create_pos().await.unwrap();
     let send = |method: reqwest::Method, path: String, body: &'static str| {
-        let url = format!("{}/brand/BRNC8K195PZ1Q/store/STRX88DHT129M/{path}", emulator.base_url());
+        let url = format!(
+            "{}/brand/BRNC8K195PZ1Q/store/STRX88DHT129M/{path}",
+            emulator.base_url()
+        );
         async move {
             let answer = reqwest::Client::new()
                 .request(method, url)
@@ -238,15 +280,28 @@ async fn bodies_the_emulator_refuses_have_the_documented_codes() {
                 .unwrap();
             let status = answer.status().as_u16();
             let info: droppay::wire::ErrorInfo = answer.json().await.unwrap();
-            DropPayError::from_status(status, Some((info.code.as_str(), info.description.as_deref().unwrap_or(""))))
-                .unwrap()
+            DropPayError::from_status(
+                status,
+                Some((info.code.as_str(), info.description.as_deref().unwrap_or(""))),
+            )
+            .unwrap()
         }
     };
     let error = send(reqwest::Method::POST, "pos".to_owned(), r#"{}"#).await;
     assert!(matches!(error, DropPayError::MissingArguments { .. }), "{error}");
-    let error = send(reqwest::Method::POST, "pos".to_owned(), r#"{"device":{"type":"TERMINAL","ref":"0385a889-03b2-4bac-ac5e-710042b2ba27"}}"#).await;
+    let error = send(
+        reqwest::Method::POST,
+        "pos".to_owned(),
+        r#"{"device":{"type":"TERMINAL","ref":"0385a889-03b2-4bac-ac5e-710042b2ba27"}}"#,
+    )
+    .await;
     assert!(matches!(error, DropPayError::WrongArguments { .. }), "{error}");
-    let error = send(reqwest::Method::PATCH, format!("pos/{}", pos.id), r#"{"status":"DELETED"}"#).await;
+    let error = send(
+        reqwest::Method::PATCH,
+        format!("pos/{}", pos.id),
+        r#"{"status":"DELETED"}"#,
+    )
+    .await;
     assert!(matches!(error, DropPayError::WrongArguments { .. }), "{error}");
     let error = send(reqwest::Method::PATCH, format!("pos/{}", pos.id), r#"{}"#).await;
     assert!(matches!(error, DropPayError::MissingArguments { .. }), "{error}");
@@ -259,10 +314,34 @@ async fn bodies_the_emulator_refuses_have_the_documented_codes() {
 #[test]
 fn every_common_error_code_has_its_variant() {
     let cases: [(u16, Option<&str>, DropPayError); 17] = [
-        (400, Some("100"), DropPayError::MissingArguments { description: "d".into() }),
-        (400, Some("101"), DropPayError::WrongArguments { description: "d".into() }),
-        (400, Some("102"), DropPayError::WrongDateTime { description: "d".into() }),
-        (400, Some("103"), DropPayError::WrongPublicId { description: "d".into() }),
+        (
+            400,
+            Some("100"),
+            DropPayError::MissingArguments {
+                description: "d".into(),
+            },
+        ),
+        (
+            400,
+            Some("101"),
+            DropPayError::WrongArguments {
+                description: "d".into(),
+            },
+        ),
+        (
+            400,
+            Some("102"),
+            DropPayError::WrongDateTime {
+                description: "d".into(),
+            },
+        ),
+        (
+            400,
+            Some("103"),
+            DropPayError::WrongPublicId {
+                description: "d".into(),
+            },
+        ),
         (400, Some("104"), DropPayError::InvalidIban),
         (400, Some("105"), DropPayError::InvalidVatCode),
         (400, Some("106"), DropPayError::InvalidTaxCode),
@@ -272,7 +351,13 @@ fn every_common_error_code_has_its_variant() {
         (401, Some("102"), DropPayError::TokenExpired),
         (401, None, DropPayError::TokenExpired),
         (403, Some("100"), DropPayError::BadSignature),
-        (403, Some("101"), DropPayError::AccessDenied { description: "d".into() }),
+        (
+            403,
+            Some("101"),
+            DropPayError::AccessDenied {
+                description: "d".into(),
+            },
+        ),
         (404, None, DropPayError::NotFound),
         (405, Some("100"), DropPayError::MethodNotAllowed),
         (
@@ -313,19 +398,38 @@ async fn statuses_without_a_body_are_typed_by_status() {
         (503, None),
     ];
     for (status, typed) in expected {
-        fault(&emulator, "GET", ONE_POS_PATH, Fault::Status { status, after_commit: false });
+        fault(
+            &emulator,
+            "GET",
+            ONE_POS_PATH,
+            Fault::Status {
+                status,
+                after_commit: false,
+            },
+        );
         let error = client.test_connection().await.unwrap_err();
         match typed {
             Some(typed) => assert_eq!(error, CallError::Api(typed), "{status}"),
             None => {
-                assert!(matches!(error, CallError::Status { status: got, .. } if got == status), "{error:?}");
+                assert!(
+                    matches!(error, CallError::Status { status: got, .. } if got == status),
+                    "{error:?}"
+                );
                 assert!(error.outcome_unknown());
             }
         }
     }
-    fault(&emulator, "GET", ONE_POS_PATH, Fault::TooManyRequests { retry_after_secs: 3 });
+    fault(
+        &emulator,
+        "GET",
+        ONE_POS_PATH,
+        Fault::TooManyRequests { retry_after_secs: 3 },
+    );
     let error = client.test_connection().await.unwrap_err();
-    assert!(matches!(error, CallError::Status { status: 429, retry_after: Some(after), .. } if after == Duration::from_secs(3)), "{error:?}");
+    assert!(
+        matches!(error, CallError::Status { status: 429, retry_after: Some(after), .. } if after == Duration::from_secs(3)),
+        "{error:?}"
+    );
     assert!(!error.outcome_unknown());
 }
 
@@ -335,22 +439,59 @@ async fn unreadable_and_contradicting_answers_are_refused() {
     let client = client(&emulator);
     let pos = client.create_pos().await.unwrap();
     for body in ["<html>proxy</html>", r#"{"id":5}"#] {
-        fault(&emulator, "GET", ONE_POS_PATH, Fault::Body { text: body.to_owned() });
+        fault(
+            &emulator,
+            "GET",
+            ONE_POS_PATH,
+            Fault::Body {
+                text: body.to_owned(),
+            },
+        );
         let error = client.get_pos(&pos.id).await.unwrap_err();
         assert!(matches!(error, CallError::Malformed(_)), "{error:?}");
     }
     fault(&emulator, "GET", ONE_POS_PATH, Fault::Truncate);
-    assert!(matches!(client.get_pos(&pos.id).await, Err(CallError::Malformed(_))));
+    assert!(matches!(
+        client.get_pos(&pos.id).await,
+        Err(CallError::Malformed(_))
+    ));
 
     let answer = |id: &str, status: &str, reference: &str| {
         format!(r#"{{"id":"{id}","status":"{status}","device":{{"type":"APP","ref":"{reference}"}}}}"#)
     };
-    fault(&emulator, "GET", ONE_POS_PATH, Fault::Body { text: answer("POSOTHER1", "ENABLED", "x") });
-    assert!(matches!(client.get_pos(&pos.id).await, Err(CallError::Contradiction(_))));
-    fault(&emulator, "POST", POS_PATH, Fault::Body { text: answer("POSNEW1", "ENABLED", "another-key") });
-    assert!(matches!(client.create_pos().await, Err(CallError::Contradiction(_))));
+    fault(
+        &emulator,
+        "GET",
+        ONE_POS_PATH,
+        Fault::Body {
+            text: answer("POSOTHER1", "ENABLED", "x"),
+        },
+    );
+    assert!(matches!(
+        client.get_pos(&pos.id).await,
+        Err(CallError::Contradiction(_))
+    ));
+    fault(
+        &emulator,
+        "POST",
+        POS_PATH,
+        Fault::Body {
+            text: answer("POSNEW1", "ENABLED", "another-key"),
+        },
+    );
+    assert!(matches!(
+        client.create_pos().await,
+        Err(CallError::Contradiction(_))
+    ));
     // An unknown status value is kept for a read, and contradicts a create.
-    fault(&emulator, "GET", ONE_POS_PATH, Fault::Body { text: answer(&pos.id, "SUSPENDED", "x") });
+    fault(
+        &emulator,
+        "GET",
+        ONE_POS_PATH,
+        Fault::Body {
+            text: answer(&pos.id, "SUSPENDED", "x"),
+        },
+    );
     assert_eq!(
         client.get_pos(&pos.id).await.unwrap().status,
         PosStatus::Unknown("SUSPENDED".to_owned())
@@ -364,7 +505,10 @@ async fn unreadable_and_contradicting_answers_are_refused() {
         },
     );
     let error = client.create_pos().await.unwrap_err();
-    assert!(matches!(&error, CallError::Contradiction(text) if text.contains("SUSPENDED")), "{error:?}");
+    assert!(
+        matches!(&error, CallError::Contradiction(text) if text.contains("SUSPENDED")),
+        "{error:?}"
+    );
     assert!(error.outcome_unknown());
     fault(
         &emulator,
@@ -394,10 +538,7 @@ async fn bad_input_is_refused_before_sending() {
     for result in [
         client.get_pos("POS/../x").await.map(|_| ()),
         client.delete_pos("").await,
-        client
-            .update_pos("POS1", &PosUpdate::default())
-            .await
-            .map(|_| ()),
+        client.update_pos("POS1", &PosUpdate::default()).await.map(|_| ()),
         client
             .update_pos(
                 "POS1",
@@ -411,11 +552,27 @@ async fn bad_input_is_refused_before_sending() {
     ] {
         assert!(matches!(result, Err(CallError::Refused(_))), "{result:?}");
     }
-    assert!(emulator.harness().log().iter().all(|entry| entry.kind != "request"));
+    assert!(
+        emulator
+            .harness()
+            .log()
+            .iter()
+            .all(|entry| entry.kind != "request")
+    );
     let mut missing = settings(&emulator);
     missing.secrets.clear();
-    assert!(Client::from_settings(&missing).unwrap_err().to_string().contains("access_token"));
+    assert!(
+        Client::from_settings(&missing)
+            .unwrap_err()
+            .to_string()
+            .contains("access_token")
+    );
     let mut bad = settings(&emulator);
     bad.values.insert("store_id".to_owned(), "STR/1".to_owned());
-    assert!(Client::from_settings(&bad).unwrap_err().to_string().contains("store_id"));
+    assert!(
+        Client::from_settings(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("store_id")
+    );
 }

@@ -11,7 +11,9 @@ use kassa_providers::vourity::{
     VourityError, WebhookError, WebhookEvent, WebhookKind, WebhookToken,
 };
 use kassa_providers::{CallError, Secret, Settings};
-use kassa_sandbox::vourity::{API_KEY, DEMO_SETTINGS, MERCHANT_ID, OTHER_POINT_OF_SERVICE_ID, POINT_OF_SERVICE_ID, SUBSCRIPTION_KEY};
+use kassa_sandbox::vourity::{
+    API_KEY, DEMO_SETTINGS, MERCHANT_ID, OTHER_POINT_OF_SERVICE_ID, POINT_OF_SERVICE_ID, SUBSCRIPTION_KEY,
+};
 use kassa_sandbox::{Fault, FaultRule, Ports, Provider, RunningEmulator};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -89,8 +91,12 @@ impl Listener {
     async fn next_event(&mut self, payment_id: &str, token: &WebhookToken) -> WebhookEvent {
         let call = self.next().await;
         let path_token = call.path.rsplit('/').next().unwrap_or("");
-        vourity::webhook::parse(path_token, |id| (id == payment_id).then(|| token.clone()), &call.body)
-            .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&call.body)))
+        vourity::webhook::parse(
+            path_token,
+            |id| (id == payment_id).then(|| token.clone()),
+            &call.body,
+        )
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&call.body)))
     }
 }
 
@@ -113,12 +119,16 @@ fn settings(emulator: &RunningEmulator, webhook_url: &str) -> Settings {
             settings.values.insert((*key).to_owned(), (*value).to_owned());
         }
     }
-    settings.values.insert("webhook_url".to_owned(), webhook_url.to_owned());
+    settings
+        .values
+        .insert("webhook_url".to_owned(), webhook_url.to_owned());
     settings
 }
 
 async fn setup() -> Setup {
-    let emulator = RunningEmulator::start(Provider::Vourity, Ports::Ephemeral).await.unwrap();
+    let emulator = RunningEmulator::start(Provider::Vourity, Ports::Ephemeral)
+        .await
+        .unwrap();
     let listener = Listener::start().await;
     let client = Client::from_settings(&settings(&emulator, &listener.url)).unwrap();
     Setup {
@@ -148,7 +158,10 @@ fn payment(name: &str, total: &str, vat: &str) -> NewPayment {
 }
 
 async fn terminal(setup: &Setup, pos: &str, action: &str) -> Value {
-    let url = format!("{}/_sandbox/vourity/terminal/{pos}/{action}", setup.emulator.origin());
+    let url = format!(
+        "{}/_sandbox/vourity/terminal/{pos}/{action}",
+        setup.emulator.origin()
+    );
     let answer = reqwest::Client::new().post(url).send().await.unwrap();
     assert!(answer.status().is_success(), "{action}: {}", answer.status());
     answer.json().await.unwrap()
@@ -161,7 +174,9 @@ fn api_error<T: std::fmt::Debug>(result: Result<T, CallError<VourityError>>) -> 
     }
 }
 
-fn status_of<T: std::fmt::Debug>(result: Result<T, CallError<VourityError>>) -> (u16, CallError<VourityError>) {
+fn status_of<T: std::fmt::Debug>(
+    result: Result<T, CallError<VourityError>>,
+) -> (u16, CallError<VourityError>) {
     match result {
         Err(error @ CallError::Status { status, .. }) => (status, error),
         other => panic!("expected an HTTP status error, got {other:?}"),
@@ -194,7 +209,10 @@ async fn a_payment_is_approved_captured_and_refunded_twice() {
     assert_eq!(current.payment_status, PaymentStatus::Pending);
 
     terminal(&setup, POINT_OF_SERVICE_ID, "approve").await;
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert_eq!(event.session_id, new.session_id);
     assert_eq!(event.order_id, new.order_id);
     assert_eq!(event.kind, WebhookKind::Approved { total: sek("19.80") });
@@ -203,7 +221,10 @@ async fn a_payment_is_approved_captured_and_refunded_twice() {
         setup.client.payment_capture(&new.session_id).await.unwrap(),
         PaymentStatus::Captured
     );
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert_eq!(event.kind, WebhookKind::Captured);
 
     // The same refund twice refunds twice: the document promises no deduplication.
@@ -220,19 +241,39 @@ async fn a_payment_is_approved_captured_and_refunded_twice() {
     assert_ne!(first.refund_id, second.refund_id);
     assert_eq!(first.status, PaymentStatus::PartiallyRefunded);
     assert_eq!(second.total_refunded, sek("1.60"));
-    match setup.listener.next_event(&new.payment_id, &new.webhook_token).await.kind {
-        WebhookKind::Refunded { amount, total_refunded, .. } => {
+    match setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await
+        .kind
+    {
+        WebhookKind::Refunded {
+            amount,
+            total_refunded,
+            ..
+        } => {
             assert_eq!((amount, total_refunded), (sek("0.80"), sek("0.80")));
         }
         other => panic!("{other:?}"),
     }
-    setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     let refunds = setup.emulator.harness().changes("payment_refunded");
     assert_eq!(refunds.len(), 2);
     assert_eq!(refunds[1]["refunded"], "1.60");
 
-    let error = api_error(setup.client.payment_refund(&new.session_id, &sek("18.21"), "too much").await);
-    assert!(matches!(error, VourityError::RefundExceedsPayment { .. }), "{error}");
+    let error = api_error(
+        setup
+            .client
+            .payment_refund(&new.session_id, &sek("18.21"), "too much")
+            .await,
+    );
+    assert!(
+        matches!(error, VourityError::RefundExceedsPayment { .. }),
+        "{error}"
+    );
     let last = setup
         .client
         .payment_refund(&new.session_id, &sek("18.20"), "the rest")
@@ -244,7 +285,10 @@ async fn a_payment_is_approved_captured_and_refunded_twice() {
 
     let status = setup.client.pos_status().await.unwrap();
     assert_eq!(status.status_code, PosStatusCode::Available);
-    assert_eq!(status.current_session.unwrap().payment_status, PaymentStatus::Refunded);
+    assert_eq!(
+        status.current_session.unwrap().payment_status,
+        PaymentStatus::Refunded
+    );
 }
 
 #[tokio::test]
@@ -256,12 +300,21 @@ async fn a_payment_is_cancelled_and_then_cannot_be_captured() {
         setup.client.payment_cancel(&new.session_id).await.unwrap(),
         PaymentStatus::Cancelled
     );
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert_eq!(event.kind, WebhookKind::Cancelled);
     let error = api_error(setup.client.payment_capture(&new.session_id).await);
-    assert!(matches!(&error, VourityError::InvalidPaymentState { message } if message.contains("cancelled")), "{error}");
+    assert!(
+        matches!(&error, VourityError::InvalidPaymentState { message } if message.contains("cancelled")),
+        "{error}"
+    );
     let error = api_error(setup.client.payment_cancel(&new.session_id).await);
-    assert!(matches!(error, VourityError::InvalidPaymentState { .. }), "{error}");
+    assert!(
+        matches!(error, VourityError::InvalidPaymentState { .. }),
+        "{error}"
+    );
     assert_eq!(setup.emulator.harness().changes("payment_cancelled").len(), 1);
     assert!(setup.emulator.harness().changes("payment_captured").is_empty());
 }
@@ -272,12 +325,26 @@ async fn a_declined_payment_cannot_be_captured() {
     let new = payment("declined", "50", "10");
     setup.client.payment_request(&new).await.unwrap();
     terminal(&setup, POINT_OF_SERVICE_ID, "decline").await;
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert_eq!(event.kind, WebhookKind::Declined);
     let error = api_error(setup.client.payment_capture(&new.session_id).await);
-    assert!(matches!(error, VourityError::InvalidPaymentState { .. }), "{error}");
-    let error = api_error(setup.client.payment_refund(&new.session_id, &sek("1"), "no").await);
-    assert!(matches!(error, VourityError::InvalidPaymentState { .. }), "{error}");
+    assert!(
+        matches!(error, VourityError::InvalidPaymentState { .. }),
+        "{error}"
+    );
+    let error = api_error(
+        setup
+            .client
+            .payment_refund(&new.session_id, &sek("1"), "no")
+            .await,
+    );
+    assert!(
+        matches!(error, VourityError::InvalidPaymentState { .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -286,8 +353,11 @@ async fn an_action_request_is_read_and_answered() {
     let new = payment("action", "120", "24");
     setup.client.payment_request(&new).await.unwrap();
     terminal(&setup, POINT_OF_SERVICE_ID, "action-request").await;
-    let WebhookKind::ActionRequested { action_request_id } =
-        setup.listener.next_event(&new.payment_id, &new.webhook_token).await.kind
+    let WebhookKind::ActionRequested { action_request_id } = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await
+        .kind
     else {
         panic!("expected an action request");
     };
@@ -318,7 +388,10 @@ async fn an_action_request_is_read_and_answered() {
     assert_eq!(setup.emulator.harness().changes("action_answered").len(), 1);
 
     terminal(&setup, POINT_OF_SERVICE_ID, "approve").await;
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert!(matches!(event.kind, WebhookKind::Approved { .. }));
 
     let error = api_error(setup.client.action_request("no-such-request").await);
@@ -332,13 +405,19 @@ async fn a_rejected_action_request_declines_the_payment() {
     setup.client.payment_request(&new).await.unwrap();
     let request = terminal(&setup, POINT_OF_SERVICE_ID, "action-request").await;
     let id = request["actionRequestID"].as_str().unwrap().to_owned();
-    setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     setup
         .client
         .action_request_response(&id, &new.session_id, ActionResponseCode::Rejected)
         .await
         .unwrap();
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert_eq!(event.kind, WebhookKind::Declined);
 }
 
@@ -348,11 +427,22 @@ async fn the_terminal_is_set_out_of_service_and_is_busy_with_one_payment() {
     let answer = setup.client.set_pos_status(PosStatusCode::Offline).await.unwrap();
     assert_eq!(answer.status_code, PosStatusCode::Offline);
     let error = api_error(setup.client.payment_request(&payment("offline", "10", "2")).await);
-    assert!(matches!(error, VourityError::PointOfServiceUnavailable { .. }), "{error}");
-    setup.client.set_pos_status(PosStatusCode::Available).await.unwrap();
+    assert!(
+        matches!(error, VourityError::PointOfServiceUnavailable { .. }),
+        "{error}"
+    );
+    setup
+        .client
+        .set_pos_status(PosStatusCode::Available)
+        .await
+        .unwrap();
     assert_eq!(setup.emulator.harness().changes("pos_status_set").len(), 2);
 
-    setup.client.payment_request(&payment("first", "10", "2")).await.unwrap();
+    setup
+        .client
+        .payment_request(&payment("first", "10", "2"))
+        .await
+        .unwrap();
     let error = api_error(setup.client.payment_request(&payment("second", "10", "2")).await);
     assert_eq!(error, VourityError::PointOfServiceBusy);
     let error = api_error(setup.client.set_pos_status(PosStatusCode::OutOfOrder).await);
@@ -375,16 +465,38 @@ async fn a_discount_lowers_the_pending_payment() {
         .await
         .unwrap();
     assert_eq!((discounted.total, discounted.vat), (sek("90"), sek("18")));
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert_eq!(event.kind, WebhookKind::DiscountApplied { total: sek("90") });
-    let error = api_error(setup.client.add_discount(&new.session_id, &sek("90"), &sek("1"), None).await);
-    assert!(matches!(error, VourityError::DiscountExceedsAmount { .. }), "{error}");
+    let error = api_error(
+        setup
+            .client
+            .add_discount(&new.session_id, &sek("90"), &sek("1"), None)
+            .await,
+    );
+    assert!(
+        matches!(error, VourityError::DiscountExceedsAmount { .. }),
+        "{error}"
+    );
     assert_eq!(setup.emulator.harness().changes("discount_added").len(), 1);
     terminal(&setup, POINT_OF_SERVICE_ID, "approve").await;
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert_eq!(event.kind, WebhookKind::Approved { total: sek("90") });
-    let error = api_error(setup.client.add_discount(&new.session_id, &sek("1"), &sek("0"), None).await);
-    assert!(matches!(error, VourityError::InvalidPaymentState { .. }), "{error}");
+    let error = api_error(
+        setup
+            .client
+            .add_discount(&new.session_id, &sek("1"), &sek("0"), None)
+            .await,
+    );
+    assert!(
+        matches!(error, VourityError::InvalidPaymentState { .. }),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -407,7 +519,12 @@ async fn the_session_id_identifies_the_payment() {
 #[tokio::test]
 async fn a_payment_request_whose_answer_was_lost_is_found_by_its_session_id() {
     let setup = setup().await;
-    fault(&setup, "POST", "/pos-payment-request", Fault::Drop { after_commit: true });
+    fault(
+        &setup,
+        "POST",
+        "/pos-payment-request",
+        Fault::Drop { after_commit: true },
+    );
     let new = payment("dropped", "42", "8.40");
     let error = setup.client.payment_request(&new).await.unwrap_err();
     assert!(error.outcome_unknown(), "{error:?}");
@@ -424,21 +541,34 @@ async fn a_capture_whose_answer_was_lost_has_happened() {
     let new = payment("lost-capture", "42", "8.40");
     setup.client.payment_request(&new).await.unwrap();
     terminal(&setup, POINT_OF_SERVICE_ID, "approve").await;
-    fault(&setup, "POST", "/pos-payment-capture", Fault::Drop { after_commit: true });
+    fault(
+        &setup,
+        "POST",
+        "/pos-payment-capture",
+        Fault::Drop { after_commit: true },
+    );
     let error = setup.client.payment_capture(&new.session_id).await.unwrap_err();
     assert!(error.outcome_unknown(), "{error:?}");
     assert_eq!(setup.emulator.harness().changes("payment_captured").len(), 1);
     let status = setup.client.pos_status().await.unwrap();
-    assert_eq!(status.current_session.unwrap().payment_status, PaymentStatus::Captured);
+    assert_eq!(
+        status.current_session.unwrap().payment_status,
+        PaymentStatus::Captured
+    );
 }
 
 #[tokio::test]
 async fn wrong_keys_are_told_apart() {
     let setup = setup().await;
     let mut wrong = settings(&setup.emulator, &setup.listener.url);
-    wrong.secrets.insert("subscription_key".to_owned(), Secret::new("nope"));
+    wrong
+        .secrets
+        .insert("subscription_key".to_owned(), Secret::new("nope"));
     let error = api_error(Client::from_settings(&wrong).unwrap().test_connection().await);
-    assert!(matches!(&error, VourityError::InvalidSubscriptionKey { message } if message.contains("invalid subscription key")), "{error}");
+    assert!(
+        matches!(&error, VourityError::InvalidSubscriptionKey { message } if message.contains("invalid subscription key")),
+        "{error}"
+    );
     assert!(error.is_settings_problem());
 
     let mut wrong = settings(&setup.emulator, &setup.listener.url);
@@ -447,12 +577,16 @@ async fn wrong_keys_are_told_apart() {
     assert_eq!(error, VourityError::InvalidApiKey);
 
     let mut wrong = settings(&setup.emulator, &setup.listener.url);
-    wrong.values.insert("point_of_service_id".to_owned(), "unknown-pos".to_owned());
+    wrong
+        .values
+        .insert("point_of_service_id".to_owned(), "unknown-pos".to_owned());
     let error = api_error(Client::from_settings(&wrong).unwrap().test_connection().await);
     assert_eq!(error, VourityError::PointOfServiceNotFound);
 
     let mut wrong = settings(&setup.emulator, &setup.listener.url);
-    wrong.values.insert("merchant_id".to_owned(), "another-merchant".to_owned());
+    wrong
+        .values
+        .insert("merchant_id".to_owned(), "another-merchant".to_owned());
     let error = api_error(
         Client::from_settings(&wrong)
             .unwrap()
@@ -490,11 +624,21 @@ async fn unknown_sessions_are_payment_not_found() {
         assert_eq!(api_error(result), VourityError::PaymentNotFound);
     }
     assert_eq!(
-        api_error(setup.client.payment_refund("never-requested", &sek("1"), "x").await),
+        api_error(
+            setup
+                .client
+                .payment_refund("never-requested", &sek("1"), "x")
+                .await
+        ),
         VourityError::PaymentNotFound
     );
     assert_eq!(
-        api_error(setup.client.add_discount("never-requested", &sek("1"), &sek("0"), None).await),
+        api_error(
+            setup
+                .client
+                .add_discount("never-requested", &sek("1"), &sek("0"), None)
+                .await
+        ),
         VourityError::PaymentNotFound
     );
 }
@@ -506,7 +650,10 @@ async fn another_currency_is_refused_by_vourity() {
     new.total = Money::new(Decimal::from(10), Currency::EUR);
     new.vat = Money::new(Decimal::from(2), Currency::EUR);
     let error = api_error(setup.client.payment_request(&new).await);
-    assert!(matches!(error, VourityError::UnsupportedCurrency { .. }), "{error}");
+    assert!(
+        matches!(error, VourityError::UnsupportedCurrency { .. }),
+        "{error}"
+    );
     assert!(setup.emulator.harness().changes("payment_requested").is_empty());
 }
 
@@ -543,7 +690,10 @@ async fn the_emulator_refuses_bad_bodies_with_the_documented_codes() {
     let setup = setup().await;
     let cases: [(&str, &[(&str, &str)]); 6] = [
         ("msgType", &[("\"paymentRequest\"", "\"paymentCancel\"")]),
-        ("amount", &[("\"totalAmountInclVat\":2", "\"totalAmountInclVat\":19.805")]),
+        (
+            "amount",
+            &[("\"totalAmountInclVat\":2", "\"totalAmountInclVat\":19.805")],
+        ),
         ("vat", &[("\"totalVatAmount\":1", "\"totalVatAmount\":3")]),
         ("currency", &[("\"SEK\"", "\"EUR\"")]),
         ("webhook", &[("http://127.0.0.1:9/hook", "not a url")]),
@@ -551,20 +701,58 @@ async fn the_emulator_refuses_bad_bodies_with_the_documented_codes() {
     ];
     let mut errors = Vec::new();
     for (name, changes) in cases {
-        errors.push((name, raw_error(&setup, "pos-payment-request", &raw_payment_request(changes)).await));
+        errors.push((
+            name,
+            raw_error(&setup, "pos-payment-request", &raw_payment_request(changes)).await,
+        ));
     }
-    assert!(matches!(errors[0].1, VourityError::InvalidMsgType { .. }), "{:?}", errors[0]);
-    assert!(matches!(&errors[1].1, VourityError::InvalidAmount { message } if message.contains("19.805")), "{:?}", errors[1]);
-    assert!(matches!(errors[2].1, VourityError::InvalidAmount { .. }), "{:?}", errors[2]);
-    assert!(matches!(errors[3].1, VourityError::UnsupportedCurrency { .. }), "{:?}", errors[3]);
-    assert!(matches!(errors[4].1, VourityError::InvalidWebhookUrl { .. }), "{:?}", errors[4]);
-    assert!(matches!(&errors[5].1, VourityError::InvalidRequest { message } if message.contains("sessionID")), "{:?}", errors[5]);
+    assert!(
+        matches!(errors[0].1, VourityError::InvalidMsgType { .. }),
+        "{:?}",
+        errors[0]
+    );
+    assert!(
+        matches!(&errors[1].1, VourityError::InvalidAmount { message } if message.contains("19.805")),
+        "{:?}",
+        errors[1]
+    );
+    assert!(
+        matches!(errors[2].1, VourityError::InvalidAmount { .. }),
+        "{:?}",
+        errors[2]
+    );
+    assert!(
+        matches!(errors[3].1, VourityError::UnsupportedCurrency { .. }),
+        "{:?}",
+        errors[3]
+    );
+    assert!(
+        matches!(errors[4].1, VourityError::InvalidWebhookUrl { .. }),
+        "{:?}",
+        errors[4]
+    );
+    assert!(
+        matches!(&errors[5].1, VourityError::InvalidRequest { message } if message.contains("sessionID")),
+        "{:?}",
+        errors[5]
+    );
     let not_json = raw_error(&setup, "pos-payment-request", "{\"sessionID\":").await;
-    assert!(matches!(not_json, VourityError::InvalidRequest { .. }), "{not_json:?}");
+    assert!(
+        matches!(not_json, VourityError::InvalidRequest { .. }),
+        "{not_json:?}"
+    );
     // The document's own bodies of the action request response and set POS status name
     // no target: refused, per our reading.
-    let error = raw_error(&setup, "action-request-response", r#"{"responseCode":"accepted"}"#).await;
-    assert!(matches!(&error, VourityError::InvalidRequest { message } if message.contains("actionRequestID")), "{error:?}");
+    let error = raw_error(
+        &setup,
+        "action-request-response",
+        r#"{"responseCode":"accepted"}"#,
+    )
+    .await;
+    assert!(
+        matches!(&error, VourityError::InvalidRequest { message } if message.contains("actionRequestID")),
+        "{error:?}"
+    );
     assert!(setup.emulator.harness().changes("payment_requested").is_empty());
     // An unlisted code is kept.
     let unknown = VourityError::from_body(
@@ -583,17 +771,29 @@ async fn an_amount_finer_than_the_currency_is_refused_before_sending() {
     let setup = setup().await;
     let new = payment("fine", "19.805", "3.96");
     let error = setup.client.payment_request(&new).await.unwrap_err();
-    assert!(matches!(&error, CallError::Refused(text) if text.contains("19.805 SEK has more than 2 decimals")), "{error}");
+    assert!(
+        matches!(&error, CallError::Refused(text) if text.contains("19.805 SEK has more than 2 decimals")),
+        "{error}"
+    );
     let error = setup
         .client
         .payment_refund("any-session", &sek("0.001"), "x")
         .await
         .unwrap_err();
     assert!(matches!(error, CallError::Refused(_)), "{error}");
-    let zero = setup.client.payment_request(&payment("zero", "0", "0")).await.unwrap_err();
+    let zero = setup
+        .client
+        .payment_request(&payment("zero", "0", "0"))
+        .await
+        .unwrap_err();
     assert!(matches!(zero, CallError::Refused(_)), "{zero}");
     assert!(
-        setup.emulator.harness().log().iter().all(|entry| entry.kind != "request"),
+        setup
+            .emulator
+            .harness()
+            .log()
+            .iter()
+            .all(|entry| entry.kind != "request"),
         "nothing was sent"
     );
 }
@@ -603,16 +803,31 @@ async fn http_statuses_without_a_vourity_body_are_reported_as_statuses() {
     let setup = setup().await;
     let path = format!("/pointOfServices/{POINT_OF_SERVICE_ID}/pos-status");
     for status in [401u16, 403, 404, 500, 503] {
-        fault(&setup, "GET", &path, Fault::Status { status, after_commit: false });
+        fault(
+            &setup,
+            "GET",
+            &path,
+            Fault::Status {
+                status,
+                after_commit: false,
+            },
+        );
         let (got, error) = status_of(setup.client.pos_status().await);
         assert_eq!(got, status);
         assert_eq!(error.outcome_unknown(), status >= 500, "{status}");
     }
-    fault(&setup, "GET", &path, Fault::TooManyRequests { retry_after_secs: 7 });
+    fault(
+        &setup,
+        "GET",
+        &path,
+        Fault::TooManyRequests { retry_after_secs: 7 },
+    );
     let (got, error) = status_of(setup.client.test_connection().await);
     assert_eq!(got, 429);
     assert_eq!(error.code(), "provider_rate_limited");
-    assert!(matches!(error, CallError::Status { retry_after: Some(after), .. } if after == Duration::from_secs(7)));
+    assert!(
+        matches!(error, CallError::Status { retry_after: Some(after), .. } if after == Duration::from_secs(7))
+    );
 }
 
 #[tokio::test]
@@ -622,14 +837,35 @@ async fn a_server_error_after_commit_leaves_the_refund_unknown_and_done() {
     setup.client.payment_request(&new).await.unwrap();
     terminal(&setup, POINT_OF_SERVICE_ID, "approve").await;
     setup.client.payment_capture(&new.session_id).await.unwrap();
-    setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
-    setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
-    fault(&setup, "POST", "/pos-payment-refund", Fault::Status { status: 500, after_commit: true });
-    let error = setup.client.payment_refund(&new.session_id, &sek("5"), "x").await.unwrap_err();
+    setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
+    setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
+    fault(
+        &setup,
+        "POST",
+        "/pos-payment-refund",
+        Fault::Status {
+            status: 500,
+            after_commit: true,
+        },
+    );
+    let error = setup
+        .client
+        .payment_refund(&new.session_id, &sek("5"), "x")
+        .await
+        .unwrap_err();
     assert!(error.outcome_unknown());
     assert_eq!(setup.emulator.harness().changes("payment_refunded").len(), 1);
     // The webhook still tells the till what happened.
-    let event = setup.listener.next_event(&new.payment_id, &new.webhook_token).await;
+    let event = setup
+        .listener
+        .next_event(&new.payment_id, &new.webhook_token)
+        .await;
     assert!(matches!(event.kind, WebhookKind::Refunded { amount, .. } if amount == sek("5")));
 }
 
@@ -657,10 +893,22 @@ async fn unreadable_answers_are_malformed() {
 async fn answers_that_contradict_the_request_are_refused() {
     let setup = setup().await;
     let cases = [
-        ("11", "SEK", "pending", "session", "the terminal asks for 11.00 SEK"),
+        (
+            "11",
+            "SEK",
+            "pending",
+            "session",
+            "the terminal asks for 11.00 SEK",
+        ),
         ("10", "EUR", "pending", "session", "EUR"),
         ("10.001", "SEK", "pending", "session", "10.001"),
-        ("10", "SEK", "teleported", "session", "unknown payment status \"teleported\""),
+        (
+            "10",
+            "SEK",
+            "teleported",
+            "session",
+            "unknown payment status \"teleported\"",
+        ),
         ("10", "SEK", "pending", "another", "session \"another"),
     ];
     for (index, (total, currency, status, echoed, named)) in cases.into_iter().enumerate() {
@@ -696,11 +944,16 @@ async fn an_unknown_pos_status_is_kept_for_the_caller() {
         "GET",
         &path,
         Fault::Body {
-            text: format!(r#"{{"pointOfServiceID":"{POINT_OF_SERVICE_ID}","statusCode":"hibernating","currentSession":null}}"#),
+            text: format!(
+                r#"{{"pointOfServiceID":"{POINT_OF_SERVICE_ID}","statusCode":"hibernating","currentSession":null}}"#
+            ),
         },
     );
     let status = setup.client.pos_status().await.unwrap();
-    assert_eq!(status.status_code, PosStatusCode::Unknown("hibernating".to_owned()));
+    assert_eq!(
+        status.status_code,
+        PosStatusCode::Unknown("hibernating".to_owned())
+    );
     // A status for another terminal is a contradiction.
     fault(
         &setup,
@@ -710,14 +963,20 @@ async fn an_unknown_pos_status_is_kept_for_the_caller() {
             text: format!(r#"{{"pointOfServiceID":"{OTHER_POINT_OF_SERVICE_ID}","statusCode":"available"}}"#),
         },
     );
-    assert!(matches!(setup.client.pos_status().await, Err(CallError::Contradiction(_))));
+    assert!(matches!(
+        setup.client.pos_status().await,
+        Err(CallError::Contradiction(_))
+    ));
 }
 
 #[tokio::test]
 async fn a_failed_webhook_delivery_is_logged_and_not_fatal() {
     let setup = setup().await;
     // A port nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let client = Client::from_settings(&settings(&setup.emulator, &format!("http://{closed}/hook"))).unwrap();
     let new = payment("no-listener", "10", "2");
     client.payment_request(&new).await.unwrap();
@@ -730,7 +989,10 @@ async fn a_failed_webhook_delivery_is_logged_and_not_fatal() {
     }
     // The emulator goes on; the till polls.
     let status = client.pos_status().await.unwrap();
-    assert_eq!(status.current_session.unwrap().payment_status, PaymentStatus::Approved);
+    assert_eq!(
+        status.current_session.unwrap().payment_status,
+        PaymentStatus::Approved
+    );
     client.payment_capture(&new.session_id).await.unwrap();
 }
 
@@ -752,7 +1014,8 @@ async fn webhooks_with_the_wrong_token_or_an_unknown_payment_are_refused() {
     );
     let unknown = vourity::webhook::parse(&path_token, |_| None, &call.body).unwrap_err();
     assert_eq!(unknown.http_status(), 404);
-    let bad = vourity::webhook::parse(&path_token, |_| Some(new.webhook_token.clone()), b"<html>").unwrap_err();
+    let bad =
+        vourity::webhook::parse(&path_token, |_| Some(new.webhook_token.clone()), b"<html>").unwrap_err();
     assert_eq!(bad.http_status(), 400);
 }
 

@@ -43,7 +43,11 @@ fn exact(text: &str) -> Exact {
     match text.as_bytes().first() {
         Some(b'{') => {
             let map: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text).unwrap();
-            Exact::Object(map.into_iter().map(|(key, value)| (key, exact(value.get()))).collect())
+            Exact::Object(
+                map.into_iter()
+                    .map(|(key, value)| (key, exact(value.get())))
+                    .collect(),
+            )
         }
         Some(b'[') => {
             let list: Vec<Box<RawValue>> = serde_json::from_str(text).unwrap();
@@ -74,7 +78,12 @@ fn round_trip<T: DeserializeOwned + serde::Serialize>(example: &Example) -> T {
     let text = read(example);
     let body: T = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", example.file));
     let written = serde_json::to_string(&body).unwrap();
-    assert_eq!(exact(&written), exact(&text), "{} written back differs", example.file);
+    assert_eq!(
+        exact(&written),
+        exact(&text),
+        "{} written back differs",
+        example.file
+    );
     body
 }
 
@@ -110,11 +119,21 @@ fn every_example_reads_into_the_wire_types_and_back() {
                 assert_eq!(body.total_amount_incl_vat.to_string(), "2");
                 assert_eq!(body.total_vat_amount.to_string(), "1");
                 assert_eq!(body.currency, "SEK");
-                let total = wire::money("totalAmountInclVat", body.total_amount_incl_vat, &body.currency).unwrap();
-                assert_eq!((total.amount().to_string(), total.currency().code()), ("2".to_owned(), "SEK"));
+                let total =
+                    wire::money("totalAmountInclVat", body.total_amount_incl_vat, &body.currency).unwrap();
+                assert_eq!(
+                    (total.amount().to_string(), total.currency().code()),
+                    ("2".to_owned(), "SEK")
+                );
                 assert_eq!(body.response_webhook_url, "https://webhook.test.com");
-                assert_eq!(body.merchant_references.order_id, "3ee34aa2-8436-4b6b-888a-d66de981434f");
-                assert_eq!(body.merchant_references.payment_id, "71821815-5aeb-4fe0-a60e-edec7a95bfde");
+                assert_eq!(
+                    body.merchant_references.order_id,
+                    "3ee34aa2-8436-4b6b-888a-d66de981434f"
+                );
+                assert_eq!(
+                    body.merchant_references.payment_id,
+                    "71821815-5aeb-4fe0-a60e-edec7a95bfde"
+                );
                 assert_eq!(body.id.as_deref(), Some("a410a872-cd84-45c1-a493-fb37c342021c"));
             }
             "POST /pos-payment-cancel" | "POST /pos-payment-capture" => {
@@ -157,5 +176,8 @@ fn every_example_reads_into_the_wire_types_and_back() {
 fn the_exact_comparison_tells_number_texts_apart() {
     assert_ne!(exact(r#"{"a":2}"#), exact(r#"{"a":2.0}"#));
     assert_ne!(exact(r#"{"a":19.80}"#), exact(r#"{"a":19.8}"#));
-    assert_eq!(exact(r#"{"a":[1,"x",null,true]}"#), exact(r#"{ "a" : [1, "x", null, true] }"#));
+    assert_eq!(
+        exact(r#"{"a":[1,"x",null,true]}"#),
+        exact(r#"{ "a" : [1, "x", null, true] }"#)
+    );
 }

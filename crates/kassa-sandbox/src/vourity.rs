@@ -26,6 +26,10 @@
 //! | `POST /_sandbox/vourity/terminal/{pos}/action-request` | the terminal asks the partner (`{"actionType", "message"}`, both optional) |
 //! | `GET /_sandbox/vourity/payments/{sessionID}` | the payment as the emulator holds it |
 
+// Handlers stop at the first refusal with the error answer itself; an answer is built
+// once per request, so the size of `Result<_, Response>` costs nothing that matters.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -200,7 +204,10 @@ async fn deliver(mut queue: mpsc::UnboundedReceiver<Delivery>, harness: Harness)
 pub fn router(harness: Harness) -> Router {
     let (webhooks, queue) = mpsc::unbounded_channel();
     let mut book = Book::default();
-    for (id, name) in [(POINT_OF_SERVICE_ID, "Till 1"), (OTHER_POINT_OF_SERVICE_ID, "Till 2")] {
+    for (id, name) in [
+        (POINT_OF_SERVICE_ID, "Till 1"),
+        (OTHER_POINT_OF_SERVICE_ID, "Till 2"),
+    ] {
         book.poses.insert(
             id,
             Pos {
@@ -228,7 +235,10 @@ pub fn router(harness: Harness) -> Router {
         .route("/add-discount", post(add_discount))
         .route("/_sandbox/vourity/terminal/{pos}/approve", post(terminal_approve))
         .route("/_sandbox/vourity/terminal/{pos}/decline", post(terminal_decline))
-        .route("/_sandbox/vourity/terminal/{pos}/action-request", post(terminal_action_request))
+        .route(
+            "/_sandbox/vourity/terminal/{pos}/action-request",
+            post(terminal_action_request),
+        )
         .route("/_sandbox/vourity/payments/{session}", get(control_payment))
         .with_state(emulator)
 }
@@ -237,7 +247,11 @@ pub fn router(harness: Harness) -> Router {
 // Answers
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({ "errorCode": code, "message": message.into() }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "errorCode": code, "message": message.into() })),
+    )
+        .into_response()
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -250,9 +264,8 @@ fn ok(body: impl Serialize) -> Response {
 
 /// A decimal as a JSON number token with its own digits.
 fn number(amount: Decimal) -> Box<RawValue> {
-    RawValue::from_string(amount.to_string()).unwrap_or_else(|_| {
-        RawValue::from_string("0".to_owned()).expect("0 is a JSON number")
-    })
+    RawValue::from_string(amount.to_string())
+        .unwrap_or_else(|_| RawValue::from_string("0".to_owned()).expect("0 is a JSON number"))
 }
 
 /// The emulator's own exact reading of a JSON number's text.
@@ -267,7 +280,13 @@ fn decimal(field: &str, raw: Option<&RawValue>) -> Result<Decimal, Response> {
     } else {
         Decimal::from_str(text)
     };
-    parsed.map_err(|_| error(StatusCode::BAD_REQUEST, "invalidAmount", format!("{field} {text} is out of range")))
+    parsed.map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalidAmount",
+            format!("{field} {text} is out of range"),
+        )
+    })
 }
 
 fn sek_amount(field: &str, raw: Option<&RawValue>, allow_zero: bool) -> Result<Decimal, Response> {
@@ -631,7 +650,11 @@ async fn payment_request(State(emulator): State<Emulator>, headers: HeaderMap, b
     }
 }
 
-fn payment_request_inner(emulator: &Emulator, headers: &HeaderMap, body: &[u8]) -> Result<Response, Response> {
+fn payment_request_inner(
+    emulator: &Emulator,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, Response> {
     authenticate(headers)?;
     let request: PaymentRequestIn = parse_body(body)?;
     check_msg_type(request.msg_type.as_deref(), "paymentRequest")?;
@@ -654,7 +677,11 @@ fn payment_request_inner(emulator: &Emulator, headers: &HeaderMap, body: &[u8]) 
         ));
     }
     check_currency(request.currency.as_deref())?;
-    let total = sek_amount("totalAmountInclVat", request.total_amount_incl_vat.as_deref(), false)?;
+    let total = sek_amount(
+        "totalAmountInclVat",
+        request.total_amount_incl_vat.as_deref(),
+        false,
+    )?;
     let vat = sek_amount("totalVatAmount", request.total_vat_amount.as_deref(), true)?;
     if vat > total {
         return Err(error(
@@ -710,7 +737,10 @@ fn payment_request_inner(emulator: &Emulator, headers: &HeaderMap, body: &[u8]) 
         return Err(error(
             StatusCode::CONFLICT,
             "pointOfServiceBusy",
-            format!("point of service {pos_id:?} is busy with session {:?}", last.session_id),
+            format!(
+                "point of service {pos_id:?} is busy with session {:?}",
+                last.session_id
+            ),
         ));
     }
     let payment = Payment {
@@ -726,7 +756,9 @@ fn payment_request_inner(emulator: &Emulator, headers: &HeaderMap, body: &[u8]) 
         refunded: Decimal::ZERO,
         open_action_request: None,
     };
-    emulator.harness.record("payment_requested", payment_state(&payment));
+    emulator
+        .harness
+        .record("payment_requested", payment_state(&payment));
     let response = ok(payment_out(&payment));
     if let Some(pos) = book.poses.get_mut(pos_id.as_str()) {
         pos.last_session = Some(session_id.clone());
@@ -770,7 +802,12 @@ async fn payment_capture(State(emulator): State<Emulator>, headers: HeaderMap, b
     session_command(&emulator, &headers, &body, "paymentCapture")
 }
 
-fn session_command(emulator: &Emulator, headers: &HeaderMap, body: &[u8], msg_type: &'static str) -> Response {
+fn session_command(
+    emulator: &Emulator,
+    headers: &HeaderMap,
+    body: &[u8],
+    msg_type: &'static str,
+) -> Response {
     let run = || -> Result<Response, Response> {
         authenticate(headers)?;
         let request: SessionCommandIn = parse_body(body)?;
@@ -886,7 +923,11 @@ fn pos_status_out(book: &Book, pos_id: &str) -> Option<PosStatusOut> {
     })
 }
 
-async fn pos_status(State(emulator): State<Emulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn pos_status(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = authenticate(&headers) {
         return response;
     }
@@ -916,7 +957,11 @@ fn action_request_out(request: &ActionRequest) -> ActionRequestOut {
     }
 }
 
-async fn action_request(State(emulator): State<Emulator>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn action_request(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(response) = authenticate(&headers) {
         return response;
     }
@@ -930,7 +975,11 @@ async fn action_request(State(emulator): State<Emulator>, Path(id): Path<String>
     }
 }
 
-async fn action_request_response(State(emulator): State<Emulator>, headers: HeaderMap, body: Bytes) -> Response {
+async fn action_request_response(
+    State(emulator): State<Emulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let run = || -> Result<Response, Response> {
         authenticate(&headers)?;
         let request: ActionResponseIn = parse_body(&body)?;
@@ -944,7 +993,14 @@ async fn action_request_response(State(emulator): State<Emulator>, headers: Head
         let mut guard = emulator.book();
         let book = &mut *guard;
         let action = match book.action_requests.get_mut(id) {
-            Some(action) if request.session_id.as_deref().is_none_or(|s| s == action.session_id) => action,
+            Some(action)
+                if request
+                    .session_id
+                    .as_deref()
+                    .is_none_or(|s| s == action.session_id) =>
+            {
+                action
+            }
             _ => {
                 return Err(error(
                     StatusCode::NOT_FOUND,
@@ -970,7 +1026,9 @@ async fn action_request_response(State(emulator): State<Emulator>, headers: Head
             payment.open_action_request = None;
             if code == "rejected" && payment.status == PENDING {
                 payment.status = DECLINED;
-                emulator.harness.record("payment_declined", payment_state(payment));
+                emulator
+                    .harness
+                    .record("payment_declined", payment_state(payment));
                 emulator.post_webhook(payment, "payment_declined", webhook_for(payment));
             }
         }
@@ -1015,9 +1073,10 @@ async fn set_pos_status(State(emulator): State<Emulator>, headers: HeaderMap, bo
         if let Some(pos) = book.poses.get_mut(pos_id) {
             pos.status = status;
         }
-        emulator
-            .harness
-            .record("pos_status_set", json!({ "pointOfServiceID": pos_id, "statusCode": status }));
+        emulator.harness.record(
+            "pos_status_set",
+            json!({ "pointOfServiceID": pos_id, "statusCode": status }),
+        );
         match pos_status_out(&book, pos_id) {
             Some(out) => Ok(ok(out)),
             None => Err(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
@@ -1036,7 +1095,11 @@ async fn add_discount(State(emulator): State<Emulator>, headers: HeaderMap, body
         let session_id = required("sessionID", &request.session_id)?;
         let pos_id = required("pointOfServiceID", &request.point_of_service_id)?;
         check_currency(request.currency.as_deref())?;
-        let discount = sek_amount("discountAmountInclVat", request.discount_amount_incl_vat.as_deref(), false)?;
+        let discount = sek_amount(
+            "discountAmountInclVat",
+            request.discount_amount_incl_vat.as_deref(),
+            false,
+        )?;
         let discount_vat = sek_amount("discountVatAmount", request.discount_vat_amount.as_deref(), true)?;
         let mut book = emulator.book();
         let payment = find_payment(&mut book, session_id, pos_id)?;
@@ -1145,7 +1208,11 @@ struct ActionRequestControl {
     message: Option<String>,
 }
 
-async fn terminal_action_request(State(emulator): State<Emulator>, Path(pos_id): Path<String>, body: Bytes) -> Response {
+async fn terminal_action_request(
+    State(emulator): State<Emulator>,
+    Path(pos_id): Path<String>,
+    body: Bytes,
+) -> Response {
     let control: ActionRequestControl = if body.is_empty() {
         ActionRequestControl::default()
     } else {
@@ -1173,7 +1240,9 @@ async fn terminal_action_request(State(emulator): State<Emulator>, Path(pos_id):
         session_id: payment.session_id.clone(),
         pos_id: pos_id.clone(),
         action_type: control.action_type.unwrap_or_else(|| "signature".to_owned()),
-        message: control.message.or_else(|| Some("Check the card holder's signature".to_owned())),
+        message: control
+            .message
+            .or_else(|| Some("Check the card holder's signature".to_owned())),
         response_code: None,
     };
     emulator.harness.record(

@@ -70,12 +70,11 @@ fn is_public_id(id: &str) -> bool {
 impl Client {
     /// A client for `config`, refused when a value is empty or unusable.
     pub fn new(config: Config) -> std::result::Result<Client, SettingsError> {
-        let http = HttpClient::new(&config.base_url, DEFAULT_TIMEOUT).map_err(|source| {
-            SettingsError::BaseUrl {
+        let http =
+            HttpClient::new(&config.base_url, DEFAULT_TIMEOUT).map_err(|source| SettingsError::BaseUrl {
                 provider: PROVIDER,
                 source,
-            }
-        })?;
+            })?;
         if config.access_token.is_empty() {
             let field = field("access_token");
             return Err(SettingsError::Missing {
@@ -289,7 +288,11 @@ impl Client {
         if update.status.is_none() && update.application_key.is_none() {
             return Err(CallError::Refused("nothing to change on the POS".to_owned()));
         }
-        if update.application_key.as_deref().is_some_and(|key| key.trim().is_empty()) {
+        if update
+            .application_key
+            .as_deref()
+            .is_some_and(|key| key.trim().is_empty())
+        {
             return Err(CallError::Refused("the new Application Key is empty".to_owned()));
         }
         let body = UpdatePosBody {

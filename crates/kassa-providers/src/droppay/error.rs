@@ -45,7 +45,9 @@ pub enum DropPayError {
         description: String,
     },
     /// 400/103: a brand, store or POS id that is not a DropPay public id.
-    #[error("DropPay does not accept an id as a public id; check the brand, store and POS ids in the DropPay settings: {description}")]
+    #[error(
+        "DropPay does not accept an id as a public id; check the brand, store and POS ids in the DropPay settings: {description}"
+    )]
     WrongPublicId {
         /// DropPay's description.
         description: String,
@@ -66,11 +68,15 @@ pub enum DropPayError {
     #[error("DropPay refused the login credentials; paste a new user access token in the DropPay settings")]
     WrongCredentials,
     /// 401/101: the token is valid but lacks the POS scope.
-    #[error("the DropPay access token does not allow managing POS devices; create one with the POS scope and paste it in the DropPay settings")]
+    #[error(
+        "the DropPay access token does not allow managing POS devices; create one with the POS scope and paste it in the DropPay settings"
+    )]
     OutOfScope,
     /// 401/102 (or 401 with no body): the token is bad or expired. The document gives no
     /// way to refresh a user access token, so the manager pastes a new one.
-    #[error("the DropPay access token is not valid or has expired; paste a new user access token in the DropPay settings")]
+    #[error(
+        "the DropPay access token is not valid or has expired; paste a new user access token in the DropPay settings"
+    )]
     TokenExpired,
     /// 403/100.
     #[error("DropPay refused the request's signature")]

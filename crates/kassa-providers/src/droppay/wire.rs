@@ -149,7 +149,9 @@ impl<'de> Deserialize<'de> for NumberOrText {
         } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             Ok(NumberOrText::Number(text.to_owned()))
         } else {
-            Err(serde::de::Error::custom(format!("expected a number or a string, found {text}")))
+            Err(serde::de::Error::custom(format!(
+                "expected a number or a string, found {text}"
+            )))
         }
     }
 }

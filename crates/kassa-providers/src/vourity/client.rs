@@ -132,12 +132,11 @@ fn invalid(key: &'static str, reason: impl Into<String>) -> SettingsError {
 impl Client {
     /// A client for `config`, refused when a value is empty or unusable.
     pub fn new(config: Config) -> std::result::Result<Client, SettingsError> {
-        let http = HttpClient::new(&config.base_url, DEFAULT_TIMEOUT).map_err(|source| {
-            SettingsError::BaseUrl {
+        let http =
+            HttpClient::new(&config.base_url, DEFAULT_TIMEOUT).map_err(|source| SettingsError::BaseUrl {
                 provider: PROVIDER,
                 source,
-            }
-        })?;
+            })?;
         for (key, value) in [
             ("merchant_id", &config.merchant_id),
             ("merchant_name", &config.merchant_name),
@@ -153,7 +152,10 @@ impl Client {
                 });
             }
         }
-        for (key, secret) in [("api_key", &config.api_key), ("subscription_key", &config.subscription_key)] {
+        for (key, secret) in [
+            ("api_key", &config.api_key),
+            ("subscription_key", &config.subscription_key),
+        ] {
             if secret.is_empty() {
                 let field = field(key);
                 return Err(SettingsError::Missing {
@@ -164,10 +166,7 @@ impl Client {
             }
         }
         if config.point_of_service_id.contains(['/', '?', '#']) {
-            return Err(invalid(
-                "point_of_service_id",
-                "must not contain '/', '?' or '#'",
-            ));
+            return Err(invalid("point_of_service_id", "must not contain '/', '?' or '#'"));
         }
         let webhook_url = Url::parse(config.webhook_url.trim())
             .map_err(|error| invalid("webhook_url", format!("is not a URL ({error})")))?;
@@ -243,8 +242,9 @@ impl Client {
     ) -> Result<T> {
         let mut request = self.request(method, path);
         if let Some(body) = body {
-            let text = serde_json::to_vec(body)
-                .map_err(|error| CallError::Refused(format!("the {what} request cannot be written: {error}")))?;
+            let text = serde_json::to_vec(body).map_err(|error| {
+                CallError::Refused(format!("the {what} request cannot be written: {error}"))
+            })?;
             request = request.body(text);
         }
         let answer = self.http.send(request).await?;
@@ -265,7 +265,10 @@ impl Client {
     /// by webhook (and by [`Client::pos_status`] as the fallback).
     pub async fn payment_request(&self, payment: &NewPayment) -> Result<PaymentSession> {
         check_session_id(&payment.session_id)?;
-        for (name, value) in [("order id", &payment.order_id), ("payment id", &payment.payment_id)] {
+        for (name, value) in [
+            ("order id", &payment.order_id),
+            ("payment id", &payment.payment_id),
+        ] {
             if value.trim().is_empty() {
                 return Err(CallError::Refused(format!("a Vourity payment needs a {name}")));
             }
@@ -309,9 +312,18 @@ impl Client {
             id: Some(payment.session_id.clone()),
         };
         let answer: PaymentRequestAnswer = self
-            .call(Method::POST, "pos-payment-request", Some(&body), "payment request answer")
+            .call(
+                Method::POST,
+                "pos-payment-request",
+                Some(&body),
+                "payment request answer",
+            )
             .await?;
-        self.check_echo(&answer.session_id, &answer.point_of_service_id, &payment.session_id)?;
+        self.check_echo(
+            &answer.session_id,
+            &answer.point_of_service_id,
+            &payment.session_id,
+        )?;
         if answer.merchant_references != body.merchant_references {
             return Err(CallError::Contradiction(format!(
                 "the answer names payment {:?} of order {:?}, not the one requested",
@@ -342,7 +354,13 @@ impl Client {
         })
     }
 
-    async fn session_command(&self, path: &str, msg_type: &str, session_id: &str, expected: PaymentStatus) -> Result<PaymentStatus> {
+    async fn session_command(
+        &self,
+        path: &str,
+        msg_type: &str,
+        session_id: &str,
+        expected: PaymentStatus,
+    ) -> Result<PaymentStatus> {
         check_session_id(session_id)?;
         let body = SessionCommandBody {
             session_id: session_id.to_owned(),
@@ -430,9 +448,7 @@ impl Client {
     /// its current or last payment session (the polling fallback for a lost webhook).
     pub async fn pos_status(&self) -> Result<PosStatusAnswer> {
         let path = format!("pointOfServices/{}/pos-status", self.point_of_service_id);
-        let answer: PosStatusAnswer = self
-            .call(Method::GET, &path, None::<&()>, "POS status")
-            .await?;
+        let answer: PosStatusAnswer = self.call(Method::GET, &path, None::<&()>, "POS status").await?;
         if answer.point_of_service_id != self.point_of_service_id {
             return Err(CallError::Contradiction(format!(
                 "the status is of terminal {:?}, not {:?}",
@@ -478,7 +494,12 @@ impl Client {
             session_id: Some(session_id.to_owned()),
         };
         let answer: ActionRequestAnswer = self
-            .call(Method::POST, "action-request-response", Some(&body), "action request")
+            .call(
+                Method::POST,
+                "action-request-response",
+                Some(&body),
+                "action request",
+            )
             .await?;
         if answer.action_request_id != action_request_id || answer.response_code.as_ref() != Some(&response) {
             return Err(CallError::Contradiction(format!(
@@ -531,7 +552,8 @@ impl Client {
                 discount.currency()
             )));
         }
-        if !discount.is_positive() || discount_vat.is_negative() || discount_vat.amount() > discount.amount() {
+        if !discount.is_positive() || discount_vat.is_negative() || discount_vat.amount() > discount.amount()
+        {
             return Err(CallError::Refused(format!(
                 "a discount must be more than zero with VAT between zero and it, not {discount} (VAT {discount_vat})"
             )));
@@ -603,7 +625,9 @@ fn check_session_id(session_id: &str) -> Result<()> {
 fn check_path_id(name: &str, id: &str) -> Result<()> {
     let acceptable = !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '/' | '?' | '#' | '%'));
+        && id
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '/' | '?' | '#' | '%'));
     if acceptable {
         Ok(())
     } else {

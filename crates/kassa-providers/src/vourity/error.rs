@@ -34,7 +34,9 @@ use super::wire::ErrorBody;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VourityError {
     /// API Management refused the subscription key.
-    #[error("Vourity refused the subscription key (Ocp-Apim-Subscription-Key); check it in the Vourity settings")]
+    #[error(
+        "Vourity refused the subscription key (Ocp-Apim-Subscription-Key); check it in the Vourity settings"
+    )]
     InvalidSubscriptionKey {
         /// API Management's message.
         message: String,

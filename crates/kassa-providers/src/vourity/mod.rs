@@ -57,8 +57,8 @@ pub use client::{Client, Config, Discounted, NewPayment, PaymentSession, Refund,
 pub use error::VourityError;
 pub use webhook::{WebhookError, WebhookEvent, WebhookKind, WebhookToken};
 pub use wire::{
-    ActionRequestAnswer, ActionRequestStatus, ActionResponseCode, ActionType, PaymentStatus,
-    PosSession, PosStatusAnswer, PosStatusCode,
+    ActionRequestAnswer, ActionRequestStatus, ActionResponseCode, ActionType, PaymentStatus, PosSession,
+    PosStatusAnswer, PosStatusCode,
 };
 
 use crate::settings::Field;

@@ -214,7 +214,10 @@ fn kind_of(body: &WebhookBody) -> Result<WebhookKind, String> {
     };
     let unknown = || WebhookKind::Unknown {
         msg_type: body.msg_type.clone(),
-        payment_status: body.payment_status.as_ref().map(|status| status.as_str().to_owned()),
+        payment_status: body
+            .payment_status
+            .as_ref()
+            .map(|status| status.as_str().to_owned()),
     };
     match body.msg_type.as_str() {
         msg_type::ACTION_REQUEST => Ok(WebhookKind::ActionRequested {
@@ -265,7 +268,10 @@ mod tests {
         assert_eq!(token().expose().len(), 43);
         assert!(WebhookToken::new(token().expose()).is_ok());
         assert_eq!(WebhookToken::new("short"), Err(BadWebhookToken));
-        assert_eq!(WebhookToken::new(format!("{}/", "a".repeat(40))), Err(BadWebhookToken));
+        assert_eq!(
+            WebhookToken::new(format!("{}/", "a".repeat(40))),
+            Err(BadWebhookToken)
+        );
         assert!(token().matches(token().expose()));
         assert!(!token().matches(&token().expose()[..42]));
         assert!(!token().matches(""));
@@ -273,7 +279,9 @@ mod tests {
 
     #[test]
     fn an_approval_is_read_with_its_amount() {
-        let body = body(r#","msgType":"paymentStatusUpdate","paymentStatus":"approved","totalAmountInclVat":19.80,"currency":"SEK""#);
+        let body = body(
+            r#","msgType":"paymentStatusUpdate","paymentStatus":"approved","totalAmountInclVat":19.80,"currency":"SEK""#,
+        );
         let event = parse(token().expose(), |id| (id == "pay1").then(token), &body).unwrap();
         assert_eq!(event.payment_id, "pay1");
         match event.kind {
@@ -284,7 +292,9 @@ mod tests {
 
     #[test]
     fn unknown_payment_bad_body_and_wrong_secret_are_told_apart() {
-        let approved = body(r#","msgType":"paymentStatusUpdate","paymentStatus":"approved","totalAmountInclVat":2,"currency":"SEK""#);
+        let approved = body(
+            r#","msgType":"paymentStatusUpdate","paymentStatus":"approved","totalAmountInclVat":2,"currency":"SEK""#,
+        );
         assert_eq!(
             parse(token().expose(), |_| None, &approved),
             Err(WebhookError::UnknownPayment {
@@ -302,7 +312,9 @@ mod tests {
                 payment_id: "pay1".to_owned()
             })
         );
-        let too_precise = body(r#","msgType":"paymentStatusUpdate","paymentStatus":"approved","totalAmountInclVat":2.005,"currency":"SEK""#);
+        let too_precise = body(
+            r#","msgType":"paymentStatusUpdate","paymentStatus":"approved","totalAmountInclVat":2.005,"currency":"SEK""#,
+        );
         assert!(matches!(
             parse(token().expose(), |_| Some(token()), &too_precise),
             Err(WebhookError::BadBody { .. })
@@ -311,7 +323,12 @@ mod tests {
 
     #[test]
     fn unlisted_kinds_are_unknown() {
-        let event = parse(token().expose(), |_| Some(token()), &body(r#","msgType":"loyaltyPoints""#)).unwrap();
+        let event = parse(
+            token().expose(),
+            |_| Some(token()),
+            &body(r#","msgType":"loyaltyPoints""#),
+        )
+        .unwrap();
         assert_eq!(
             event.kind,
             WebhookKind::Unknown {
@@ -325,6 +342,8 @@ mod tests {
             &body(r#","msgType":"paymentStatusUpdate","paymentStatus":"teleported""#),
         )
         .unwrap();
-        assert!(matches!(event.kind, WebhookKind::Unknown { payment_status: Some(status), .. } if status == "teleported"));
+        assert!(
+            matches!(event.kind, WebhookKind::Unknown { payment_status: Some(status), .. } if status == "teleported")
+        );
     }
 }
