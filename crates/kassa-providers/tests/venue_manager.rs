@@ -7,7 +7,9 @@ use kassa_providers::venue_manager::{
     CatalogError, Client, FIELDS, InvoiceFormat, PaymentStart, VenueManagerError, catalog_rows,
 };
 use kassa_providers::{CallError, Secret, Settings, SettingsError};
-use kassa_sandbox::venue_manager::{DEMO_CUSTOMER_ID, DEMO_CUSTOMER_PASSWORD, DEMO_CUSTOMER_USERNAME, DEMO_SETTINGS};
+use kassa_sandbox::venue_manager::{
+    DEMO_CUSTOMER_ID, DEMO_CUSTOMER_PASSWORD, DEMO_CUSTOMER_USERNAME, DEMO_SETTINGS,
+};
 use kassa_sandbox::{Fault, FaultRule, Ports, Provider, RunningEmulator};
 use serde_json::{Value, json};
 
@@ -38,7 +40,8 @@ async fn start() -> (RunningEmulator, Client) {
     let emulator = RunningEmulator::start(Provider::VenueManager, Ports::Ephemeral)
         .await
         .expect("the emulator starts");
-    let client = Client::from_settings(&settings(&emulator.base_url(), &[])).expect("demo settings are complete");
+    let client =
+        Client::from_settings(&settings(&emulator.base_url(), &[])).expect("demo settings are complete");
     (emulator, client)
 }
 
@@ -121,9 +124,15 @@ async fn the_demo_endpoints_answer_as_documented() {
         client.test_integer_array().await.unwrap(),
         vec![1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89]
     );
-    assert_eq!(client.test_string().await.unwrap(), "This result is a simple string value.");
+    assert_eq!(
+        client.test_string().await.unwrap(),
+        "This result is a simple string value."
+    );
     let object = client.test_object().await.unwrap();
-    assert_eq!((object.id.as_str(), object.label.as_str()), ("42", "exampleObject"));
+    assert_eq!(
+        (object.id.as_str(), object.label.as_str()),
+        ("42", "exampleObject")
+    );
     assert_eq!(object.days.len(), 7);
     client.test_no_content().await.unwrap();
     match api(client.test_forbidden().await.unwrap_err()) {
@@ -177,18 +186,32 @@ async fn a_customer_is_created_edited_logged_in_and_anonymized() {
 
     let customer = client.customer(&token, grant.customer_id).await.unwrap();
     assert_eq!(customer.username, "bo@example.dk");
-    assert!(customer.address.contains(&AddressValue::new("street", "Dannebrogsgade 58A")));
+    assert!(
+        customer
+            .address
+            .contains(&AddressValue::new("street", "Dannebrogsgade 58A"))
+    );
 
     client
-        .edit_customer(&token, grant.customer_id, vec![AddressValue::new("city", "Aalborg")])
+        .edit_customer(
+            &token,
+            grant.customer_id,
+            vec![AddressValue::new("city", "Aalborg")],
+        )
         .await
         .unwrap();
-    assert_eq!(emulator.harness().changes("customer_updated")[0]["fields"], json!(["city"]));
+    assert_eq!(
+        emulator.harness().changes("customer_updated")[0]["fields"],
+        json!(["city"])
+    );
     let customer = client.customer(&token, grant.customer_id).await.unwrap();
     assert!(customer.address.contains(&AddressValue::new("city", "Aalborg")));
 
     let new_password = Secret::new("Goodbye, world!");
-    client.change_password(&token, &password, &new_password).await.unwrap();
+    client
+        .change_password(&token, &password, &new_password)
+        .await
+        .unwrap();
     assert_eq!(emulator.harness().changes("password_changed").len(), 1);
     let login = client.create_token("bo@example.dk", &new_password).await.unwrap();
     assert_eq!(login.customer_id, grant.customer_id);
@@ -234,74 +257,95 @@ async fn a_customer_is_created_edited_logged_in_and_anonymized() {
     // Every token of an anonymized customer is gone.
     for token in [&token, &login.token, &data.token] {
         let error = api(client.validate_token(token).await.unwrap_err());
-        assert!(matches!(error, VenueManagerError::NotLoggedIn { .. }), "{error:?}");
+        assert!(
+            matches!(error, VenueManagerError::NotLoggedIn { .. }),
+            "{error:?}"
+        );
     }
-    let error = api(client.create_token("bo@example.dk", &new_password).await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::LoginFailed { .. }), "{error:?}");
+    let error = api(client
+        .create_token("bo@example.dk", &new_password)
+        .await
+        .unwrap_err());
+    assert!(
+        matches!(error, VenueManagerError::LoginFailed { .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
 async fn customer_errors_are_typed_and_change_nothing() {
     let (emulator, client) = start().await;
-    let error = api(
-        client
-            .create_customer(&Secret::new("pw"), vec![AddressValue::new("firstname", "No mail")])
-            .await
-            .unwrap_err(),
-    );
+    let error = api(client
+        .create_customer(
+            &Secret::new("pw"),
+            vec![AddressValue::new("firstname", "No mail")],
+        )
+        .await
+        .unwrap_err());
     assert!(
         matches!(&error, VenueManagerError::InvalidRequest { message, .. } if message.contains("email")),
         "{error:?}"
     );
-    let error = api(client.create_customer(&Secret::new(""), vec![]).await.unwrap_err());
+    let error = api(client
+        .create_customer(&Secret::new(""), vec![])
+        .await
+        .unwrap_err());
     assert!(
         matches!(&error, VenueManagerError::InvalidRequest { message, .. } if message.contains("password")),
         "{error:?}"
     );
     assert!(emulator.harness().changes("customer_created").is_empty());
 
-    let error = api(
-        client
-            .create_token(DEMO_CUSTOMER_USERNAME, &Secret::new("wrong"))
-            .await
-            .unwrap_err(),
-    );
+    let error = api(client
+        .create_token(DEMO_CUSTOMER_USERNAME, &Secret::new("wrong"))
+        .await
+        .unwrap_err());
     assert_eq!(
         error.to_string(),
         "the shop does not accept that username and password: Cannot login with supplied username and password."
     );
     let error = api(client.create_token("", &Secret::new("x")).await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::InvalidRequest { .. }), "{error:?}");
+    assert!(
+        matches!(error, VenueManagerError::InvalidRequest { .. }),
+        "{error:?}"
+    );
     assert!(emulator.harness().changes("token_created").is_empty());
 
     let token = alice(&client).await;
-    let error = api(
-        client
-            .edit_customer(&token, DEMO_CUSTOMER_ID, vec![AddressValue::new("shoeSize", "44")])
-            .await
-            .unwrap_err(),
+    let error = api(client
+        .edit_customer(
+            &token,
+            DEMO_CUSTOMER_ID,
+            vec![AddressValue::new("shoeSize", "44")],
+        )
+        .await
+        .unwrap_err());
+    assert!(
+        matches!(error, VenueManagerError::AddressNotUpdated { .. }),
+        "{error:?}"
     );
-    assert!(matches!(error, VenueManagerError::AddressNotUpdated { .. }), "{error:?}");
-    let error = api(
-        client
-            .edit_customer(&Secret::new("not-a-token"), DEMO_CUSTOMER_ID, vec![])
-            .await
-            .unwrap_err(),
-    );
+    let error = api(client
+        .edit_customer(&Secret::new("not-a-token"), DEMO_CUSTOMER_ID, vec![])
+        .await
+        .unwrap_err());
     assert!(
         matches!(&error, VenueManagerError::NotLoggedIn { message } if message == "No customer logged in."),
         "{error:?}"
     );
-    let error = api(client.customer(&token, DEMO_CUSTOMER_ID + 1000).await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::NotLoggedIn { .. }), "{error:?}");
+    let error = api(client
+        .customer(&token, DEMO_CUSTOMER_ID + 1000)
+        .await
+        .unwrap_err());
+    assert!(
+        matches!(error, VenueManagerError::NotLoggedIn { .. }),
+        "{error:?}"
+    );
     assert!(emulator.harness().changes("customer_updated").is_empty());
 
-    let error = api(
-        client
-            .change_password(&token, &Secret::new("not the password"), &Secret::new("new"))
-            .await
-            .unwrap_err(),
-    );
+    let error = api(client
+        .change_password(&token, &Secret::new("not the password"), &Secret::new("new"))
+        .await
+        .unwrap_err());
     assert_eq!(
         error,
         VenueManagerError::WrongOldPassword {
@@ -317,15 +361,19 @@ async fn customer_errors_are_typed_and_change_nothing() {
     );
     assert!(emulator.harness().changes("password_reset_requested").is_empty());
 
-    let error = api(
-        client
-            .create_data_token(&Secret::new("eyJ.forged.token"))
-            .await
-            .unwrap_err(),
+    let error = api(client
+        .create_data_token(&Secret::new("eyJ.forged.token"))
+        .await
+        .unwrap_err());
+    assert!(
+        matches!(error, VenueManagerError::NotLoggedIn { .. }),
+        "{error:?}"
     );
-    assert!(matches!(error, VenueManagerError::NotLoggedIn { .. }), "{error:?}");
     let error = api(client.create_one_time_token(&Secret::new("x")).await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::NotLoggedIn { .. }), "{error:?}");
+    assert!(
+        matches!(error, VenueManagerError::NotLoggedIn { .. }),
+        "{error:?}"
+    );
     assert!(emulator.harness().changes("data_token_created").is_empty());
 }
 
@@ -375,8 +423,15 @@ async fn an_order_is_paid_with_a_saved_card_and_invoiced() {
         .add_payment_card(&token, "http://example.com/success", "http://example.com/argh")
         .await
         .unwrap();
-    let key_path = page.strip_prefix(&emulator.origin()).expect("the PSP page is the emulator's");
-    let saved = control(&emulator, &format!("{key_path}/complete"), json!({"brand": "VISA"})).await;
+    let key_path = page
+        .strip_prefix(&emulator.origin())
+        .expect("the PSP page is the emulator's");
+    let saved = control(
+        &emulator,
+        &format!("{key_path}/complete"),
+        json!({"brand": "VISA"}),
+    )
+    .await;
     let card_id = saved["cardId"].as_u64().unwrap();
     let cards = client.payment_cards(&token).await.unwrap();
     assert_eq!(cards.len(), 1);
@@ -405,8 +460,17 @@ async fn an_order_is_paid_with_a_saved_card_and_invoiced() {
         .await
         .unwrap();
     assert_eq!(order.number.len(), 8);
-    assert!(order.location.as_deref().unwrap().ends_with(&format!("/api/core/order/{}", order.id)));
-    assert_eq!(emulator.harness().changes("order_created")[0]["total"], json!("2055"));
+    assert!(
+        order
+            .location
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("/api/core/order/{}", order.id))
+    );
+    assert_eq!(
+        emulator.harness().changes("order_created")[0]["total"],
+        json!("2055")
+    );
 
     let paid = client.pay_with_saved_card(&token, card_id).await.unwrap();
     let completed = emulator.harness().changes("order_transaction_completed");
@@ -424,7 +488,12 @@ async fn an_order_is_paid_with_a_saved_card_and_invoiced() {
 
     // Nothing is outstanding now, so paying again lists the order's transactions.
     let again = client
-        .pay_with_method(&token, "http://example.com/success", "http://example.com/argh", None)
+        .pay_with_method(
+            &token,
+            "http://example.com/success",
+            "http://example.com/argh",
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -434,7 +503,10 @@ async fn an_order_is_paid_with_a_saved_card_and_invoiced() {
         }
     );
     let error = api(client.pay_with_saved_card(&token, card_id).await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::PaymentFailed { .. }), "{error:?}");
+    assert!(
+        matches!(error, VenueManagerError::PaymentFailed { .. }),
+        "{error:?}"
+    );
     assert_eq!(emulator.harness().changes("order_transaction_completed").len(), 1);
 }
 
@@ -457,21 +529,19 @@ async fn a_declined_card_and_a_bad_order_change_nothing() {
     )
     .await;
 
-    let error = api(
-        client
-            .create_order(
-                &token,
-                vec![OrderLine {
-                    sellable_id: None,
-                    product_id: Some(999),
-                    quantity: 1,
-                    date: None,
-                    properties: None,
-                }],
-            )
-            .await
-            .unwrap_err(),
-    );
+    let error = api(client
+        .create_order(
+            &token,
+            vec![OrderLine {
+                sellable_id: None,
+                product_id: Some(999),
+                quantity: 1,
+                date: None,
+                properties: None,
+            }],
+        )
+        .await
+        .unwrap_err());
     assert!(
         matches!(&error, VenueManagerError::OrderRejected { message, .. } if message.contains("999")),
         "{error:?}"
@@ -500,7 +570,12 @@ async fn a_declined_card_and_a_bad_order_change_nothing() {
             message: "Rejected by acquirer".to_owned()
         }
     );
-    assert!(emulator.harness().changes("order_transaction_completed").is_empty());
+    assert!(
+        emulator
+            .harness()
+            .changes("order_transaction_completed")
+            .is_empty()
+    );
     assert_eq!(state(&emulator).await["orders"][0]["outstanding"], json!("60"));
 }
 
@@ -570,13 +645,19 @@ async fn the_catalog_is_read_and_converted() {
     let rates = [Decimal::from(25), Decimal::ZERO];
     let rows = catalog_rows(&products, &categories, |p| (p.id == 3).then_some(8), &rates);
     let first = rows[0].as_ref().unwrap();
-    assert_eq!((first.sku.as_str(), first.category.as_deref()), ("aarskort2019", Some("Årskort")));
+    assert_eq!(
+        (first.sku.as_str(), first.category.as_deref()),
+        ("aarskort2019", Some("Årskort"))
+    );
     assert_eq!(first.vat_rate, Decimal::from(25));
     assert_eq!(first.price.currency(), Currency::DKK);
     // The programme has no label.
     assert_eq!(rows[2].as_ref().unwrap().sku, "vm-52");
     let only_12 = catalog_rows(&products, &categories, |_| None, &[Decimal::from(12)]);
-    assert!(matches!(&only_12[0], Err(CatalogError::RateNotValid { id: 3, .. })));
+    assert!(matches!(
+        &only_12[0],
+        Err(CatalogError::RateNotValid { id: 3, .. })
+    ));
 }
 
 // ----- Invoices ------------------------------------------------------------------------
@@ -585,7 +666,13 @@ async fn the_catalog_is_read_and_converted() {
 async fn invoices_are_paged_by_number_in_json_and_xml() {
     let (emulator, client) = start().await;
     client.test_connection().await.unwrap();
-    assert!(client.invoices(None, 10, InvoiceFormat::Json).await.unwrap().is_empty());
+    assert!(
+        client
+            .invoices(None, 10, InvoiceFormat::Json)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let first = add_invoice(&emulator, json!({"lines": [line("100")]})).await;
     let second = add_invoice(&emulator, json!({"type": "credit_note", "lines": [line("-50")]})).await;
     let third = add_invoice(
@@ -596,21 +683,45 @@ async fn invoices_are_paged_by_number_in_json_and_xml() {
     assert_eq!((first, second, third), (12345, 12346, 12347));
 
     let page = client.invoices(None, 2, InvoiceFormat::Json).await.unwrap();
-    assert_eq!(page.iter().map(|i| i.number).collect::<Vec<_>>(), vec![first, second]);
+    assert_eq!(
+        page.iter().map(|i| i.number).collect::<Vec<_>>(),
+        vec![first, second]
+    );
     assert_eq!(page[1].kind, InvoiceType::CreditNote);
-    let rest = client.invoices(Some(second), 10, InvoiceFormat::Json).await.unwrap();
+    let rest = client
+        .invoices(Some(second), 10, InvoiceFormat::Json)
+        .await
+        .unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].lines[0].total_amount, Decimal::from(150));
     assert_eq!(rest[0].lines[0].numbers, vec![12340000, 12340001]);
 
-    let xml = client.invoices(Some(first), 10, InvoiceFormat::Xml).await.unwrap();
-    let json = client.invoices(Some(first), 10, InvoiceFormat::Json).await.unwrap();
+    let xml = client
+        .invoices(Some(first), 10, InvoiceFormat::Xml)
+        .await
+        .unwrap();
+    let json = client
+        .invoices(Some(first), 10, InvoiceFormat::Json)
+        .await
+        .unwrap();
     assert_eq!(xml, json);
-    assert!(client.invoices(Some(third), 10, InvoiceFormat::Xml).await.unwrap().is_empty());
-
-    let error = api(client.invoices(Some(99), 10, InvoiceFormat::Json).await.unwrap_err());
     assert!(
-        matches!(error, VenueManagerError::UnknownInvoiceNumber { after_number: 99, .. }),
+        client
+            .invoices(Some(third), 10, InvoiceFormat::Xml)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let error = api(client
+        .invoices(Some(99), 10, InvoiceFormat::Json)
+        .await
+        .unwrap_err());
+    assert!(
+        matches!(
+            error,
+            VenueManagerError::UnknownInvoiceNumber { after_number: 99, .. }
+        ),
         "{error:?}"
     );
     let refused = client.invoices(None, 0, InvoiceFormat::Json).await.unwrap_err();
@@ -640,10 +751,16 @@ async fn a_wrong_api_user_is_told_apart() {
         let error = client.test_connection().await.unwrap_err();
         assert_eq!(error.code(), "provider_error");
         let error = api(error);
-        assert!(matches!(error, VenueManagerError::ApiUserRejected { .. }), "{error:?}");
+        assert!(
+            matches!(error, VenueManagerError::ApiUserRejected { .. }),
+            "{error:?}"
+        );
         assert!(error.to_string().contains("API user"), "{error}");
         let error = api(client.mark_invoice_paid("DG817").await.unwrap_err());
-        assert!(matches!(error, VenueManagerError::ApiUserRejected { .. }), "{error:?}");
+        assert!(
+            matches!(error, VenueManagerError::ApiUserRejected { .. }),
+            "{error:?}"
+        );
     }
     assert!(emulator.harness().changes("invoice_marked_paid").is_empty());
 }
@@ -672,7 +789,10 @@ async fn invoices_are_marked_paid_by_external_id() {
     add_invoice(&emulator, json!({"externalId": "DUP 1/2", "lines": [line("1")]})).await;
     add_invoice(&emulator, json!({"externalId": "DUP 1/2", "lines": [line("2")]})).await;
     let error = api(client.mark_invoice_paid("DUP 1/2").await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::AmbiguousExternalId { .. }), "{error:?}");
+    assert!(
+        matches!(error, VenueManagerError::AmbiguousExternalId { .. }),
+        "{error:?}"
+    );
     let refused = client.mark_invoice_paid("  ").await.unwrap_err();
     assert!(matches!(refused, CallError::Refused(_)));
     assert_eq!(emulator.harness().changes("invoice_marked_paid").len(), 1);
@@ -688,8 +808,14 @@ async fn loyalty_barcodes_are_registered_once() {
     assert_eq!(points.points, Decimal::from(12));
     assert_eq!(emulator.harness().changes("loyalty_usage_registered").len(), 1);
 
-    let error = api(client.register_loyalty_usage(&token, "XYZ1234").await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::LoyaltyBarcodeUsed { .. }), "{error:?}");
+    let error = api(client
+        .register_loyalty_usage(&token, "XYZ1234")
+        .await
+        .unwrap_err());
+    assert!(
+        matches!(error, VenueManagerError::LoyaltyBarcodeUsed { .. }),
+        "{error:?}"
+    );
     control(
         &emulator,
         "/_sandbox/loyalty-barcodes",
@@ -709,14 +835,18 @@ async fn loyalty_barcodes_are_registered_once() {
         "{error:?}"
     );
     let error = api(client.register_loyalty_usage(&token, "").await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::InvalidRequest { .. }), "{error:?}");
-    let error = api(
-        client
-            .register_loyalty_usage(&Secret::new("x"), "XYZ1234")
-            .await
-            .unwrap_err(),
+    assert!(
+        matches!(error, VenueManagerError::InvalidRequest { .. }),
+        "{error:?}"
     );
-    assert!(matches!(error, VenueManagerError::NotLoggedIn { .. }), "{error:?}");
+    let error = api(client
+        .register_loyalty_usage(&Secret::new("x"), "XYZ1234")
+        .await
+        .unwrap_err());
+    assert!(
+        matches!(error, VenueManagerError::NotLoggedIn { .. }),
+        "{error:?}"
+    );
     assert_eq!(emulator.harness().changes("loyalty_usage_registered").len(), 1);
 }
 
@@ -727,7 +857,10 @@ async fn voucher_codes_are_read_and_redeemed_once() {
     let voucher = client.voucher_code(&token, "XYZ1234").await.unwrap();
     assert!(voucher.is_valid);
     let price = voucher.creation_price.as_ref().unwrap();
-    assert_eq!((price.amount.to_string().as_str(), price.currency_code.as_str()), ("100", "DKK"));
+    assert_eq!(
+        (price.amount.to_string().as_str(), price.currency_code.as_str()),
+        ("100", "DKK")
+    );
     client.redeem_voucher_code(&token, voucher.id).await.unwrap();
     assert_eq!(
         emulator.harness().changes("voucher_code_redeemed")[0]["id"],
@@ -738,11 +871,20 @@ async fn voucher_codes_are_read_and_redeemed_once() {
     assert_eq!(after.message.as_deref(), Some("Rabatkoden er allerede brugt"));
 
     let error = api(client.redeem_voucher_code(&token, voucher.id).await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::VoucherAlreadyRedeemed { .. }), "{error:?}");
+    assert!(
+        matches!(error, VenueManagerError::VoucherAlreadyRedeemed { .. }),
+        "{error:?}"
+    );
     let error = api(client.redeem_voucher_code(&token, 999).await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::UnknownVoucherCode { .. }), "{error:?}");
+    assert!(
+        matches!(error, VenueManagerError::UnknownVoucherCode { .. }),
+        "{error:?}"
+    );
     let error = api(client.voucher_code(&token, "NOPE").await.unwrap_err());
-    assert!(matches!(error, VenueManagerError::UnknownVoucherCode { .. }), "{error:?}");
+    assert!(
+        matches!(error, VenueManagerError::UnknownVoucherCode { .. }),
+        "{error:?}"
+    );
     let error = api(client.voucher_code(&token, "").await.unwrap_err());
     assert!(
         matches!(&error, VenueManagerError::InvalidRequest { message, .. } if message == "Missing voucher code value"),
@@ -813,9 +955,15 @@ async fn bodies_that_are_not_the_documents_are_malformed() {
         },
     );
     let error = client.products(None, None).await.unwrap_err();
-    assert!(matches!(&error, CallError::Malformed(m) if m.what == "products"), "{error:?}");
+    assert!(
+        matches!(&error, CallError::Malformed(m) if m.what == "products"),
+        "{error:?}"
+    );
     fault(&emulator, "GET", "/catalog/products/", Fault::Truncate);
-    assert!(matches!(client.products(None, None).await.unwrap_err(), CallError::Malformed(_)));
+    assert!(matches!(
+        client.products(None, None).await.unwrap_err(),
+        CallError::Malformed(_)
+    ));
     fault(
         &emulator,
         "GET",
@@ -824,7 +972,10 @@ async fn bodies_that_are_not_the_documents_are_malformed() {
             text: r#"{"id": 3}"#.to_owned(),
         },
     );
-    assert!(matches!(client.products(None, None).await.unwrap_err(), CallError::Malformed(_)));
+    assert!(matches!(
+        client.products(None, None).await.unwrap_err(),
+        CallError::Malformed(_)
+    ));
     fault(
         &emulator,
         "GET",
@@ -834,9 +985,22 @@ async fn bodies_that_are_not_the_documents_are_malformed() {
         },
     );
     let error = client.invoices(None, 5, InvoiceFormat::Xml).await.unwrap_err();
-    assert!(matches!(&error, CallError::Malformed(m) if m.what == "invoice list (XML)"), "{error:?}");
-    fault(&emulator, "GET", "/test/integer", Fault::Body { text: "\"42\"".to_owned() });
-    assert!(matches!(client.test_integer().await.unwrap_err(), CallError::Malformed(_)));
+    assert!(
+        matches!(&error, CallError::Malformed(m) if m.what == "invoice list (XML)"),
+        "{error:?}"
+    );
+    fault(
+        &emulator,
+        "GET",
+        "/test/integer",
+        Fault::Body {
+            text: "\"42\"".to_owned(),
+        },
+    );
+    assert!(matches!(
+        client.test_integer().await.unwrap_err(),
+        CallError::Malformed(_)
+    ));
 }
 
 #[tokio::test]
@@ -879,7 +1043,10 @@ async fn answers_that_contradict_the_request_are_caught() {
         r#"[{{"id":1,"number":{first},"orderId":0,"type":"invoice","totalAmount":1,"totalDiscount":0,"totalVat":0.2,"currencyCode":"DKK","customer":{{"id":1}},"lines":[]}}]"#
     );
     fault(&emulator, "GET", "/invoice", Fault::Body { text: earlier });
-    let error = client.invoices(Some(first), 10, InvoiceFormat::Json).await.unwrap_err();
+    let error = client
+        .invoices(Some(first), 10, InvoiceFormat::Json)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&error, CallError::Contradiction(text) if text.contains(&format!("after number {first}"))),
         "{error:?}"
@@ -902,7 +1069,10 @@ async fn answers_that_contradict_the_request_are_caught() {
         },
     );
     let error = client.product(3, None).await.unwrap_err();
-    assert!(matches!(&error, CallError::Contradiction(text) if text.contains("product 3")), "{error:?}");
+    assert!(
+        matches!(&error, CallError::Contradiction(text) if text.contains("product 3")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -915,7 +1085,10 @@ async fn unknown_text_values_are_kept_not_guessed() {
     .await;
     let invoices = client.invoices(None, 10, InvoiceFormat::Json).await.unwrap();
     assert_eq!(invoices[0].kind, InvoiceType::Unknown("refund".to_owned()));
-    assert_eq!(invoices[0].lines[0].kind, InvoiceLineType::Unknown("giftcard".to_owned()));
+    assert_eq!(
+        invoices[0].lines[0].kind,
+        InvoiceLineType::Unknown("giftcard".to_owned())
+    );
     let xml = client.invoices(None, 10, InvoiceFormat::Xml).await.unwrap();
     assert_eq!(xml[0].kind, InvoiceType::Unknown("refund".to_owned()));
     let products = client.products(None, Some("ticket")).await.unwrap();
@@ -952,7 +1125,10 @@ async fn a_connection_dropped_after_commit_leaves_the_outcome_unknown() {
     );
     let error = client.mark_invoice_paid("DG817").await.unwrap_err();
     assert!(error.outcome_unknown(), "{error:?}");
-    assert_eq!(emulator.harness().changes("invoice_marked_paid")[0]["number"], json!(number));
+    assert_eq!(
+        emulator.harness().changes("invoice_marked_paid")[0]["number"],
+        json!(number)
+    );
 
     fault(&emulator, "POST", "/order", Fault::Drop { after_commit: false });
     let error = client
@@ -980,10 +1156,19 @@ async fn amounts_keep_their_digits_through_the_shop() {
         .iter()
         .map(|amount| format!(r#"{{"quantity": 1, "amount": {amount}, "vatPercentage": 25}}"#))
         .collect();
-    control_text(&emulator, "/_sandbox/invoices", format!(r#"{{"lines": [{}]}}"#, lines.join(","))).await;
+    control_text(
+        &emulator,
+        "/_sandbox/invoices",
+        format!(r#"{{"lines": [{}]}}"#, lines.join(",")),
+    )
+    .await;
     for format in [InvoiceFormat::Json, InvoiceFormat::Xml] {
         let invoices = client.invoices(None, 1, format).await.unwrap();
-        let amounts: Vec<String> = invoices[0].lines.iter().map(|line| line.amount.to_string()).collect();
+        let amounts: Vec<String> = invoices[0]
+            .lines
+            .iter()
+            .map(|line| line.amount.to_string())
+            .collect();
         assert_eq!(amounts, digits, "{format:?}");
         assert_eq!(invoices[0].total_amount.to_string(), "5060.50", "{format:?}");
         // And back through the wire type.
@@ -1005,7 +1190,10 @@ async fn settings_are_checked() {
     missing.secrets.clear();
     assert!(matches!(
         Client::from_settings(&missing),
-        Err(SettingsError::Missing { key: "api_password", .. })
+        Err(SettingsError::Missing {
+            key: "api_password",
+            ..
+        })
     ));
     let error = Client::from_settings(&settings(&emulator.base_url(), &[("currency", "dkk")])).unwrap_err();
     assert!(error.to_string().contains("did you mean DKK"), "{error}");
@@ -1013,6 +1201,9 @@ async fn settings_are_checked() {
         Client::from_settings(&settings("ftp://shop", &[])),
         Err(SettingsError::BaseUrl { .. })
     ));
-    let shown = format!("{:?}", Client::from_settings(&settings(&emulator.base_url(), &[])).unwrap());
+    let shown = format!(
+        "{:?}",
+        Client::from_settings(&settings(&emulator.base_url(), &[])).unwrap()
+    );
     assert!(!shown.contains(DEMO_SETTINGS[1].1), "{shown}");
 }

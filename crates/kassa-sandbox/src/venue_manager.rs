@@ -28,6 +28,10 @@
 //! | `POST /_sandbox/psp/payments/{key}/complete` | the customer pays at the PSP |
 //! | `POST /_sandbox/psp/cards/{key}/complete` | the customer saves a card at the PSP |
 
+// A handler's early answer is the HTTP response itself, built once per request; boxing
+// it would only add noise.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -102,7 +106,9 @@ fn decimal_field<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<De
     decimal_of(&raw).map_err(serde::de::Error::custom)
 }
 
-fn optional_decimal_field<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+fn optional_decimal_field<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Decimal>, D::Error> {
     let raw = Option::<Box<RawValue>>::deserialize(deserializer)?;
     match raw {
         None => Ok(None),
@@ -345,22 +351,23 @@ impl Shop {
             },
         );
         let app_data = |header: &str, description: &str| json!({"header": header, "description": description, "image": null});
-        let product = |id, name: &str, label: Option<&str>, kind: &str, price: i64, vat: i64, dated| ProductRecord {
-            id,
-            name: name.to_owned(),
-            label: label.map(str::to_owned),
-            product_type: kind.to_owned(),
-            price_incl_vat: Decimal::from(price),
-            vat: Decimal::from(vat),
-            currency_code: CURRENCY.to_owned(),
-            has_inventory_per_date: dated,
-            app_data: app_data(name, name),
-            properties: if kind == "seasoncard" {
-                json!({"seasonCardIsBuyable": "1", "seasonCardIsRenewable": "0"})
-            } else {
-                json!({})
-            },
-        };
+        let product =
+            |id, name: &str, label: Option<&str>, kind: &str, price: i64, vat: i64, dated| ProductRecord {
+                id,
+                name: name.to_owned(),
+                label: label.map(str::to_owned),
+                product_type: kind.to_owned(),
+                price_incl_vat: Decimal::from(price),
+                vat: Decimal::from(vat),
+                currency_code: CURRENCY.to_owned(),
+                has_inventory_per_date: dated,
+                app_data: app_data(name, name),
+                properties: if kind == "seasoncard" {
+                    json!({"seasonCardIsBuyable": "1", "seasonCardIsRenewable": "0"})
+                } else {
+                    json!({})
+                },
+            };
         let mut barcodes = BTreeMap::new();
         barcodes.insert(
             "XYZ1234".to_owned(),
@@ -380,8 +387,24 @@ impl Shop {
                 {"id": 9, "name": "Billetter", "label": "billetter", "appData": app_data("Billetter", "Billetter til kampe")},
             ]),
             products: vec![
-                product(3, "Årskort 2019", Some("aarskort2019"), "seasoncard", 685, 137, false),
-                product(51, "Billet, voksen", Some("billet-voksen"), "ticket", 150, 30, true),
+                product(
+                    3,
+                    "Årskort 2019",
+                    Some("aarskort2019"),
+                    "seasoncard",
+                    685,
+                    137,
+                    false,
+                ),
+                product(
+                    51,
+                    "Billet, voksen",
+                    Some("billet-voksen"),
+                    "ticket",
+                    150,
+                    30,
+                    true,
+                ),
                 product(52, "Kampprogram", None, "product", 20, 4, false),
             ],
             sellables: BTreeMap::from([(23, 3)]),
@@ -461,7 +484,11 @@ impl Shop {
 
     fn anonymize_reasons(&self, customer: &CustomerRecord) -> Vec<String> {
         let mut reasons = customer.anonymize_blockers.clone();
-        for order in self.orders.iter().filter(|order| order.customer_id == customer.id) {
+        for order in self
+            .orders
+            .iter()
+            .filter(|order| order.customer_id == customer.id)
+        {
             if self.outstanding(order) > Decimal::ZERO {
                 reasons.push(format!("Order {} is not paid", order.number));
             }
@@ -481,7 +508,12 @@ impl Shop {
             if !name.is_empty() {
                 shown.insert("name".to_owned(), json!(name));
             }
-            for (from, to) in [("street", "street"), ("email", "email"), ("zipcode", "zipCode"), ("city", "city")] {
+            for (from, to) in [
+                ("street", "street"),
+                ("email", "email"),
+                ("zipcode", "zipCode"),
+                ("city", "city"),
+            ] {
                 if let Some(value) = customer.field(from) {
                     shown.insert(to.to_owned(), json!(value));
                 }
@@ -518,7 +550,12 @@ impl Shop {
         let mut lines = Vec::new();
         let mut total_vat = Decimal::ZERO;
         for line in &order.lines {
-            let Some(product) = self.products.iter().find(|product| product.id == line.product_id).cloned() else {
+            let Some(product) = self
+                .products
+                .iter()
+                .find(|product| product.id == line.product_id)
+                .cloned()
+            else {
                 continue;
             };
             let quantity = Decimal::from(line.quantity);
@@ -563,7 +600,9 @@ impl Shop {
             paid: true,
         };
         let invoice = self.add_invoice(invoice);
-        Some(json!({"number": invoice.number, "orderId": invoice.order_id, "totalAmount": invoice.total_amount.to_string()}))
+        Some(
+            json!({"number": invoice.number, "orderId": invoice.order_id, "totalAmount": invoice.total_amount.to_string()}),
+        )
     }
 }
 
@@ -602,7 +641,8 @@ fn json_body(body: &Bytes) -> Result<Value, Response> {
     if body.is_empty() {
         return Ok(json!({}));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|_| bad_request("The request body is not valid JSON."))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| bad_request("The request body is not valid JSON."))?;
     if value.is_object() {
         Ok(value)
     } else {
@@ -656,7 +696,10 @@ fn customer_of(shop: &Shop, headers: &HeaderMap) -> Option<u64> {
 }
 
 fn is_api_user(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+    else {
         return false;
     };
     let Some((scheme, encoded)) = value.split_once(' ') else {
@@ -736,7 +779,10 @@ pub fn router(harness: Harness) -> Router {
     let control = Router::new()
         .route("/_sandbox/state", get(control_state))
         .route("/_sandbox/invoices", post(control_add_invoice))
-        .route("/_sandbox/invoices/{number}/external-id", post(control_set_external_id))
+        .route(
+            "/_sandbox/invoices/{number}/external-id",
+            post(control_set_external_id),
+        )
         .route("/_sandbox/products", post(control_add_product))
         .route("/_sandbox/loyalty-barcodes", post(control_add_barcode))
         .route("/_sandbox/vouchers", post(control_add_voucher))
@@ -744,8 +790,14 @@ pub fn router(harness: Harness) -> Router {
             "/_sandbox/customers/{customer_id}/anonymize-blockers",
             post(control_anonymize_blockers),
         )
-        .route("/_sandbox/payment-cards/{card_id}/declines", post(control_card_declines))
-        .route("/_sandbox/psp/payments/{key}/complete", post(control_complete_payment))
+        .route(
+            "/_sandbox/payment-cards/{card_id}/declines",
+            post(control_card_declines),
+        )
+        .route(
+            "/_sandbox/psp/payments/{key}/complete",
+            post(control_complete_payment),
+        )
         .route("/_sandbox/psp/cards/{key}/complete", post(control_complete_card));
     Router::new()
         .nest(BASE_PATH, api)
@@ -761,9 +813,7 @@ async fn address_config(Query(query): Params) -> Response {
     // "If missing, or unknown to the shop, the default language will be used".
     let english = query.get("languageCode").map(String::as_str) == Some("en");
     let name = |da: &str, en: &str| if english { en.to_owned() } else { da.to_owned() };
-    let field = |field: &str, da: &str, en: &str, required: bool| {
-        json!({"field": field, "type": "string", "name": name(da, en), "required": required, "optionalOnCreation": !required})
-    };
+    let field = |field: &str, da: &str, en: &str, required: bool| json!({"field": field, "type": "string", "name": name(da, en), "required": required, "optionalOnCreation": !required});
     let fields = match query.get("addressType").map(String::as_str).unwrap_or("billing") {
         "billing" => json!([
             field("firstname", "Fornavn", "First name", true),
@@ -801,7 +851,8 @@ fn address_of(body: &Value) -> Result<Vec<(String, String)>, Response> {
     };
     let mut address = Vec::new();
     for entry in entries {
-        let (Some(field), Some(value)) = (text(entry, "field"), entry.get("value").and_then(Value::as_str)) else {
+        let (Some(field), Some(value)) = (text(entry, "field"), entry.get("value").and_then(Value::as_str))
+        else {
             return Err(bad_request("Every address entry needs a field and a value."));
         };
         address.push((field.to_owned(), value.to_owned()));
@@ -838,7 +889,10 @@ async fn create_customer(State(emulator): State<Emulator>, body: Bytes) -> Respo
             .map(|(_, value)| value.trim().to_owned())
             .filter(|value| !value.is_empty())
             .ok_or_else(|| missing("email"))?;
-        if let Some((field, _)) = address.iter().find(|(field, _)| !ADDRESS_FIELDS.contains(&field.as_str())) {
+        if let Some((field, _)) = address
+            .iter()
+            .find(|(field, _)| !ADDRESS_FIELDS.contains(&field.as_str()))
+        {
             return Err(bad_request(&format!("Unknown address field '{field}'.")));
         }
         let mut shop = emulator.shop();
@@ -866,12 +920,14 @@ async fn create_customer(State(emulator): State<Emulator>, body: Bytes) -> Respo
             },
         );
         let token = shop.issue_token(id, json!({}));
-        emulator
-            .harness
-            .record("customer_created", json!({"customerId": id, "username": username}));
-        emulator
-            .harness
-            .record("token_created", json!({"tokenId": token.id, "customerId": id, "kind": "customer"}));
+        emulator.harness.record(
+            "customer_created",
+            json!({"customerId": id, "username": username}),
+        );
+        emulator.harness.record(
+            "token_created",
+            json!({"tokenId": token.id, "customerId": id, "kind": "customer"}),
+        );
         Ok(axum::Json(grant(&shop, &token)).into_response())
     })();
     result.unwrap_or_else(|response| response)
@@ -907,7 +963,8 @@ async fn get_customer(
         .iter()
         .map(|(label, value)| json!({"label": label, "value": value}))
         .collect();
-    axum::Json(json!({"id": customer.id, "username": customer.username, "address": address, "data": data})).into_response()
+    axum::Json(json!({"id": customer.id, "username": customer.username, "address": address, "data": data}))
+        .into_response()
 }
 
 async fn edit_customer(
@@ -954,9 +1011,10 @@ async fn edit_customer(
         }
         changed.push(field);
     }
-    emulator
-        .harness
-        .record("customer_updated", json!({"customerId": caller, "fields": changed}));
+    emulator.harness.record(
+        "customer_updated",
+        json!({"customerId": caller, "fields": changed}),
+    );
     no_content()
 }
 
@@ -977,7 +1035,11 @@ async fn change_password(State(emulator): State<Emulator>, headers: HeaderMap, b
         return not_logged_in();
     };
     if customer.password != old {
-        return error(StatusCode::BAD_REQUEST, "Den gamle adgangskode er forkert", json!(1001));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Den gamle adgangskode er forkert",
+            json!(1001),
+        );
     }
     customer.password = new;
     emulator
@@ -996,17 +1058,18 @@ async fn reset_password(State(emulator): State<Emulator>, body: Bytes) -> Respon
         Err(response) => return response,
     };
     let shop = emulator.shop();
-    let Some(customer) = shop
-        .customers
-        .values()
-        .find(|customer| !customer.anonymized && !customer.guest && customer.username.eq_ignore_ascii_case(username))
-    else {
+    let Some(customer) = shop.customers.values().find(|customer| {
+        !customer.anonymized && !customer.guest && customer.username.eq_ignore_ascii_case(username)
+    }) else {
         return error(StatusCode::NOT_FOUND, "Ukendt brugernavn.", json!(0));
     };
     emulator
         .harness
         .record("password_reset_requested", json!({"customerId": customer.id}));
-    axum::Json(json!({"message": "Du vil snarest modtage et link per mail til at nulstille din adgangskode."})).into_response()
+    axum::Json(
+        json!({"message": "Du vil snarest modtage et link per mail til at nulstille din adgangskode."}),
+    )
+    .into_response()
 }
 
 async fn create_token(State(emulator): State<Emulator>, body: Bytes) -> Response {
@@ -1065,7 +1128,9 @@ async fn create_data_token(State(emulator): State<Emulator>, headers: HeaderMap,
         Err(response) => return response,
     };
     // The body's token is the simple token being extended: it must be the caller's.
-    let extended = text(&body, "token").and_then(|token| shop.tokens.get(token)).map(|record| record.customer_id);
+    let extended = text(&body, "token")
+        .and_then(|token| shop.tokens.get(token))
+        .map(|record| record.customer_id);
     if extended != Some(caller) {
         return invalid_token();
     }
@@ -1148,14 +1213,21 @@ async fn create_guest_token(State(emulator): State<Emulator>, body: Bytes) -> Re
         },
     );
     let token = shop.issue_token(id, json!({"guest": true}));
-    emulator.harness.record("guest_created", json!({"customerId": id}));
     emulator
         .harness
-        .record("token_created", json!({"tokenId": token.id, "customerId": id, "kind": "guest"}));
+        .record("guest_created", json!({"customerId": id}));
+    emulator.harness.record(
+        "token_created",
+        json!({"tokenId": token.id, "customerId": id, "kind": "guest"}),
+    );
     axum::Json(grant(&shop, &token)).into_response()
 }
 
-async fn create_one_time_token(State(emulator): State<Emulator>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_one_time_token(
+    State(emulator): State<Emulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let shop = emulator.shop();
     let Some(caller) = customer_of(&shop, &headers) else {
         return invalid_token();
@@ -1175,7 +1247,11 @@ async fn create_one_time_token(State(emulator): State<Emulator>, headers: Header
     axum::Json(json!({"token": token})).into_response()
 }
 
-async fn anonymize_check(State(emulator): State<Emulator>, headers: HeaderMap, Query(query): Params) -> Response {
+async fn anonymize_check(
+    State(emulator): State<Emulator>,
+    headers: HeaderMap,
+    Query(query): Params,
+) -> Response {
     let shop = emulator.shop();
     let Some(caller) = customer_of(&shop, &headers) else {
         return invalid_token();
@@ -1232,7 +1308,11 @@ async fn anonymize(State(emulator): State<Emulator>, headers: HeaderMap, body: B
     no_content()
 }
 
-async fn payment_cards(State(emulator): State<Emulator>, headers: HeaderMap, Query(query): Params) -> Response {
+async fn payment_cards(
+    State(emulator): State<Emulator>,
+    headers: HeaderMap,
+    Query(query): Params,
+) -> Response {
     let shop = emulator.shop();
     let Some(caller) = customer_of(&shop, &headers) else {
         return invalid_token();
@@ -1276,9 +1356,10 @@ async fn add_payment_card(State(emulator): State<Emulator>, headers: HeaderMap, 
             success_url,
         },
     );
-    emulator
-        .harness
-        .record("card_registration_started", json!({"customerId": caller, "key": key}));
+    emulator.harness.record(
+        "card_registration_started",
+        json!({"customerId": caller, "key": key}),
+    );
     with_location(
         StatusCode::CREATED,
         &format!("{}/_sandbox/psp/cards/{key}", origin(&headers)),
@@ -1388,7 +1469,10 @@ fn complete_transaction(emulator: &Emulator, shop: &mut Shop, transaction_index:
         "order_transaction_completed",
         json!({"transactionId": transaction.id, "orderId": transaction.order_id, "amount": transaction.amount.to_string(), "method": transaction.method}),
     );
-    if let Some(order_index) = shop.orders.iter().position(|order| order.id == transaction.order_id)
+    if let Some(order_index) = shop
+        .orders
+        .iter()
+        .position(|order| order.id == transaction.order_id)
         && let Some(invoice) = shop.invoice_order(order_index)
     {
         emulator.harness.record("invoice_created", invoice);
@@ -1408,7 +1492,11 @@ async fn pay_with_saved_card(
     let Some(card) = card_id
         .parse::<u64>()
         .ok()
-        .and_then(|id| shop.cards.iter().find(|card| card.id == id && card.customer_id == caller))
+        .and_then(|id| {
+            shop.cards
+                .iter()
+                .find(|card| card.id == id && card.customer_id == caller)
+        })
         .cloned()
     else {
         return bad_request(&format!("Unknown payment card {card_id}."));
@@ -1614,7 +1702,13 @@ async fn invoices(State(emulator): State<Emulator>, headers: HeaderMap, Query(qu
         None => None,
         Some(text) => match text.parse::<u64>() {
             Ok(after) if shop.invoices.iter().any(|invoice| invoice.number == after) => Some(after),
-            _ => return error(StatusCode::NOT_FOUND, "afterNumber is not a known invoice.", json!(0)),
+            _ => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "afterNumber is not a known invoice.",
+                    json!(0),
+                );
+            }
         },
     };
     let page: Vec<&InvoiceRecord> = shop
@@ -1647,7 +1741,11 @@ async fn mark_invoice_paid(
         .map(|(index, _)| index)
         .collect();
     match matching.as_slice() {
-        [] => error(StatusCode::NOT_FOUND, "The supplied externalId is not known.", json!(0)),
+        [] => error(
+            StatusCode::NOT_FOUND,
+            "The supplied externalId is not known.",
+            json!(0),
+        ),
         [index] => {
             let invoice = &mut shop.invoices[*index];
             let was_paid = invoice.paid;
@@ -1693,10 +1791,18 @@ async fn register_usage(State(emulator): State<Emulator>, headers: HeaderMap, bo
         );
     };
     if !barcode.valid {
-        return error(StatusCode::FORBIDDEN, "Loyalty barcode no longer valid", json!("1001"));
+        return error(
+            StatusCode::FORBIDDEN,
+            "Loyalty barcode no longer valid",
+            json!("1001"),
+        );
     }
     if barcode.used {
-        return error(StatusCode::FORBIDDEN, "Loyalty barcode already used", json!("1002"));
+        return error(
+            StatusCode::FORBIDDEN,
+            "Loyalty barcode already used",
+            json!("1002"),
+        );
     }
     barcode.used = true;
     let points = barcode.points;
@@ -1712,12 +1818,20 @@ async fn register_usage(State(emulator): State<Emulator>, headers: HeaderMap, bo
     axum::Json(Points { points }).into_response()
 }
 
-async fn voucher_code(State(emulator): State<Emulator>, headers: HeaderMap, Query(query): Params) -> Response {
+async fn voucher_code(
+    State(emulator): State<Emulator>,
+    headers: HeaderMap,
+    Query(query): Params,
+) -> Response {
     let shop = emulator.shop();
     if customer_of(&shop, &headers).is_none() {
         return invalid_token();
     }
-    let Some(code) = query.get("code").map(|code| code.trim()).filter(|code| !code.is_empty()) else {
+    let Some(code) = query
+        .get("code")
+        .map(|code| code.trim())
+        .filter(|code| !code.is_empty())
+    else {
         return bad_request("Missing voucher code value");
     };
     match shop.vouchers.iter().find(|voucher| voucher.code == code) {
@@ -1757,7 +1871,11 @@ async fn redeem_voucher_code(State(emulator): State<Emulator>, headers: HeaderMa
 // ----- Control routes -------------------------------------------------------------------
 
 fn control_error(message: impl Into<String>) -> Response {
-    (StatusCode::BAD_REQUEST, axum::Json(json!({"error": message.into()}))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"error": message.into()})),
+    )
+        .into_response()
 }
 
 async fn control_state(State(emulator): State<Emulator>) -> Response {
@@ -1810,8 +1928,10 @@ async fn control_state(State(emulator): State<Emulator>) -> Response {
         .iter()
         .map(|(code, barcode)| json!({"code": code, "valid": barcode.valid, "used": barcode.used}))
         .collect();
-    axum::Json(json!({"customers": customers, "orders": orders, "transactions": transactions, "cards": cards,
-                      "invoices": invoices, "vouchers": vouchers, "barcodes": barcodes}))
+    axum::Json(
+        json!({"customers": customers, "orders": orders, "transactions": transactions, "cards": cards,
+                      "invoices": invoices, "vouchers": vouchers, "barcodes": barcodes}),
+    )
     .into_response()
 }
 
@@ -2082,7 +2202,11 @@ async fn control_anonymize_blockers(
     let Some(reasons) = body.get("reasons").and_then(Value::as_array) else {
         return control_error("reasons (an array of strings) is required");
     };
-    let reasons: Vec<String> = reasons.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+    let reasons: Vec<String> = reasons
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
     let mut shop = emulator.shop();
     let Some(customer) = shop.customers.get_mut(&customer_id) else {
         return control_error(format!("no customer {customer_id}"));
@@ -2095,7 +2219,11 @@ async fn control_anonymize_blockers(
     no_content()
 }
 
-async fn control_card_declines(State(emulator): State<Emulator>, Path(card_id): Path<u64>, body: Bytes) -> Response {
+async fn control_card_declines(
+    State(emulator): State<Emulator>,
+    Path(card_id): Path<u64>,
+    body: Bytes,
+) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let declines = body.get("declines").and_then(Value::as_bool).unwrap_or(true);
     let mut shop = emulator.shop();
@@ -2103,9 +2231,10 @@ async fn control_card_declines(State(emulator): State<Emulator>, Path(card_id): 
         return control_error(format!("no payment card {card_id}"));
     };
     card.declines = declines;
-    emulator
-        .harness
-        .record("card_declines_set", json!({"cardId": card_id, "declines": declines}));
+    emulator.harness.record(
+        "card_declines_set",
+        json!({"cardId": card_id, "declines": declines}),
+    );
     no_content()
 }
 
@@ -2126,7 +2255,11 @@ async fn control_complete_payment(State(emulator): State<Emulator>, Path(key): P
     axum::Json(json!({"transactionId": transaction.id, "orderId": transaction.order_id})).into_response()
 }
 
-async fn control_complete_card(State(emulator): State<Emulator>, Path(key): Path<String>, body: Bytes) -> Response {
+async fn control_complete_card(
+    State(emulator): State<Emulator>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
     let mut shop = emulator.shop();
     let Some(registration) = shop.card_registrations.remove(&key) else {
@@ -2156,8 +2289,15 @@ async fn control_complete_card(State(emulator): State<Emulator>, Path(key): Path
         "payment_card_saved",
         json!({"cardId": id, "customerId": registration.customer_id}),
     );
-    let separator = if registration.success_url.contains('?') { '&' } else { '?' };
-    axum::Json(json!({"cardId": id, "redirect": format!("{}{separator}cardId={id}", registration.success_url)})).into_response()
+    let separator = if registration.success_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    axum::Json(
+        json!({"cardId": id, "redirect": format!("{}{separator}cardId={id}", registration.success_url)}),
+    )
+    .into_response()
 }
 
 #[cfg(test)]

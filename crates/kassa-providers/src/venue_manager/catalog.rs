@@ -66,7 +66,9 @@ pub enum CatalogError {
         price_incl_vat: Decimal,
     },
     /// `vat / (priceInclVat − vat)` is not an exact percentage.
-    #[error("product {name:?} (id {id}): VAT {vat} in the price {price_incl_vat} is no exact rate; set the product's VAT in the shop")]
+    #[error(
+        "product {name:?} (id {id}): VAT {vat} in the price {price_incl_vat} is no exact rate; set the product's VAT in the shop"
+    )]
     InexactRate {
         /// The product's id.
         id: u64,
@@ -92,7 +94,10 @@ pub enum CatalogError {
 }
 
 fn list(rates: &[Decimal]) -> String {
-    let texts: Vec<String> = rates.iter().map(|rate| format!("{} %", rate.normalize())).collect();
+    let texts: Vec<String> = rates
+        .iter()
+        .map(|rate| format!("{} %", rate.normalize()))
+        .collect();
     texts.join(", ")
 }
 
@@ -181,7 +186,8 @@ pub fn catalog_rows(
     products
         .iter()
         .map(|product| {
-            let category = category_of(product).and_then(|id| categories.iter().find(|category| category.id == id));
+            let category =
+                category_of(product).and_then(|id| categories.iter().find(|category| category.id == id));
             catalog_row(product, category, valid_rates)
         })
         .collect()
@@ -219,7 +225,12 @@ mod tests {
             label: "aarskort".to_owned(),
             app_data: None,
         };
-        let row = catalog_row(&product(3, Some("aarskort2019"), "685", "137"), Some(&category), &danish_rates()).unwrap();
+        let row = catalog_row(
+            &product(3, Some("aarskort2019"), "685", "137"),
+            Some(&category),
+            &danish_rates(),
+        )
+        .unwrap();
         assert_eq!(row.sku, "aarskort2019");
         assert_eq!(row.name, "Product 3");
         assert_eq!(row.category.as_deref(), Some("Årskort"));
@@ -253,11 +264,17 @@ mod tests {
     fn an_inexact_rate_is_refused_by_name() {
         // 100 / 1 → 33.333… %
         let error = catalog_row(&product(7, Some("x"), "400", "100"), None, &danish_rates()).unwrap_err();
-        assert!(matches!(error, CatalogError::InexactRate { id: 7, .. }), "{error}");
+        assert!(
+            matches!(error, CatalogError::InexactRate { id: 7, .. }),
+            "{error}"
+        );
         assert!(error.to_string().contains("\"Product 7\""), "{error}");
         // A VAT amount rounded to øre: 25 % of 99.99 is 24.9975.
         let error = catalog_row(&product(8, Some("y"), "124.99", "25"), None, &danish_rates()).unwrap_err();
-        assert!(matches!(error, CatalogError::InexactRate { id: 8, .. }), "{error}");
+        assert!(
+            matches!(error, CatalogError::InexactRate { id: 8, .. }),
+            "{error}"
+        );
     }
 
     #[test]
@@ -293,8 +310,16 @@ mod tests {
             label: "aarskort".to_owned(),
             app_data: None,
         }];
-        let products = vec![product(3, Some("a"), "685", "137"), product(4, Some("b"), "400", "100")];
-        let rows = catalog_rows(&products, &categories, |p| (p.id == 3).then_some(8), &danish_rates());
+        let products = vec![
+            product(3, Some("a"), "685", "137"),
+            product(4, Some("b"), "400", "100"),
+        ];
+        let rows = catalog_rows(
+            &products,
+            &categories,
+            |p| (p.id == 3).then_some(8),
+            &danish_rates(),
+        );
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].as_ref().unwrap().category.as_deref(), Some("Årskort"));
         assert!(rows[1].is_err());

@@ -16,8 +16,8 @@ use super::error::VenueManagerError;
 use super::wire::{
     AddPaymentCardRequest, AddressField, AddressValue, AnonymizeCheck, Category, ChangePasswordRequest,
     ClientInfo, CreateCustomerRequest, CreateOrderRequest, CreateTokenRequest, CreatedOrderBody, Customer,
-    CustomerGroup, EditCustomerRequest, ErrorBody, Geofence, Invoice, LoyaltyPoints, OneTimeToken,
-    OrderLine, OrderTransactionId, PayWithMethodRequest, PaymentCard, Product, RedeemVoucherRequest,
+    CustomerGroup, EditCustomerRequest, ErrorBody, Geofence, Invoice, LoyaltyPoints, OneTimeToken, OrderLine,
+    OrderTransactionId, PayWithMethodRequest, PaymentCard, Product, RedeemVoucherRequest,
     RegisterUsageRequest, ResetPasswordAnswer, ResetPasswordRequest, TestObject, TokenBody, TokenGrant,
     VoucherCode, xml,
 };
@@ -93,9 +93,15 @@ enum Endpoint {
     CreateOrder,
     PaySavedCard,
     Catalog,
-    Product { product_id: u64 },
-    Invoices { after_number: Option<u64> },
-    MarkPaid { external_id: String },
+    Product {
+        product_id: u64,
+    },
+    Invoices {
+        after_number: Option<u64>,
+    },
+    MarkPaid {
+        external_id: String,
+    },
     RegisterUsage,
     Voucher,
     RedeemVoucher,
@@ -248,14 +254,14 @@ impl Client {
         let api_password = settings.secret(PROVIDER, password_field)?;
         let client_name = settings.value(PROVIDER, client_name_field)?;
         let currency_text = settings.value(PROVIDER, currency_field)?;
-        let currency: Currency = currency_text.parse().map_err(|error: kassa_core::UnknownCurrency| {
-            SettingsError::Invalid {
+        let currency: Currency = currency_text
+            .parse()
+            .map_err(|error: kassa_core::UnknownCurrency| SettingsError::Invalid {
                 provider: PROVIDER,
                 key: currency_field.key,
                 label: currency_field.label,
                 reason: error.to_string(),
-            }
-        })?;
+            })?;
         Client::new(
             &settings.base_url,
             api_user,
@@ -318,7 +324,12 @@ impl Client {
 
     /// Sends and keeps the answer when its status is one of `expected`; any other status
     /// becomes the endpoint's documented error, or [`CallError::Status`].
-    async fn exchange(&self, endpoint: Endpoint, request: RequestBuilder, expected: &[u16]) -> Result<Answer> {
+    async fn exchange(
+        &self,
+        endpoint: Endpoint,
+        request: RequestBuilder,
+        expected: &[u16],
+    ) -> Result<Answer> {
         let answer = self.http.send(request).await?;
         let status = answer.status.as_u16();
         if expected.contains(&status) {
@@ -392,14 +403,20 @@ impl Client {
     /// [`VenueManagerError::DemoForbidden`].
     pub async fn test_forbidden(&self) -> Result<()> {
         let request = self.anonymous(Method::GET, "test/forbidden");
-        self.exchange(Endpoint::TestForbidden, request, &[]).await.map(|_| ())
+        self.exchange(Endpoint::TestForbidden, request, &[])
+            .await
+            .map(|_| ())
     }
 
     // ----- Configuration --------------------------------------------------------------
 
     /// `GET /config/address?languageCode=&addressType=`: the address fields of a
     /// customer (`billing` when `address_type` is `None`).
-    pub async fn address_config(&self, language_code: &str, address_type: Option<&str>) -> Result<Vec<AddressField>> {
+    pub async fn address_config(
+        &self,
+        language_code: &str,
+        address_type: Option<&str>,
+    ) -> Result<Vec<AddressField>> {
         let mut request = self
             .anonymous(Method::GET, "config/address")
             .query(&[("languageCode", language_code)]);
@@ -453,7 +470,12 @@ impl Client {
     /// `POST /customer/{customerId}`: updates address fields.
     // Reading: the document shows no Authorization header here but answers 401 "No
     // customer logged in.", so the customer's token is sent.
-    pub async fn edit_customer(&self, token: &Secret, customer_id: u64, address: Vec<AddressValue>) -> Result<()> {
+    pub async fn edit_customer(
+        &self,
+        token: &Secret,
+        customer_id: u64,
+        address: Vec<AddressValue>,
+    ) -> Result<()> {
         let request = self
             .as_customer(Method::POST, &format!("customer/{customer_id}"), token)
             .json(&EditCustomerRequest { address });
@@ -465,7 +487,12 @@ impl Client {
     /// `POST /customer/updatePass`.
     // Reading: "the password of the customer" is the logged-in customer's; the token is
     // sent as on every customer call.
-    pub async fn change_password(&self, token: &Secret, old_password: &Secret, new_password: &Secret) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        token: &Secret,
+        old_password: &Secret,
+        new_password: &Secret,
+    ) -> Result<()> {
         let body = ChangePasswordRequest {
             old_password: old_password.clone(),
             new_password: new_password.clone(),
@@ -582,7 +609,12 @@ impl Client {
 
     /// `POST /customer/paymentcards`: starts saving a card; returns the PSP page
     /// (`Location`) where the customer enters it.
-    pub async fn add_payment_card(&self, token: &Secret, success_url: &str, failed_url: &str) -> Result<String> {
+    pub async fn add_payment_card(
+        &self,
+        token: &Secret,
+        success_url: &str,
+        failed_url: &str,
+    ) -> Result<String> {
         let body = AddPaymentCardRequest {
             success_url: success_url.to_owned(),
             failed_url: failed_url.to_owned(),
@@ -592,9 +624,7 @@ impl Client {
         let request = self
             .as_customer(Method::POST, "customer/paymentcards", token)
             .json(&body);
-        let answer = self
-            .exchange(Endpoint::CustomerCall, request, &[201])
-            .await?;
+        let answer = self.exchange(Endpoint::CustomerCall, request, &[201]).await?;
         location(&answer, "card registration")
     }
 
@@ -701,7 +731,11 @@ impl Client {
 
     /// `GET /catalog/products/?languageCode=&productType=`, every price checked against
     /// the shop's currency.
-    pub async fn products(&self, language_code: Option<&str>, product_type: Option<&str>) -> Result<Vec<Product>> {
+    pub async fn products(
+        &self,
+        language_code: Option<&str>,
+        product_type: Option<&str>,
+    ) -> Result<Vec<Product>> {
         let mut request = self.anonymous(Method::GET, "catalog/products/");
         if let Some(language_code) = language_code {
             request = request.query(&[("languageCode", language_code)]);
@@ -753,9 +787,16 @@ impl Client {
     /// `GET /invoice?afterNumber=&limit=&format=` with the API user: up to `limit`
     /// invoices and credit notes numbered after `after_number` (from the first when
     /// `None`), oldest first.
-    pub async fn invoices(&self, after_number: Option<u64>, limit: u32, format: InvoiceFormat) -> Result<Vec<Invoice>> {
+    pub async fn invoices(
+        &self,
+        after_number: Option<u64>,
+        limit: u32,
+        format: InvoiceFormat,
+    ) -> Result<Vec<Invoice>> {
         if limit == 0 {
-            return Err(CallError::Refused("ask for at least one invoice (limit 0)".to_owned()));
+            return Err(CallError::Refused(
+                "ask for at least one invoice (limit 0)".to_owned(),
+            ));
         }
         let mut request = self.as_api_user(Method::GET, "invoice");
         if let Some(after_number) = after_number {
@@ -791,7 +832,13 @@ impl Client {
         Ok(invoices)
     }
 
-    fn check_invoices(&self, answer: &Answer, after_number: Option<u64>, limit: u32, invoices: &[Invoice]) -> Result<()> {
+    fn check_invoices(
+        &self,
+        answer: &Answer,
+        after_number: Option<u64>,
+        limit: u32,
+        invoices: &[Invoice],
+    ) -> Result<()> {
         if invoices.len() > limit as usize {
             return Err(CallError::Contradiction(format!(
                 "asked for at most {limit} invoices, got {}",
@@ -908,6 +955,50 @@ fn location(answer: &Answer, what: &'static str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn body(code: serde_json::Value) -> ErrorBody {
+        serde_json::from_value(serde_json::json!({"error": "message", "errorCode": code})).unwrap()
+    }
+
+    #[test]
+    fn documented_codes_pick_the_variant_and_others_stay_unknown() {
+        use VenueManagerError as V;
+        let invoices = Endpoint::Invoices { after_number: None };
+        assert!(matches!(
+            invoices.error(400, body(0.into())),
+            V::InvalidInvoiceQuery { .. }
+        ));
+        // Without an afterNumber a 404 is not "unknown invoice number".
+        assert!(matches!(
+            invoices.error(404, body(0.into())),
+            V::Unknown { status: 404, .. }
+        ));
+        assert!(matches!(
+            Endpoint::ChangePassword.error(400, body(1001.into())),
+            V::WrongOldPassword { .. }
+        ));
+        assert!(matches!(
+            Endpoint::ChangePassword.error(400, body(0.into())),
+            V::InvalidRequest { .. }
+        ));
+        assert!(matches!(
+            Endpoint::RegisterUsage.error(403, body("1002".into())),
+            V::LoyaltyBarcodeUsed { .. }
+        ));
+        assert!(matches!(
+            Endpoint::RegisterUsage.error(403, body(1001.into())),
+            V::LoyaltyBarcodeExpired { .. }
+        ));
+        let unknown = Endpoint::RegisterUsage.error(403, body("1003".into()));
+        assert_eq!(
+            unknown.to_string(),
+            "the shop answered HTTP 403 (error code 1003): message"
+        );
+        assert!(matches!(
+            Endpoint::Anonymize.error(400, body(7.into())),
+            V::Unknown { status: 400, .. }
+        ));
+    }
 
     #[test]
     fn path_segments_are_encoded() {

@@ -31,7 +31,9 @@ pub enum VenueManagerError {
         message: String,
     },
     /// 401 on a customer call: the customer token is missing, invalid or expired.
-    #[error("the customer is not logged in at the shop (the token is invalid or expired; log in again): {message}")]
+    #[error(
+        "the customer is not logged in at the shop (the token is invalid or expired; log in again): {message}"
+    )]
     NotLoggedIn {
         /// The shop's message (`Invalid token`, `No customer logged in.`).
         message: String,
@@ -83,7 +85,9 @@ pub enum VenueManagerError {
         message: String,
     },
     /// 401 on an invoice call: the API user's name or password is wrong.
-    #[error("the shop does not accept the API user (check the API user name and password in the provider settings): {message}")]
+    #[error(
+        "the shop does not accept the API user (check the API user name and password in the provider settings): {message}"
+    )]
     ApiUserRejected {
         /// The shop's message.
         message: String,
@@ -111,7 +115,9 @@ pub enum VenueManagerError {
         message: String,
     },
     /// `PUT /invoice/markAsPaidByExternalId/{externalId}` (406).
-    #[error("the external ID {external_id:?} belongs to more than one invoice at the shop; mark it paid in the shop's back office: {message}")]
+    #[error(
+        "the external ID {external_id:?} belongs to more than one invoice at the shop; mark it paid in the shop's back office: {message}"
+    )]
     AmbiguousExternalId {
         /// The external ID sent.
         external_id: String,

@@ -133,30 +133,44 @@ text_enum! {
 /// `errorCode` of an error body: a number in most of the document's examples and a
 /// string (`"1001"`) in the loyalty examples.
 // Reading: both spellings carry the same code; it is kept as its decimal text, so `1001`
-// and `"1001"` compare equal.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ErrorCode(String);
+// and `"1001"` compare equal. The spelling is remembered only to write it back the same.
+#[derive(Debug, Clone)]
+pub struct ErrorCode {
+    text: String,
+    quoted: bool,
+}
+
+impl PartialEq for ErrorCode {
+    fn eq(&self, other: &ErrorCode) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for ErrorCode {}
 
 impl ErrorCode {
     /// A code from its text.
     pub fn new(text: impl Into<String>) -> ErrorCode {
-        ErrorCode(text.into())
+        ErrorCode {
+            text: text.into(),
+            quoted: false,
+        }
     }
 
     /// The code's text (`"1001"`).
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// Whether this is the code `code`.
     pub fn is(&self, code: u32) -> bool {
-        self.0.trim().parse::<u64>().ok() == Some(u64::from(code))
+        self.text.trim().parse::<u64>().ok() == Some(u64::from(code))
     }
 }
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -169,16 +183,19 @@ impl<'de> Deserialize<'de> for ErrorCode {
                 f.write_str("an error code as a number or a string")
             }
             fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<ErrorCode, E> {
-                Ok(ErrorCode(value.to_string()))
+                Ok(ErrorCode::new(value.to_string()))
             }
             fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<ErrorCode, E> {
-                Ok(ErrorCode(value.to_string()))
+                Ok(ErrorCode::new(value.to_string()))
             }
             fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<ErrorCode, E> {
                 Err(E::custom(format!("error code {value} is not a whole number")))
             }
             fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<ErrorCode, E> {
-                Ok(ErrorCode(value.to_owned()))
+                Ok(ErrorCode {
+                    text: value.to_owned(),
+                    quoted: true,
+                })
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -187,9 +204,9 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 impl Serialize for ErrorCode {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0.parse::<u64>() {
-            Ok(number) => serializer.serialize_u64(number),
-            Err(_) => serializer.serialize_str(&self.0),
+        match self.text.parse::<i64>() {
+            Ok(number) if !self.quoted => serializer.serialize_i64(number),
+            _ => serializer.serialize_str(&self.text),
         }
     }
 }
@@ -892,7 +909,8 @@ impl Invoice {
             .parse()
             .map_err(|source| InvoiceMoneyError::Currency { number, source })?;
         let money = |field: &'static str, value: Decimal| {
-            amount::to_money(field, value, currency).map_err(|source| InvoiceMoneyError::Amount { number, source })
+            amount::to_money(field, value, currency)
+                .map_err(|source| InvoiceMoneyError::Amount { number, source })
         };
         let mut lines = Vec::with_capacity(self.lines.len());
         for line in &self.lines {
