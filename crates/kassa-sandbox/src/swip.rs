@@ -717,13 +717,14 @@ fn checked_purchases(purchases: &[PurchaseIn], errors: &mut Vec<Value>) -> Vec<P
 
 async fn create_order(State(swip): State<Swip>, headers: HeaderMap, body: Bytes) -> Response {
     match try_create_order(&swip, &headers, &body) {
-        Ok(response) | Err(response) => response,
+        Ok(response) => response,
+        Err(failure) => failure.into_response(),
     }
 }
 
-fn try_create_order(swip: &Swip, headers: &HeaderMap, body: &Bytes) -> Result<Response, Response> {
-    let caller = swip.authorize(headers).map_err(IntoResponse::into_response)?;
-    let input: CreateOrderIn = parse_body(body, "Order").map_err(IntoResponse::into_response)?;
+fn try_create_order(swip: &Swip, headers: &HeaderMap, body: &Bytes) -> Result<Response, Failure> {
+    let caller = swip.authorize(headers)?;
+    let input: CreateOrderIn = parse_body(body, "Order")?;
     let mut errors = Vec::new();
     let merchant_order_id =
         required(&input.merchant_order_id, "Order", "merchantOrderId", &mut errors).to_owned();
@@ -742,7 +743,7 @@ fn try_create_order(swip: &Swip, headers: &HeaderMap, body: &Bytes) -> Result<Re
         }
     };
     if !errors.is_empty() {
-        return Err(Failure::fields(errors).into_response());
+        return Err(Failure::fields(errors));
     }
     let mut orders = swip.orders();
     if orders
@@ -753,8 +754,7 @@ fn try_create_order(swip: &Swip, headers: &HeaderMap, body: &Bytes) -> Result<Re
         return Err(Failure::new(
             Code::OrderAlreadyExists,
             format!("an order with merchantOrderId {merchant_order_id} already exists"),
-        )
-        .into_response());
+        ));
     }
     let session_code = match input.session_code.as_deref().map(str::trim) {
         Some(code) if !code.is_empty() => {
@@ -766,8 +766,7 @@ fn try_create_order(swip: &Swip, headers: &HeaderMap, body: &Bytes) -> Result<Re
                 return Err(Failure::new(
                     Code::Duplicate,
                     "another open order already uses this sessionCode",
-                )
-                .into_response());
+                ));
             }
             code.to_owned()
         }
@@ -1191,6 +1190,15 @@ async fn loyalty_calculation(State(swip): State<Swip>, headers: HeaderMap, body:
 // ---------------------------------------------------------------------------------------
 // Control routes: the customer's app and the bank.
 
+/// A refusal of a control route (not a document answer).
+struct ControlError(StatusCode, String);
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        control_error(self.0, self.1)
+    }
+}
+
 fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"error": message.into()}))).into_response()
 }
@@ -1212,18 +1220,18 @@ struct DeclineIn {
     reason: Option<String>,
 }
 
-fn control_body<T: Default + for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Response> {
+fn control_body<T: Default + for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ControlError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|error| control_error(StatusCode::BAD_REQUEST, error.to_string()))
+    serde_json::from_slice(body).map_err(|error| ControlError(StatusCode::BAD_REQUEST, error.to_string()))
 }
 
 /// Runs `change` on the OPEN order `id`.
 fn with_open_order(
     swip: &Swip,
     id: &str,
-    change: impl FnOnce(&mut Order, &Harness) -> Result<(), Response>,
+    change: impl FnOnce(&mut Order, &Harness) -> Result<(), ControlError>,
 ) -> Response {
     let mut orders = swip.orders();
     let Some(order) = orders.by_id.get_mut(id) else {
@@ -1237,20 +1245,20 @@ fn with_open_order(
     }
     match change(order, &swip.harness) {
         Ok(()) => axum::Json(order.state()).into_response(),
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
 async fn control_pay(State(swip): State<Swip>, Path(id): Path<String>, body: Bytes) -> Response {
     let input: PayIn = match control_body(&body) {
         Ok(input) => input,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     with_open_order(&swip, &id, |order, harness| {
         let left = order.total - order.paid;
         let amount = input.amount.unwrap_or(left);
         if amount <= Decimal::ZERO || amount > left {
-            return Err(control_error(
+            return Err(ControlError(
                 StatusCode::BAD_REQUEST,
                 format!("the customer can pay more than 0 and at most {left}"),
             ));
@@ -1276,7 +1284,7 @@ async fn control_pay(State(swip): State<Swip>, Path(id): Path<String>, body: Byt
 async fn control_decline(State(swip): State<Swip>, Path(id): Path<String>, body: Bytes) -> Response {
     let input: DeclineIn = match control_body(&body) {
         Ok(input) => input,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     with_open_order(&swip, &id, |order, harness| {
         order.error = Some(
@@ -1325,7 +1333,7 @@ struct OutageIn {
 async fn control_outage(State(swip): State<Swip>, body: Bytes) -> Response {
     let input: OutageIn = match control_body(&body) {
         Ok(input) => input,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     swip.outage.store(input.on, Ordering::SeqCst);
     swip.harness.record("outage", json!({"on": input.on}));
