@@ -1,0 +1,3 @@
+//! Helpers the SWiP (and Flexiti) tests share.
+
+pub mod json;
