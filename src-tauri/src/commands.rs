@@ -6,11 +6,11 @@ use std::sync::Arc;
 use tauri::State;
 
 use kassa_app::{
-    ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, CashMovementKind, Category, DiscountInput,
-    FirstRunInput, ImportPreview, JournalReport, Kassa, Language, ManagerApproval, PosDevice, PosDeviceInput,
-    PosStatus, ProductInput, ProductView, ReceiptCopy, ReceiptPreview, RefundInput, RefundableSale,
-    ReturnItemInput, Role, SaleSummary, SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User,
-    UserInput,
+    ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, CashMovementKind, Category, ConnectionTest,
+    DiscountInput, FirstRunInput, ImportPreview, JournalReport, Kassa, Language, ManagerApproval, PosDevice,
+    PosDeviceInput, PosStatus, ProductInput, ProductView, Provider, ProviderAccountInput,
+    ProviderAccountView, ReceiptCopy, ReceiptPreview, RefundInput, RefundableSale, ReturnItemInput, Role,
+    SaleSummary, SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User, UserInput,
 };
 
 use crate::state::Shell;
@@ -605,4 +605,37 @@ pub async fn idle_lock_minutes(shell: State<'_, Shell>) -> Result<u32, ApiError>
 #[specta::specta]
 pub async fn set_idle_lock_minutes(shell: State<'_, Shell>, minutes: u32) -> Result<u32, ApiError> {
     as_actor(&shell, move |k, a| k.set_idle_lock_minutes(a, minutes)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn provider_accounts(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+) -> Result<Vec<ProviderAccountView>, ApiError> {
+    as_actor(&shell, move |k, a| k.provider_accounts(a, pos_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_provider_account(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+    provider: Provider,
+    input: ProviderAccountInput,
+) -> Result<ProviderAccountView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.set_provider_account(a, pos_id, provider, input)
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn test_provider_account(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+    provider: Provider,
+) -> Result<ConnectionTest, ApiError> {
+    as_actor(&shell, move |k, a| k.test_provider_account(a, pos_id, provider)).await
 }

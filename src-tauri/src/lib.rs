@@ -82,6 +82,9 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::session_permissions,
             commands::idle_lock_minutes,
             commands::set_idle_lock_minutes,
+            commands::provider_accounts,
+            commands::set_provider_account,
+            commands::test_provider_account,
         ])
 }
 

@@ -178,7 +178,9 @@ impl Kassa {
 
 pub(crate) fn remove_database_files(path: &Path) -> Result<(), AppError> {
     crate::instance::remove_lock_dir(path);
-    for suffix in ["", "-wal", "-shm"] {
+    // `.secrets`: the file fallback of the secret store, whose entries belong to this
+    // database's identity and die with it.
+    for suffix in ["", "-wal", "-shm", ".secrets"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
         match std::fs::remove_file(&file) {

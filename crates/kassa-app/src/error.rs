@@ -41,6 +41,9 @@ pub enum ErrorCode {
     CurrencyMismatch,
     /// A receipt of another store, which is refunded in the store that sold it (conflict).
     OtherStore,
+    /// A provider could not be reached, refused the credentials or answered with an error
+    /// (a class of its own: the settings may be right and the network wrong).
+    ProviderFailed,
 }
 
 impl ErrorCode {

@@ -20,9 +20,11 @@ mod org;
 pub mod paths;
 mod payments;
 mod permissions;
+mod providers;
 mod receipts;
 mod restore;
 mod sales;
+mod secrets;
 mod shifts;
 mod users;
 pub mod validate;
@@ -45,9 +47,14 @@ pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
 pub use numbers::{NumberLocale, UnknownNumberLocale};
 pub use permissions::{DEFAULT_IDLE_LOCK_MINUTES, MAX_IDLE_LOCK_MINUTES, Permissions};
+pub use providers::{
+    ConnectionTest, PROVIDERS, ProviderAccountInput, ProviderAccountView, ProviderFieldView, provider_fields,
+    provider_name,
+};
 pub use receipts::{ReceiptCopy, ReceiptPreview, SaleSummary};
 pub use restore::RestoreReport;
 pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, VatView};
+pub use secrets::{SECRETS_ENV, SecretBackend};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};
 pub use users::UserInput;
 
@@ -77,6 +84,9 @@ pub struct Kassa {
     /// This open service's id and lock: the owner recorded on the pending payments it
     /// waits for. Declared after `db`, so the lock outlives the connection.
     instance: instance::Instance,
+    /// The runtime the async provider clients run on, started on first use: the service
+    /// itself is synchronous, and so are its callers (Tauri commands, the CLI).
+    runtime: std::sync::OnceLock<tokio::runtime::Runtime>,
 }
 
 impl std::fmt::Debug for Kassa {
@@ -101,6 +111,7 @@ impl Kassa {
             db: Mutex::new(db),
             clock,
             number_locale: Mutex::new(None),
+            runtime: std::sync::OnceLock::new(),
         };
         match kassa.mark_interrupted_payments()? {
             0 => {}
@@ -121,12 +132,29 @@ impl Kassa {
             db: Mutex::new(db),
             clock,
             number_locale: Mutex::new(None),
+            runtime: std::sync::OnceLock::new(),
         })
     }
 
     /// The id recorded as the owner of the pending payments this service waits for.
     pub(crate) fn instance_id(&self) -> &str {
         self.instance.id()
+    }
+
+    /// Runs a provider call to completion on the service's runtime.
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime
+            .get_or_init(|| {
+                // One worker is plenty for a till's few calls; multi-thread so that
+                // several commands (Tauri runs them in parallel) can wait at once.
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .thread_name("kassa-providers")
+                    .build()
+                    .expect("starting one worker thread only fails when the OS is out of threads")
+            })
+            .block_on(future)
     }
 
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -34,6 +34,9 @@ pub struct Permissions {
     pub read_audit: bool,
     /// Change installation settings such as the idle lock.
     pub change_settings: bool,
+    /// Enter provider accounts (credentials included), test their connections, and
+    /// register POS devices with DropPay.
+    pub manage_providers: bool,
 }
 
 impl Permissions {
@@ -49,6 +52,7 @@ impl Permissions {
             manage_users: manager,
             read_audit: matches!(role, Role::Manager | Role::Accountant),
             change_settings: manager,
+            manage_providers: manager,
         }
     }
 }

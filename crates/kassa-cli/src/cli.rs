@@ -91,6 +91,16 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Provider accounts of a POS device: settings, credentials, connection tests (managers).
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Run the loopback emulators of every provider API in the foreground (demo and
+    /// tests); prints each provider's name and base URL, stops on Ctrl-C.
+    Sandbox {
+        /// Let the system choose free ports instead of the fixed demo ports (47101-47105).
+        #[arg(long)]
+        ephemeral: bool,
+    },
     /// Write a consistent copy of the database to a new file (managers only).
     Backup {
         /// The backup file to create; an existing file is never overwritten.
@@ -123,6 +133,8 @@ impl Command {
             Command::Shift(_) => "shift",
             Command::Journal(_) => "journal",
             Command::Db(_) => "db",
+            Command::Provider(_) => "provider",
+            Command::Sandbox { .. } => "sandbox",
             Command::Backup { .. } => "backup",
             Command::Restore { .. } => "restore",
         }
@@ -257,6 +269,48 @@ pub enum PosCommand {
     Delete(PosRef),
     /// Make this installation act as the given POS device.
     Bind(PosRef),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Every provider account of the POS, with which fields are set.
+    List(ProviderPos),
+    /// Set up or change a provider account. Plain fields as KEY=VALUE; each credential
+    /// named with --secret KEY is read from KASSA_SECRET_<KEY> (upper case) or asked on
+    /// the terminal, never taken from the command line.
+    Set {
+        /// swip, vourity, flexiti, venue_manager or droppay.
+        provider: Provider,
+        #[command(flatten)]
+        pos: ProviderPos,
+        /// The base URL the provider gave you (https://…).
+        #[arg(long, value_name = "URL")]
+        base_url: String,
+        /// A credential to store in the keyring.
+        #[arg(long = "secret", value_name = "KEY")]
+        secrets: Vec<String>,
+        /// Plain fields, such as merchant_id=M123.
+        #[arg(value_name = "KEY=VALUE")]
+        values: Vec<String>,
+    },
+    /// Call a harmless endpoint with the stored credentials and say what happened
+    /// (exit 0 when the provider answered, 1 when not).
+    Test {
+        provider: Provider,
+        #[command(flatten)]
+        pos: ProviderPos,
+    },
+}
+
+/// Which POS device's accounts: this installation's till unless named.
+#[derive(Debug, Args)]
+pub struct ProviderPos {
+    /// The POS device (id or name); default: the one this installation is bound to.
+    #[arg(long, value_name = "POS")]
+    pub pos: Option<String>,
+    /// The store the POS belongs to, when its name is not unique.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
 }
 
 /// A POS device by id, or by name (with --store when several stores have that name).

@@ -16,6 +16,8 @@
 //! |      | that fails `kassa journal verify`                          |
 //! | 11   | restore refused: the backup lacks fiscal records this      |
 //! |      | database holds (or its own journal fails verification)     |
+//! | 12   | a provider could not be reached, refused the credentials   |
+//! |      | or answered with an error (`kassa provider test`)          |
 //!
 //! Keep [`EXIT_CODES_HELP`] (shown by `kassa --help`) in step with this table.
 
@@ -35,6 +37,7 @@ Exit codes:
   8  user locked after too many wrong PINs
   10 database problem (missing, not SQLite, newer schema, corrupt, journal fails verify)
   11 restore refused: the backup lacks fiscal records this database holds
+  12 a provider could not be reached, refused the credentials or answered with an error
 
 The PIN is read from KASSA_PIN, else asked on the terminal; it is never an argument.
 New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.
@@ -51,6 +54,7 @@ pub fn code_for(error: &AppError) -> u8 {
         ErrorCode::Locked => 8,
         ErrorCode::Database => 10,
         ErrorCode::RestoreRefused => 11,
+        ErrorCode::ProviderFailed => 12,
         ErrorCode::Internal => 1,
         // `class()` only returns the classes above.
         ErrorCode::InvalidNumber

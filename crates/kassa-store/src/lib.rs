@@ -14,6 +14,7 @@ mod error;
 pub mod journal;
 pub mod outbox;
 pub mod pos_devices;
+pub mod provider_accounts;
 pub mod sales;
 pub mod settings;
 pub mod shifts;

@@ -31,3 +31,6 @@ pub fn set(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> 
     )?;
     Ok(())
 }
+
+/// This database's random identity (migration 0005): the prefix of its keyring entries.
+pub const DATABASE_ID: &str = "database_id";

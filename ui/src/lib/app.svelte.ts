@@ -74,7 +74,8 @@ const NOTHING: Permissions = {
 	bindInstallation: false,
 	manageUsers: false,
 	readAudit: false,
-	changeSettings: false
+	changeSettings: false,
+	manageProviders: false
 };
 
 export const app = new AppState();

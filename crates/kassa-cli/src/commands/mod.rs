@@ -6,6 +6,7 @@ mod db;
 mod journal;
 mod pos;
 mod product;
+mod provider;
 mod report;
 mod sale;
 mod setup;
@@ -40,6 +41,8 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Journal(command) => journal::run(&ctx, command),
         Command::Audit { entity, id, limit } => db::audit(&ctx, entity.as_deref(), id, limit),
         Command::Db(crate::cli::DbCommand::Check) => db::check(&ctx),
+        Command::Provider(command) => provider::run(&ctx, command),
+        Command::Sandbox { ephemeral } => provider::sandbox(ephemeral),
         Command::Backup { out } => db::backup(&ctx, &out),
         Command::Restore { file } => db::restore(&ctx, &file),
     }

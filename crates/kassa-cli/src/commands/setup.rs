@@ -63,6 +63,7 @@ pub fn demo(ctx: &Context) -> Result<(), AppError> {
         .find(|u| u.role == Role::Manager)
         .ok_or_else(|| AppError::Internal("the demo has no manager".into()))?;
     let (actor, _) = kassa.login(manager.name, manager.pin)?;
+    connect_demo_providers(&kassa, &actor)?;
     let out = DemoOut {
         db_path: path.display().to_string(),
         brands: kassa.list_brands(&actor)?,
@@ -147,4 +148,54 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// Points every demo till at the sandbox's fixed loopback ports with the emulators' demo
+/// credentials, so `scripts/demo.sh` (which starts `kassa sandbox`) shows every provider
+/// connected with no account anywhere.
+fn connect_demo_providers(kassa: &Kassa, actor: &kassa_app::Actor) -> Result<(), AppError> {
+    use kassa_sandbox::Provider as Emulated;
+    for pos in kassa.list_pos_devices(actor, None, false)? {
+        for emulated in Emulated::ALL {
+            let (provider, settings) = match emulated {
+                Emulated::Vourity => (
+                    kassa_app::Provider::Vourity,
+                    kassa_sandbox::vourity::DEMO_SETTINGS,
+                ),
+                Emulated::VenueManager => (
+                    kassa_app::Provider::VenueManager,
+                    kassa_sandbox::venue_manager::DEMO_SETTINGS,
+                ),
+                Emulated::Flexiti => (
+                    kassa_app::Provider::Flexiti,
+                    kassa_sandbox::flexiti::DEMO_SETTINGS,
+                ),
+                Emulated::Swip => (kassa_app::Provider::Swip, kassa_sandbox::swip::DEMO_SETTINGS),
+                Emulated::DropPay => (
+                    kassa_app::Provider::Droppay,
+                    kassa_sandbox::droppay::DEMO_SETTINGS,
+                ),
+            };
+            let fields = kassa_app::provider_fields(provider);
+            let mut input = kassa_app::ProviderAccountInput {
+                base_url: format!(
+                    "http://127.0.0.1:{}{}",
+                    emulated.demo_port(),
+                    emulated.base_path()
+                ),
+                ..Default::default()
+            };
+            for (key, value) in settings {
+                let secret = fields.iter().any(|f| f.key == *key && f.secret);
+                let map = if secret {
+                    &mut input.secrets
+                } else {
+                    &mut input.values
+                };
+                map.insert((*key).to_owned(), (*value).to_owned());
+            }
+            kassa.set_provider_account(actor, pos.id, provider, input)?;
+        }
+    }
+    Ok(())
 }
