@@ -71,6 +71,9 @@ export const commands = {
 	sessionPermissions: () => typedError<Permissions, ApiError>(__TAURI_INVOKE("session_permissions")),
 	idleLockMinutes: () => typedError<number, ApiError>(__TAURI_INVOKE("idle_lock_minutes")),
 	setIdleLockMinutes: (minutes: number) => typedError<number, ApiError>(__TAURI_INVOKE("set_idle_lock_minutes", { minutes })),
+	providerAccounts: (posId: number) => typedError<ProviderAccountView[], ApiError>(__TAURI_INVOKE("provider_accounts", { posId })),
+	setProviderAccount: (posId: number, provider: Provider, input: ProviderAccountInput) => typedError<ProviderAccountView, ApiError>(__TAURI_INVOKE("set_provider_account", { posId, provider, input })),
+	testProviderAccount: (posId: number, provider: Provider) => typedError<ConnectionTest, ApiError>(__TAURI_INVOKE("test_provider_account", { posId, provider })),
 };
 
 /* Types */
@@ -143,6 +146,20 @@ export type Category = {
 	name: string,
 };
 
+/**  The outcome of **Test connection**. */
+export type ConnectionTest = {
+	provider: Provider,
+	ok: boolean,
+	/**
+	 *  A stable code for what failed (`provider_unauthorized`, `provider_dns`,
+	 *  `settings_missing`…); `ok` when it worked.
+	 */
+	code: string,
+	/**  What happened, in words a manager can act on. */
+	message: string,
+	testedAt: string,
+};
+
 /**  The kind of point of sale a device is. */
 export type DeviceType = 
 /**  A staffed checkout running Kassa. */
@@ -183,7 +200,12 @@ export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | 
  */
 "currency_mismatch" | 
 /**  A receipt of another store, which is refunded in the store that sold it (conflict). */
-"other_store";
+"other_store" | 
+/**
+ *  A provider could not be reached, refused the credentials or answered with an error
+ *  (a class of its own: the settings may be right and the network wrong).
+ */
+"provider_failed";
 
 export type ExternalId = {
 	provider: Provider,
@@ -298,6 +320,11 @@ export type Permissions = {
 	readAudit: boolean,
 	/**  Change installation settings such as the idle lock. */
 	changeSettings: boolean,
+	/**
+	 *  Enter provider accounts (credentials included), test their connections, and
+	 *  register POS devices with DropPay.
+	 */
+	manageProviders: boolean,
 };
 
 /**  Whether a store is a place to step into or a virtual one (DropPay's `place`). */
@@ -372,6 +399,45 @@ export type ProductView = {
 
 /**  The external services a POS device can be known to, each under its own id. */
 export type Provider = "droppay" | "vourity" | "swip" | "flexiti" | "venue_manager";
+
+/**
+ *  What a manager enters for one provider account. A credential left out (or empty)
+ *  keeps the one stored; a field value left empty clears it.
+ */
+export type ProviderAccountInput = {
+	baseUrl: string,
+	values?: { [key in string]: string },
+	secrets?: { [key in string]: string },
+};
+
+/**  A provider account of one POS device. */
+export type ProviderAccountView = {
+	provider: Provider,
+	name: string,
+	posId: number,
+	/**  Empty when the account was never set up. */
+	baseUrl: string,
+	fields: ProviderFieldView[],
+	/**  Every field has a value. */
+	complete: boolean,
+	testedAt: string | null,
+	testOk: boolean | null,
+	testMessage: string | null,
+	/**  Where the credentials are kept on this machine. */
+	secretStore: SecretBackend,
+};
+
+/**  One field of a provider account as the settings screen shows it. */
+export type ProviderFieldView = {
+	key: string,
+	label: string,
+	secret: boolean,
+	example: string,
+	/**  The stored value; always `None` for a credential. */
+	value: string | null,
+	/**  Whether a value (or a credential) is stored. */
+	isSet: boolean,
+};
 
 /**  A printed copy of a receipt, marked KOPIA, recorded in the shift that printed it. */
 export type ReceiptCopy = {
@@ -521,6 +587,13 @@ export type SaleView = {
 	createdAt: string,
 	completedAt: string | null,
 };
+
+/**  Which store holds the secrets. */
+export type SecretBackend = 
+/**  The OS keyring (Secret Service on Linux, Keychain, Credential Manager). */
+"keyring" | 
+/**  A 0600 file beside the database. */
+"file";
 
 /**  Who is logged in, as the UI shows it. */
 export type Session = {
