@@ -25,7 +25,8 @@ const CODES: Record<ErrorCode, true> = {
 	payment_unresolved: true,
 	till_unavailable: true,
 	currency_mismatch: true,
-	other_store: true
+	other_store: true,
+	provider_failed: true
 };
 
 export const ERROR_CODES: readonly ErrorCode[] = Object.keys(CODES) as ErrorCode[];

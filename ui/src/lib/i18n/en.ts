@@ -545,6 +545,7 @@ export const en = {
 	'error.till_unavailable': 'This computer is not a usable till right now. A manager must bind or enable it.',
 	'error.currency_mismatch': 'That receipt is in another currency than this till. Refund it at a till of its own currency.',
 	'error.other_store': 'That receipt is from another store. Refund it in the store that sold it.',
+	'error.provider_failed': 'The provider could not be reached or refused the request. Check the provider settings and the network.',
 	'error.approval_required': 'A manager must approve this: enter the manager\'s name and PIN and send it again.',
 	'error.not_sale_owner': 'This sale is open for another cashier. Only they can change it; park it, or ask a manager to void it.',
 	'error.restore_refused': 'That backup is older than the receipts and reports in this database. Nothing was changed; restore a newer backup.',

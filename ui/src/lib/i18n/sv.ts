@@ -546,6 +546,7 @@ export const sv: Record<MessageKey, string> = {
 	'error.till_unavailable': 'Datorn är inte en användbar kassa just nu. En chef måste koppla eller aktivera den.',
 	'error.currency_mismatch': 'Kvittot är i en annan valuta än kassans. Återbetala det i en kassa med samma valuta.',
 	'error.other_store': 'Kvittot kommer från en annan butik. Återbetala det i butiken som sålde varan.',
+	'error.provider_failed': 'Leverantören gick inte att nå eller avvisade begäran. Kontrollera leverantörsinställningarna och nätverket.',
 	'error.approval_required': 'En chef måste godkänna detta: ange chefens namn och PIN-kod och skicka igen.',
 	'error.not_sale_owner': 'Köpet är öppet för en annan kassör. Bara hen kan ändra det; parkera det eller be en chef makulera det.',
 	'error.restore_refused': 'Säkerhetskopian är äldre än kvittona och rapporterna i databasen. Inget ändrades; återställ en nyare kopia.',
