@@ -2,92 +2,17 @@
 //! the wire types, checked field by field, and written back to the same JSON, numbers
 //! compared by their text.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use kassa_providers::droppay::wire::{
     CreatePosBody, DeviceType, EntityStatus, NumberOrText, Place, Pos, PosStatus, UpdatePosBody,
 };
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
-#[derive(Debug, Deserialize)]
-struct Example {
-    file: String,
-    document: String,
-    lines: [u32; 2],
-    endpoint: String,
-    direction: String,
-    status: Option<u16>,
-    repairs: Vec<String>,
-}
+mod fixture_support;
 
-/// A JSON document with numbers kept as their text, so `2` and `2.0` differ and no
-/// number passes through f64.
-#[derive(Debug, PartialEq)]
-enum Exact {
-    Null,
-    Bool(bool),
-    Number(String),
-    Text(String),
-    List(Vec<Exact>),
-    Object(BTreeMap<String, Exact>),
-}
-
-fn exact(text: &str) -> Exact {
-    let raw: Box<RawValue> = serde_json::from_str(text).expect("valid JSON");
-    let text = raw.get().trim();
-    match text.as_bytes().first() {
-        Some(b'{') => {
-            let map: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text).unwrap();
-            Exact::Object(
-                map.into_iter()
-                    .map(|(key, value)| (key, exact(value.get())))
-                    .collect(),
-            )
-        }
-        Some(b'[') => {
-            let list: Vec<Box<RawValue>> = serde_json::from_str(text).unwrap();
-            Exact::List(list.iter().map(|value| exact(value.get())).collect())
-        }
-        Some(b'"') => Exact::Text(serde_json::from_str(text).unwrap()),
-        Some(b't' | b'f') => Exact::Bool(text == "true"),
-        Some(b'n') => Exact::Null,
-        _ => Exact::Number(text.to_owned()),
-    }
-}
-
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/providers/droppay")
-}
-
-fn manifest() -> Vec<Example> {
-    let text = std::fs::read_to_string(dir().join("manifest.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn read(example: &Example) -> String {
-    std::fs::read_to_string(dir().join(&example.file)).unwrap()
-}
-
-/// Parses the example, and checks that writing it back gives the same document.
-fn round_trip<T: DeserializeOwned + serde::Serialize>(example: &Example) -> T {
-    let text = read(example);
-    let body: T = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", example.file));
-    let written = serde_json::to_string(&body).unwrap();
-    assert_eq!(
-        exact(&written),
-        exact(&text),
-        "{} written back differs",
-        example.file
-    );
-    body
-}
+use fixture_support::{dir, exact, manifest, round_trip};
 
 #[test]
 fn the_manifest_lists_every_example_once() {
-    let examples = manifest();
+    let examples = manifest("droppay");
     assert_eq!(examples.len(), 5);
     for example in &examples {
         assert_eq!(example.document, "004_6b30ab69f8f8a246.txt");
@@ -98,7 +23,7 @@ fn the_manifest_lists_every_example_once() {
             other => panic!("{other}"),
         }
         assert!(!example.repairs.is_empty());
-        assert!(dir().join(&example.file).exists(), "{}", example.file);
+        assert!(dir("droppay").join(&example.file).exists(), "{}", example.file);
     }
 }
 
@@ -139,7 +64,7 @@ fn check_pos(pos: &Pos, status: PosStatus, reference: &str, name: &str, descript
 
 #[test]
 fn every_example_reads_into_the_wire_types_and_back() {
-    for example in manifest() {
+    for example in manifest("droppay") {
         match (example.endpoint.as_str(), example.direction.as_str()) {
             ("POST /brand/{brand_id}/store/{store_id}/pos", "request") => {
                 let body: CreatePosBody = round_trip(&example);
