@@ -6,7 +6,6 @@
 //! errors. Nothing here knows a provider's headers or error bodies.
 
 use std::error::Error as _;
-use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -370,28 +369,89 @@ impl<E> CallError<E> {
     }
 }
 
-impl<E: fmt::Display> CallError<E> {
-    /// A stable code for the UI and the CLI's exit status.
-    pub fn code(&self) -> &'static str {
+/// What kind of failure a call ended in, for the UI and the CLI's exit status. Exhaustive
+/// on purpose: a new kind must be given words wherever it is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemCode {
+    Dns,
+    Unreachable,
+    Tls,
+    Timeout,
+    AnswerLost,
+    RequestFailed,
+    ProviderError,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Status,
+    Malformed,
+    Contradiction,
+    Refused,
+}
+
+impl ProblemCode {
+    /// The stable code text (`provider_unauthorized`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::Dns => "provider_dns",
+            ProblemCode::Unreachable => "provider_unreachable",
+            ProblemCode::Tls => "provider_tls",
+            ProblemCode::Timeout => "provider_timeout",
+            ProblemCode::AnswerLost => "provider_answer_lost",
+            ProblemCode::RequestFailed => "provider_request_failed",
+            ProblemCode::ProviderError => "provider_error",
+            ProblemCode::Unauthorized => "provider_unauthorized",
+            ProblemCode::Forbidden => "provider_forbidden",
+            ProblemCode::NotFound => "provider_not_found",
+            ProblemCode::RateLimited => "provider_rate_limited",
+            ProblemCode::Status => "provider_status",
+            ProblemCode::Malformed => "provider_malformed",
+            ProblemCode::Contradiction => "provider_contradiction",
+            ProblemCode::Refused => "provider_refused",
+        }
+    }
+}
+
+/// What kind of failure one of a provider's documented errors is: its authentication
+/// errors are [`ProblemCode::Unauthorized`], so **Test connection** can say "the
+/// credentials were refused" whatever the provider's body looked like.
+pub trait ApiProblem {
+    fn problem(&self) -> ProblemCode {
+        ProblemCode::ProviderError
+    }
+}
+
+/// A bare text error (tests, and callers with no typed errors).
+impl ApiProblem for String {}
+
+impl<E: ApiProblem> CallError<E> {
+    /// What kind of failure this is.
+    pub fn problem(&self) -> ProblemCode {
         match self {
             CallError::Transport(error) => match error.kind {
-                TransportErrorKind::Dns => "provider_dns",
-                TransportErrorKind::Connect => "provider_unreachable",
-                TransportErrorKind::Tls => "provider_tls",
-                TransportErrorKind::Timeout => "provider_timeout",
-                TransportErrorKind::AnswerLost => "provider_answer_lost",
-                TransportErrorKind::Other => "provider_request_failed",
+                TransportErrorKind::Dns => ProblemCode::Dns,
+                TransportErrorKind::Connect => ProblemCode::Unreachable,
+                TransportErrorKind::Tls => ProblemCode::Tls,
+                TransportErrorKind::Timeout => ProblemCode::Timeout,
+                TransportErrorKind::AnswerLost => ProblemCode::AnswerLost,
+                TransportErrorKind::Other => ProblemCode::RequestFailed,
             },
-            CallError::Api(_) => "provider_error",
-            CallError::Status { status: 401, .. } => "provider_unauthorized",
-            CallError::Status { status: 403, .. } => "provider_forbidden",
-            CallError::Status { status: 404, .. } => "provider_not_found",
-            CallError::Status { status: 429, .. } => "provider_rate_limited",
-            CallError::Status { .. } => "provider_status",
-            CallError::Malformed(_) => "provider_malformed",
-            CallError::Contradiction(_) => "provider_contradiction",
-            CallError::Refused(_) => "provider_refused",
+            CallError::Api(error) => error.problem(),
+            CallError::Status { status: 401, .. } => ProblemCode::Unauthorized,
+            CallError::Status { status: 403, .. } => ProblemCode::Forbidden,
+            CallError::Status { status: 404, .. } => ProblemCode::NotFound,
+            CallError::Status { status: 429, .. } => ProblemCode::RateLimited,
+            CallError::Status { .. } => ProblemCode::Status,
+            CallError::Malformed(_) => ProblemCode::Malformed,
+            CallError::Contradiction(_) => ProblemCode::Contradiction,
+            CallError::Refused(_) => ProblemCode::Refused,
         }
+    }
+
+    /// A stable code for the UI and the CLI's exit status.
+    pub fn code(&self) -> &'static str {
+        self.problem().as_str()
     }
 }
 

@@ -25,6 +25,9 @@
 //! - every call returns [`CallError`], which tells a failure that left nothing changed
 //!   at the provider from one whose outcome is unknown ([`CallError::outcome_unknown`]).
 
+#[macro_use]
+mod open_enum;
+
 pub mod amount;
 pub mod http;
 mod secret;

@@ -145,3 +145,18 @@ impl DropPayError {
         )
     }
 }
+
+impl crate::http::ApiProblem for DropPayError {
+    fn problem(&self) -> crate::http::ProblemCode {
+        use crate::http::ProblemCode;
+        match self {
+            DropPayError::WrongCredentials => ProblemCode::Unauthorized,
+            DropPayError::TokenExpired => ProblemCode::Unauthorized,
+            DropPayError::BadSignature => ProblemCode::Unauthorized,
+            DropPayError::AccessDenied { .. } => ProblemCode::Forbidden,
+            DropPayError::OutOfScope => ProblemCode::Forbidden,
+            DropPayError::NotFound => ProblemCode::NotFound,
+            _ => ProblemCode::ProviderError,
+        }
+    }
+}

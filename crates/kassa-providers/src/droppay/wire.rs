@@ -1,64 +1,13 @@
 //! The POS device bodies as the document spells them (`device.type`, `device.ref`,
 //! `business_categories`, `georef`...).
 
-use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-/// Declares a string enum whose unlisted values are kept in `Unknown(text)`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-            /// A value the document does not list, kept as sent.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value as it travels on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $text,)+
-                    $name::Unknown(text) => text,
-                }
-            }
-
-            /// The variant for `text`; anything unlisted is [`Self::Unknown`].
-            pub fn from_text(text: &str) -> $name {
-                match text {
-                    $($text => $name::$variant,)+
-                    other => $name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok($name::from_text(&text))
-            }
-        }
-    };
-}
-
-wire_enum! {
+open_enum! {
     /// A POS's status: "one of [ENABLED, DISABLED]", plus `DELETED`.
     PosStatus {
         /// Takes payments.
@@ -73,7 +22,7 @@ wire_enum! {
     }
 }
 
-wire_enum! {
+open_enum! {
     /// A brand's or store's status, "one of [ENABLED, DISABLED]".
     EntityStatus {
         /// Active.
@@ -83,7 +32,7 @@ wire_enum! {
     }
 }
 
-wire_enum! {
+open_enum! {
     /// `device.type`: "APP (fixed string)".
     DeviceType {
         /// This application acting as the POS device.
@@ -91,7 +40,7 @@ wire_enum! {
     }
 }
 
-wire_enum! {
+open_enum! {
     /// `store.place`, "one of [REAL, VIRTUAL]".
     Place {
         /// A place to step in.

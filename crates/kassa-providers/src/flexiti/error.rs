@@ -118,3 +118,15 @@ impl FlexitiError {
         }
     }
 }
+
+impl crate::http::ApiProblem for FlexitiError {
+    fn problem(&self) -> crate::http::ProblemCode {
+        use crate::http::ProblemCode;
+        match self {
+            FlexitiError::Unauthorized { .. } => ProblemCode::Unauthorized,
+            FlexitiError::Forbidden { .. } => ProblemCode::Forbidden,
+            FlexitiError::NotFound { .. } => ProblemCode::NotFound,
+            _ => ProblemCode::ProviderError,
+        }
+    }
+}

@@ -12,7 +12,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::amount::{AmountError, to_money};
-use crate::swip::wire::open_enum;
 
 /// Flexiti lends in Canadian dollars only.
 pub const CURRENCY: Currency = Currency::CAD;

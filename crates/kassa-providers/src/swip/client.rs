@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::SwipError;
 use super::wire::{
-    CloseOrderRequest, CloseTag, CreateOrderRequest, ErrorBody, LoyaltyCalculation,
+    CloseOrderRequest, CloseTag, CreateOrderRequest, ErrorBody, ErrorCode, LoyaltyCalculation,
     LoyaltyCalculationRequest, OperationResult, OperationStatus, Order, OrderStatus, Purchase, RefundRequest,
     ReverseRequest,
 };
@@ -113,11 +113,34 @@ impl Client {
 
     /// Proves the base URL and the credentials by asking for an order that does not
     /// exist: a "not found" answer is success, a 401 is [`SwipError::AuthenticationFailed`].
+    ///
+    /// Only SWiP's own error object counts as that answer: a 404 page of some other web
+    /// server (a wrong base URL, a proxy) is not proof of anything, so it is reported as
+    /// malformed instead.
     pub async fn test_connection(&self) -> SwipResult<()> {
-        match self.get_order(PROBE_ORDER_ID).await {
-            Ok(_) | Err(CallError::Api(SwipError::NotFound { .. })) => Ok(()),
-            Err(error) => Err(error),
+        let path = format!("/orders/{PROBE_ORDER_ID}");
+        let answer = self.send::<()>(Method::GET, &path, None).await?;
+        if answer.status.as_u16() == 404 {
+            return match answer.json::<ErrorBody>("error object") {
+                // Code 9 of the numbered table, or `not_found` of the HTTP table.
+                Ok(ErrorBody {
+                    code: Some(ErrorCode::Number(9)),
+                    ..
+                }) => Ok(()),
+                Ok(ErrorBody {
+                    code: Some(ErrorCode::Name(name)),
+                    ..
+                }) if name == "not_found" => Ok(()),
+                Ok(_) | Err(_) => Err(malformed(
+                    &answer,
+                    "error object",
+                    "a 404 without SWiP's NOT FOUND error object (is the base URL SWiP's?)",
+                )),
+            };
         }
+        let order: Order = self.success(&answer, "Order object")?;
+        self.check_order(&answer, &order)?;
+        Ok(())
     }
 
     /// `POST /orders`: creates the order the customer pays; its `sessionCode` is the

@@ -250,3 +250,16 @@ impl fmt::Display for ErrorCodeText {
         f.write_str(&self.0)
     }
 }
+
+impl crate::http::ApiProblem for SwipError {
+    fn problem(&self) -> crate::http::ProblemCode {
+        use crate::http::ProblemCode;
+        match self {
+            SwipError::AuthenticationFailed { .. } => ProblemCode::Unauthorized,
+            SwipError::AccessDenied { .. } => ProblemCode::Forbidden,
+            SwipError::NotFound { .. } => ProblemCode::NotFound,
+            SwipError::TooManyRequests { .. } => ProblemCode::RateLimited,
+            _ => ProblemCode::ProviderError,
+        }
+    }
+}

@@ -184,3 +184,16 @@ impl VenueManagerError {
         }
     }
 }
+
+impl crate::http::ApiProblem for VenueManagerError {
+    fn problem(&self) -> crate::http::ProblemCode {
+        use crate::http::ProblemCode;
+        match self {
+            VenueManagerError::ApiUserRejected { .. } => ProblemCode::Unauthorized,
+            VenueManagerError::NotLoggedIn { .. } => ProblemCode::Unauthorized,
+            VenueManagerError::LoginFailed { .. } => ProblemCode::Unauthorized,
+            VenueManagerError::DemoForbidden { .. } => ProblemCode::Forbidden,
+            _ => ProblemCode::ProviderError,
+        }
+    }
+}

@@ -30,100 +30,50 @@ mod secret_text {
     }
 }
 
-/// A text enum of the document: the listed values, and `Unknown` keeping anything else.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-            /// A value the document does not list, kept as the shop sent it.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value's text on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $text,)+
-                    $name::Unknown(text) => text,
-                }
-            }
-
-            /// The value for a text on the wire; a text the document does not list is kept.
-            pub fn from_text(text: &str) -> $name {
-                match text {
-                    $($text => $name::$variant,)+
-                    other => $name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                Ok($name::from_text(&text))
-            }
-        }
-    };
-}
-
-text_enum! {
+open_enum! {
     /// `type` of an invoice: "Either 'invoice' or 'credit_note'".
     InvoiceType {
         /// A sale.
-        Invoice = "invoice",
+        Invoice => "invoice",
         /// A refund of (part of) a sale.
-        CreditNote = "credit_note",
+        CreditNote => "credit_note",
     }
 }
 
-text_enum! {
+open_enum! {
     /// `type` of an invoice line, as the examples show them (JSON `admission`, XML
     /// `seasonCard` and `product`); the schema lists none.
     InvoiceLineType {
         /// A ticket for an event.
-        Admission = "admission",
+        Admission => "admission",
         /// A season card.
-        SeasonCard = "seasonCard",
+        SeasonCard => "seasonCard",
         /// Any other product.
-        Product = "product",
+        Product => "product",
     }
 }
 
-text_enum! {
+open_enum! {
     /// `productType` of a catalog product; the document shows only `seasoncard`.
     ProductType {
         /// A season card.
-        SeasonCard = "seasoncard",
+        SeasonCard => "seasoncard",
     }
 }
 
-text_enum! {
+open_enum! {
     /// `type` of a customer group; the document shows only `normal`.
     CustomerGroupType {
         /// An ordinary group.
-        Normal = "normal",
+        Normal => "normal",
     }
 }
 
-text_enum! {
+open_enum! {
     /// `type` of an address field; the document shows only `string`.
     AddressFieldType {
         /// Free text.
-        String = "string",
+        String => "string",
     }
 }
 

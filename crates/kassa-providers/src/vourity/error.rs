@@ -180,3 +180,16 @@ impl VourityError {
         )
     }
 }
+
+impl crate::http::ApiProblem for VourityError {
+    fn problem(&self) -> crate::http::ProblemCode {
+        use crate::http::ProblemCode;
+        match self {
+            VourityError::InvalidSubscriptionKey { .. } => ProblemCode::Unauthorized,
+            VourityError::InvalidApiKey => ProblemCode::Unauthorized,
+            VourityError::MerchantNotAllowed => ProblemCode::Forbidden,
+            VourityError::PointOfServiceNotFound => ProblemCode::NotFound,
+            _ => ProblemCode::ProviderError,
+        }
+    }
+}

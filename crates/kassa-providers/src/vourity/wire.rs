@@ -5,65 +5,11 @@
 //! webhook body below is our reading (see the module docs of [`super`]); each carries
 //! the same field names the requests use, so one vocabulary serves both directions.
 
-use std::fmt;
-
 use kassa_core::{Currency, Money};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::amount::{self, AmountError};
-
-/// Declares a string enum whose unlisted values are kept in `Unknown(text)` instead of
-/// failing the whole body: a new status at Vourity must reach the cashier as "unknown
-/// status X", not as an unreadable answer.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-            /// A value the document and our reading do not list, kept as sent.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The value as it travels on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $text,)+
-                    $name::Unknown(text) => text,
-                }
-            }
-
-            /// The variant for `text`; anything unlisted is [`Self::Unknown`].
-            pub fn from_text(text: &str) -> $name {
-                match text {
-                    $($text => $name::$variant,)+
-                    other => $name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok($name::from_text(&text))
-            }
-        }
-    };
-}
 
 /// `msgType` of each request, as the document's examples send it.
 pub mod msg_type {
@@ -83,7 +29,7 @@ pub mod msg_type {
     pub const ACTION_REQUEST: &str = "actionRequest";
 }
 
-wire_enum! {
+open_enum! {
     /// Where a payment session stands (our reading; the document lists no statuses).
     PaymentStatus {
         /// Sent to the terminal, waiting for the card holder.
@@ -103,7 +49,7 @@ wire_enum! {
     }
 }
 
-wire_enum! {
+open_enum! {
     /// A point of service's status (`statusCode` of Set POS Status; the document's
     /// example has `available`, the others are our reading).
     PosStatusCode {
@@ -118,7 +64,7 @@ wire_enum! {
     }
 }
 
-wire_enum! {
+open_enum! {
     /// What the terminal asks in an action request (our reading).
     ActionType {
         /// The card holder's signature must be checked by the staff.
@@ -130,7 +76,7 @@ wire_enum! {
     }
 }
 
-wire_enum! {
+open_enum! {
     /// The partner's answer to an action request (`responseCode`; the document's
     /// example has `accepted`, `rejected` is our reading).
     ActionResponseCode {
@@ -141,7 +87,7 @@ wire_enum! {
     }
 }
 
-wire_enum! {
+open_enum! {
     /// Whether an action request still waits for its answer (our reading).
     ActionRequestStatus {
         /// Waiting for `POST /action-request-response`.

@@ -1,5 +1,6 @@
-//! What the Vourity and DropPay fixture tests share: the manifest of a provider's
-//! examples, and JSON compared with numbers kept as their text.
+//! What the fixture tests of every provider share: the manifest of a provider's examples,
+//! and JSON compared with numbers kept as their text (never through f64), so that `50.0`
+//! and `50.00` differ and `840.1` stays `840.1`.
 
 #![allow(dead_code)]
 
@@ -92,4 +93,99 @@ pub fn round_trip<T: DeserializeOwned + serde::Serialize>(example: &Example) -> 
         example.file
     );
     body
+}
+
+/// How a key present on one side only is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Absent {
+    /// It is a difference.
+    Differs,
+    /// It equals `null` on the other side: for documents whose examples spell optional
+    /// fields either way (`"productId": null`, or leave `mrp` out), both meaning "no value".
+    IsNull,
+}
+
+/// Where the two documents differ, one line per difference; empty when equal.
+pub fn differences(expected: &str, actual: &str, absent: Absent) -> Vec<String> {
+    let mut found = Vec::new();
+    compare("$", expected, actual, absent, &mut found);
+    found
+}
+
+fn kind(text: &str) -> char {
+    text.trim_start().chars().next().unwrap_or(' ')
+}
+
+fn compare(at: &str, expected: &str, actual: &str, absent: Absent, found: &mut Vec<String>) {
+    let (expected, actual) = (expected.trim(), actual.trim());
+    match (kind(expected), kind(actual)) {
+        ('{', '{') => {
+            let expected: BTreeMap<String, Box<RawValue>> =
+                serde_json::from_str(expected).expect("expected object");
+            let actual: BTreeMap<String, Box<RawValue>> =
+                serde_json::from_str(actual).expect("actual object");
+            let keys: std::collections::BTreeSet<&String> = expected.keys().chain(actual.keys()).collect();
+            for key in keys {
+                let path = format!("{at}.{key}");
+                match (expected.get(key), actual.get(key), absent) {
+                    (Some(left), Some(right), _) => compare(&path, left.get(), right.get(), absent, found),
+                    (left, right, Absent::IsNull) => compare(
+                        &path,
+                        left.map_or("null", |raw| raw.get()),
+                        right.map_or("null", |raw| raw.get()),
+                        absent,
+                        found,
+                    ),
+                    (Some(_), None, Absent::Differs) => found.push(format!("{path}: missing")),
+                    (None, _, Absent::Differs) => found.push(format!("{path}: not expected")),
+                }
+            }
+        }
+        ('[', '[') => {
+            let expected: Vec<Box<RawValue>> = serde_json::from_str(expected).expect("expected array");
+            let actual: Vec<Box<RawValue>> = serde_json::from_str(actual).expect("actual array");
+            if expected.len() != actual.len() {
+                found.push(format!(
+                    "{at}: {} items, expected {}",
+                    actual.len(),
+                    expected.len()
+                ));
+                return;
+            }
+            for (index, (left, right)) in expected.iter().zip(&actual).enumerate() {
+                compare(&format!("{at}[{index}]"), left.get(), right.get(), absent, found);
+            }
+        }
+        ('"', '"') => {
+            let left: String = serde_json::from_str(expected).expect("expected string");
+            let right: String = serde_json::from_str(actual).expect("actual string");
+            if left != right {
+                found.push(format!("{at}: {actual}, expected {expected}"));
+            }
+        }
+        // Numbers, booleans and null: the token's text.
+        _ => {
+            if expected != actual {
+                found.push(format!("{at}: {actual}, expected {expected}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn numbers_are_compared_by_their_text() {
+    for absent in [Absent::Differs, Absent::IsNull] {
+        assert!(differences(r#"{"a":50.0,"b":[1,"x"]}"#, r#"{"b":[1,"x"],"a":50.0}"#, absent).is_empty());
+        assert_eq!(differences(r#"{"a":50.0}"#, r#"{"a":50.00}"#, absent).len(), 1);
+        assert_eq!(differences(r#"{"a": 19.80}"#, r#"{"a":19.8}"#, absent).len(), 1);
+        assert_eq!(
+            differences(r#"{"a":840.1}"#, r#"{"a":840.10000000000002}"#, absent).len(),
+            1
+        );
+        assert_eq!(differences(r#""1001""#, "1001", absent).len(), 1);
+        assert_eq!(differences(r#"{"a":1}"#, r#"{}"#, absent).len(), 1);
+        assert_eq!(differences(r#"[1,2]"#, r#"[1]"#, absent).len(), 1);
+    }
+    assert!(differences(r#"{"a":null}"#, r#"{}"#, Absent::IsNull).is_empty());
+    assert_eq!(differences(r#"{"a":null}"#, r#"{}"#, Absent::Differs).len(), 1);
 }

@@ -1,3 +1,0 @@
-//! Helpers the SWiP (and Flexiti) tests share.
-
-pub mod json;
