@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds Kassa and opens the desktop app on a fresh demo database.
+# Builds Kassa and opens the desktop app on a fresh demo database, with `kassa sandbox`
+# (the emulators of every provider, on fixed loopback ports) running beside it, so every
+# provider account of the demo tills is connected.
 #
 #   bash scripts/demo.sh                    # setup, build, (re)create the demo database, run the app
 #   bash scripts/demo.sh --screenshot FILE  # the same under its own Xvfb; saves a PNG of the window and exits
@@ -59,6 +61,50 @@ start_xvfb() {
     die "could not start Xvfb"
 }
 
+# start_sandbox: runs `kassa sandbox` in the background on the demo ports and waits (up to
+# 30 s) for the line saying it runs. A sandbox already listening there (another demo) is
+# used as it is.
+sandbox_log=""
+start_sandbox() {
+    sandbox_log=$(mktemp -t kassa-sandbox.XXXXXX)
+    on_exit "rm -f '$sandbox_log'"
+    "$kassa_bin" sandbox >"$sandbox_log" 2>&1 &
+    local pid=$!
+    on_exit "kill $pid 2>/dev/null"
+    for _ in $(seq 300); do
+        if grep -q '^Sandbox running' "$sandbox_log"; then
+            cat "$sandbox_log" >&2
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            if grep -q 'another `kassa sandbox`' "$sandbox_log"; then
+                log "A sandbox is already listening on the demo ports; using it."
+                return 0
+            fi
+            cat "$sandbox_log" >&2
+            die "kassa sandbox exited"
+        fi
+        sleep 0.1
+    done
+    die "kassa sandbox did not start within 30 s (see $sandbox_log)"
+}
+
+# test_demo_providers: runs Test connection for every provider account of every demo
+# till, as the demo manager, so the Providers screen opens on real, recorded results.
+test_demo_providers() {
+    local ids id provider failed=0
+    ids=$(KASSA_USER=manager KASSA_PIN=1234 "$kassa_bin" --db "$demo_db" pos list --json |
+        sed -n 's/^ *"id": *\([0-9]*\),*$/\1/p')
+    [[ -n $ids ]] || die "kassa pos list gave no POS devices"
+    for id in $ids; do
+        for provider in swip vourity flexiti venue_manager droppay; do
+            KASSA_USER=manager KASSA_PIN=1234 "$kassa_bin" --db "$demo_db" \
+                provider test "$provider" --pos "$id" >/dev/null || failed=1
+        done
+    done
+    ((failed == 0)) || die "a demo provider account did not connect to the sandbox (see above)"
+}
+
 # wait_for_window: polls the window tree (up to 60 s) until a viewable window titled "Kassa…" exists.
 wait_for_window() {
     local app_pid=$1 id
@@ -92,6 +138,8 @@ step setup bash scripts/setup.sh ${screenshot:+--screenshot-tools}
 step ui-build build_ui
 step cargo-build cargo build -p kassa-cli -p kassa-desktop
 step demo-db create_demo_db
+step sandbox start_sandbox
+step providers test_demo_providers
 
 if [[ -n $screenshot ]]; then
     step xvfb start_xvfb
@@ -110,5 +158,6 @@ if [[ -z ${DISPLAY:-} ]]; then
     log "No \$DISPLAY: started Xvfb on $DISPLAY; the app runs headless there (Ctrl-C stops it)."
     log "For a picture of the window run: bash scripts/demo.sh --screenshot kassa.png"
 fi
+log "Providers: every demo till's accounts point at the sandbox above (Providers in the menu)."
 log "Starting $app_bin"
 KASSA_DB=$demo_db "$app_bin"

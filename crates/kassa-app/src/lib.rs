@@ -48,8 +48,8 @@ pub use journal::JournalReport;
 pub use numbers::{NumberLocale, UnknownNumberLocale};
 pub use permissions::{DEFAULT_IDLE_LOCK_MINUTES, MAX_IDLE_LOCK_MINUTES, Permissions};
 pub use providers::{
-    ConnectionTest, PROVIDERS, ProviderAccountInput, ProviderAccountView, ProviderFieldView, provider_fields,
-    provider_name,
+    ConnectionTest, ConnectionTestCode, PROVIDERS, ProviderAccountInput, ProviderAccountView,
+    ProviderFieldView, provider_fields, provider_name,
 };
 pub use receipts::{ReceiptCopy, ReceiptPreview, SaleSummary};
 pub use restore::RestoreReport;

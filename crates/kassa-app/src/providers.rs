@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use kassa_core::org::{Provider, Role};
-use kassa_providers::http::{DEFAULT_TIMEOUT, HttpClient};
+use kassa_providers::http::{DEFAULT_TIMEOUT, HttpClient, ProblemCode};
 use kassa_providers::{Field, Secret, Settings};
 use kassa_store::{pos_devices, provider_accounts, provider_accounts::ProviderAccount};
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,80 @@ pub struct ProviderAccountInput {
     pub secrets: BTreeMap<String, String>,
 }
 
+/// What a connection test ended in. One variant per kind of failure a provider call can
+/// have, so the UI (whose type is generated from this) has words for every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionTestCode {
+    Ok,
+    /// The account is not set up, a field is missing or a credential is not on this machine.
+    SettingsMissing,
+    ProviderDns,
+    ProviderUnreachable,
+    ProviderTls,
+    ProviderTimeout,
+    ProviderAnswerLost,
+    ProviderRequestFailed,
+    /// The provider answered with one of its documented errors.
+    ProviderError,
+    ProviderUnauthorized,
+    ProviderForbidden,
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderStatus,
+    ProviderMalformed,
+    ProviderContradiction,
+    ProviderRefused,
+}
+
+impl ConnectionTestCode {
+    /// The code as the UI and `--json` see it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionTestCode::Ok => "ok",
+            ConnectionTestCode::SettingsMissing => "settings_missing",
+            ConnectionTestCode::ProviderDns => ProblemCode::Dns.as_str(),
+            ConnectionTestCode::ProviderUnreachable => ProblemCode::Unreachable.as_str(),
+            ConnectionTestCode::ProviderTls => ProblemCode::Tls.as_str(),
+            ConnectionTestCode::ProviderTimeout => ProblemCode::Timeout.as_str(),
+            ConnectionTestCode::ProviderAnswerLost => ProblemCode::AnswerLost.as_str(),
+            ConnectionTestCode::ProviderRequestFailed => ProblemCode::RequestFailed.as_str(),
+            ConnectionTestCode::ProviderError => ProblemCode::ProviderError.as_str(),
+            ConnectionTestCode::ProviderUnauthorized => ProblemCode::Unauthorized.as_str(),
+            ConnectionTestCode::ProviderForbidden => ProblemCode::Forbidden.as_str(),
+            ConnectionTestCode::ProviderNotFound => ProblemCode::NotFound.as_str(),
+            ConnectionTestCode::ProviderRateLimited => ProblemCode::RateLimited.as_str(),
+            ConnectionTestCode::ProviderStatus => ProblemCode::Status.as_str(),
+            ConnectionTestCode::ProviderMalformed => ProblemCode::Malformed.as_str(),
+            ConnectionTestCode::ProviderContradiction => ProblemCode::Contradiction.as_str(),
+            ConnectionTestCode::ProviderRefused => ProblemCode::Refused.as_str(),
+        }
+    }
+}
+
+impl From<ProblemCode> for ConnectionTestCode {
+    fn from(problem: ProblemCode) -> ConnectionTestCode {
+        match problem {
+            ProblemCode::Dns => ConnectionTestCode::ProviderDns,
+            ProblemCode::Unreachable => ConnectionTestCode::ProviderUnreachable,
+            ProblemCode::Tls => ConnectionTestCode::ProviderTls,
+            ProblemCode::Timeout => ConnectionTestCode::ProviderTimeout,
+            ProblemCode::AnswerLost => ConnectionTestCode::ProviderAnswerLost,
+            ProblemCode::RequestFailed => ConnectionTestCode::ProviderRequestFailed,
+            ProblemCode::ProviderError => ConnectionTestCode::ProviderError,
+            ProblemCode::Unauthorized => ConnectionTestCode::ProviderUnauthorized,
+            ProblemCode::Forbidden => ConnectionTestCode::ProviderForbidden,
+            ProblemCode::NotFound => ConnectionTestCode::ProviderNotFound,
+            ProblemCode::RateLimited => ConnectionTestCode::ProviderRateLimited,
+            ProblemCode::Status => ConnectionTestCode::ProviderStatus,
+            ProblemCode::Malformed => ConnectionTestCode::ProviderMalformed,
+            ProblemCode::Contradiction => ConnectionTestCode::ProviderContradiction,
+            ProblemCode::Refused => ConnectionTestCode::ProviderRefused,
+        }
+    }
+}
+
 /// The outcome of **Test connection**.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -107,9 +181,8 @@ pub struct ProviderAccountInput {
 pub struct ConnectionTest {
     pub provider: Provider,
     pub ok: bool,
-    /// A stable code for what failed (`provider_unauthorized`, `provider_dns`,
-    /// `settings_missing`…); `ok` when it worked.
-    pub code: String,
+    /// What failed, for the UI's words; `ok` when it worked.
+    pub code: ConnectionTestCode,
     /// What happened, in words a manager can act on.
     pub message: String,
     pub tested_at: String,
@@ -306,11 +379,11 @@ impl Kassa {
             live_pos(conn, pos_id).map(|_| ())
         })?;
         let (ok, code, message) = match self.provider_settings(pos_id, provider) {
-            Err(error) => (false, "settings_missing".to_owned(), error.to_string()),
+            Err(error) => (false, ConnectionTestCode::SettingsMissing, error.to_string()),
             Ok(settings) => match self.block_on(test_connection(provider, &settings)) {
                 Ok(()) => (
                     true,
-                    "ok".to_owned(),
+                    ConnectionTestCode::Ok,
                     format!("{} answered with these credentials", provider_name(provider)),
                 ),
                 Err((code, message)) => (false, code, message),
@@ -382,18 +455,21 @@ fn view(
 }
 
 /// Runs the provider's own connection test; a failure as (code, message).
-async fn test_connection(provider: Provider, settings: &Settings) -> Result<(), (String, String)> {
+async fn test_connection(
+    provider: Provider,
+    settings: &Settings,
+) -> Result<(), (ConnectionTestCode, String)> {
     let mut settings = settings.clone();
     settings.base_url = settings.base_url.trim().to_owned();
     macro_rules! run {
         ($module:ident) => {{
             let client = kassa_providers::$module::Client::from_settings(&settings)
-                .map_err(|e| ("settings_missing".to_owned(), e.to_string()))?;
+                .map_err(|e| (ConnectionTestCode::SettingsMissing, e.to_string()))?;
             tokio::time::timeout(TEST_TIMEOUT, client.test_connection())
                 .await
                 .map_err(|_| {
                     (
-                        "provider_timeout".to_owned(),
+                        ConnectionTestCode::ProviderTimeout,
                         format!(
                             "{} did not answer within {} s",
                             provider_name(provider),
@@ -401,7 +477,7 @@ async fn test_connection(provider: Provider, settings: &Settings) -> Result<(), 
                         ),
                     )
                 })?
-                .map_err(|e| (e.code().to_owned(), format!("{}: {e}", provider_name(provider))))
+                .map_err(|e| (e.problem().into(), format!("{}: {e}", provider_name(provider))))
         }};
     }
     match provider {
@@ -410,5 +486,38 @@ async fn test_connection(provider: Provider, settings: &Settings) -> Result<(), 
         Provider::Swip => run!(swip),
         Provider::Flexiti => run!(flexiti),
         Provider::VenueManager => run!(venue_manager),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UI gets the serde name, the CLI and the stored message the `as_str` one: they
+    /// must be the same word.
+    #[test]
+    fn connection_test_codes_serialize_as_their_stable_text() {
+        let all = [
+            ConnectionTestCode::Ok,
+            ConnectionTestCode::SettingsMissing,
+            ConnectionTestCode::ProviderDns,
+            ConnectionTestCode::ProviderUnreachable,
+            ConnectionTestCode::ProviderTls,
+            ConnectionTestCode::ProviderTimeout,
+            ConnectionTestCode::ProviderAnswerLost,
+            ConnectionTestCode::ProviderRequestFailed,
+            ConnectionTestCode::ProviderError,
+            ConnectionTestCode::ProviderUnauthorized,
+            ConnectionTestCode::ProviderForbidden,
+            ConnectionTestCode::ProviderNotFound,
+            ConnectionTestCode::ProviderRateLimited,
+            ConnectionTestCode::ProviderStatus,
+            ConnectionTestCode::ProviderMalformed,
+            ConnectionTestCode::ProviderContradiction,
+            ConnectionTestCode::ProviderRefused,
+        ];
+        for code in all {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str(), "{code:?}");
+        }
     }
 }

@@ -294,7 +294,7 @@ pub enum ProviderCommand {
         values: Vec<String>,
     },
     /// Call a harmless endpoint with the stored credentials and say what happened
-    /// (exit 0 when the provider answered, 1 when not).
+    /// (exit 0 when the provider answered with the credentials, 12 when not).
     Test {
         provider: Provider,
         #[command(flatten)]

@@ -13,6 +13,7 @@
 
 mod lock;
 mod no_display;
+mod providers;
 mod returns;
 mod scanning;
 mod selling;

@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, command: ProviderCommand) -> Result<(), AppError> {
                 return Err(AppError::coded(
                     ErrorCode::ProviderFailed,
                     None,
-                    format!("{} ({})", test.message, test.code),
+                    format!("{} ({})", test.message, test.code.as_str()),
                 ));
             }
             output::record(ctx.json, &test, format!("ok: {}", test.message))
