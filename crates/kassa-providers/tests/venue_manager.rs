@@ -749,7 +749,7 @@ async fn a_wrong_api_user_is_told_apart() {
     for replaced in [("api_password", "wrong"), ("api_user", "someone")] {
         let client = Client::from_settings(&settings(&emulator.base_url(), &[replaced])).unwrap();
         let error = client.test_connection().await.unwrap_err();
-        assert_eq!(error.code(), "provider_error");
+        assert_eq!(error.code(), "provider_unauthorized");
         let error = api(error);
         assert!(
             matches!(error, VenueManagerError::ApiUserRejected { .. }),
