@@ -11,6 +11,7 @@ use kassa_app::{
     PosDeviceInput, PosStatus, ProductInput, ProductView, Provider, ProviderAccountInput,
     ProviderAccountView, ReceiptCopy, ReceiptPreview, RefundInput, RefundableSale, ReturnItemInput, Role,
     SaleSummary, SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User, UserInput,
+    WebhookListenerStatus,
 };
 
 use crate::state::Shell;
@@ -585,6 +586,34 @@ pub async fn apply_product_import(
     csv_text: String,
 ) -> Result<ImportPreview, ApiError> {
     as_actor(&shell, move |k, a| k.apply_product_import(a, &csv_text)).await
+}
+
+/// Reads the catalog of the Venue Manager shop of `pos_id`'s account; writes nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_venue_manager_import(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+) -> Result<ImportPreview, ApiError> {
+    as_actor(&shell, move |k, a| k.preview_venue_manager_import(a, pos_id)).await
+}
+
+/// Imports that catalog, all or nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn apply_venue_manager_import(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+) -> Result<ImportPreview, ApiError> {
+    as_actor(&shell, move |k, a| k.apply_venue_manager_import(a, pos_id)).await
+}
+
+// ---- The Vourity webhook listener ----
+
+#[tauri::command]
+#[specta::specta]
+pub async fn vourity_webhook_status(shell: State<'_, Shell>) -> Result<WebhookListenerStatus, ApiError> {
+    as_actor(&shell, |k, a| k.vourity_webhook_status(a)).await
 }
 
 // ---- The session's permissions and the idle lock ----

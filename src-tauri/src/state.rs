@@ -4,11 +4,14 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use kassa_app::{Actor, ApiError, AppError, ErrorCode, Kassa, paths};
+use kassa_app::{Actor, ApiError, AppError, ErrorCode, Kassa, WebhookListener, paths};
 
 pub struct Shell {
     kassa: Result<Arc<Kassa>, ApiError>,
     actor: Mutex<Option<Actor>>,
+    /// Answers Vourity's webhooks while the app runs; `None` when it could not start,
+    /// which the app reports and survives (payments are then followed by polling).
+    _webhooks: Option<WebhookListener>,
 }
 
 impl Shell {
@@ -23,9 +26,11 @@ impl Shell {
         });
         // Opening marked any card payment left pending by a Kassa that has stopped as
         // unknown: the till must resolve it before anything else.
+        let webhooks = kassa.as_ref().ok().and_then(start_webhooks);
         Shell {
             kassa,
             actor: Mutex::new(None),
+            _webhooks: webhooks,
         }
     }
 
@@ -49,6 +54,22 @@ impl Shell {
             field: None,
         })?;
         Ok((kassa, actor))
+    }
+}
+
+/// Starts the Vourity webhook listener on the configured address. A failure (the port is
+/// taken, the setting is unreadable) is logged here and kept for `vourity_webhook_status`,
+/// which the window shows; it never stops the app.
+fn start_webhooks(kassa: &Arc<Kassa>) -> Option<WebhookListener> {
+    let started = kassa
+        .vourity_webhook_address()
+        .and_then(|address| kassa_app::start_vourity_webhooks(kassa, address));
+    match started {
+        Ok(listener) => Some(listener),
+        Err(error) => {
+            tracing::warn!("Vourity webhooks: {error}");
+            None
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use kassa_app::{Kassa, Place, StoreInput};
 mod common;
 
 use common::exit::{AUTH, CONFLICT, DATABASE, FORBIDDEN, LOCKED, NOT_FOUND, VALIDATION};
-use common::{World, fails, json, stderr, stdout};
+use common::{World, fails, json, ok, stderr, stdout};
 use serde_json::Value;
 
 /// What these tests add to the shared world: the demo database and its lists.
@@ -819,4 +819,122 @@ fn pins_never_appear_in_logs() {
 
     // Without RUST_LOG the wrong-PIN error is one line.
     fails_one_line(w.as_user("cashier", "975318642", &["store", "list"]), AUTH);
+}
+
+/// `kassa product import --from-venue-manager` against the Venue Manager emulator: the
+/// preview by default, the import with --yes, a refused product refusing everything.
+#[test]
+fn products_are_imported_from_a_venue_manager_shop() {
+    use kassa_sandbox::venue_manager::DEMO_SETTINGS;
+    let sandbox = kassa_sandbox::BackgroundSandbox::start(kassa_sandbox::Ports::Ephemeral).unwrap();
+    let emulator = sandbox.sandbox().emulator(kassa_sandbox::Provider::VenueManager);
+    let w = World::new();
+    // The file store: a test must not write to the keyring of the machine it runs on.
+    let run = |args: &[&str]| {
+        let mut cmd = w.as_manager(args);
+        cmd.env("KASSA_SECRETS", "file");
+        cmd
+    };
+    let mut demo = w.kassa(&["demo"]);
+    demo.env("KASSA_SECRETS", "file");
+    assert!(demo.output().unwrap().status.success());
+    let base_url = emulator.base_url();
+    let mut set: Vec<String> = vec![
+        "provider".into(),
+        "set".into(),
+        "venue_manager".into(),
+        "--pos".into(),
+        "Kasse 1".into(),
+        "--base-url".into(),
+        base_url,
+        "--secret".into(),
+        "api_password".into(),
+    ];
+    for (key, value) in DEMO_SETTINGS.iter().filter(|(key, _)| *key != "api_password") {
+        set.push(format!("{key}={value}"));
+    }
+    let set: Vec<&str> = set.iter().map(String::as_str).collect();
+    let mut cmd = run(&set);
+    cmd.env(
+        "KASSA_SECRET_API_PASSWORD",
+        kassa_sandbox::venue_manager::DEMO_API_PASSWORD,
+    );
+    ok(cmd);
+
+    // Without --yes (and no terminal to ask on) it is a preview.
+    let text = ok(run(&[
+        "product",
+        "import",
+        "--from-venue-manager",
+        "--pos",
+        "Kasse 1",
+    ]));
+    for needle in [
+        "aarskort2019",
+        "billet-voksen",
+        "vm-52",
+        "København Nørreport",
+        "685.00 DKK",
+        "New categories: Årskort, Billetter",
+        "Nothing imported",
+    ] {
+        assert!(text.contains(needle), "missing {needle}: {text}");
+    }
+    assert_eq!(
+        json(run(&["product", "list", "--query", "vm-52"])),
+        serde_json::json!([])
+    );
+
+    let applied = json(run(&[
+        "product",
+        "import",
+        "--from-venue-manager",
+        "--pos",
+        "Kasse 1",
+        "--yes",
+    ]));
+    assert_eq!(applied["rows"].as_array().unwrap().len(), 3, "{applied}");
+    let listed = json(run(&["product", "list", "--query", "vm-52"]));
+    assert_eq!(listed[0]["name"], "Kampprogram", "{listed}");
+    assert_eq!(listed[0]["prices"][0]["price"], "20.00", "{listed}");
+
+    // A product whose VAT is 20 % of its net price: refused in Denmark, nothing imported.
+    let url = format!("{}/_sandbox/products", emulator.origin());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({"id": 60, "name": "Halstørklæde", "label": "scarf", "priceInclVat": 600, "vat": 100}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success());
+    let before = json(run(&["product", "list"]));
+    let (out, err) = fails(
+        run(&[
+            "product",
+            "import",
+            "--from-venue-manager",
+            "--pos",
+            "Kasse 1",
+            "--yes",
+        ]),
+        VALIDATION,
+    );
+    assert!(out.contains("VAT rate 20 % is not valid here"), "{out}");
+    assert!(
+        err.contains(
+            "1 row(s) rejected, nothing imported; first: product 4: product \"Halstørklæde\" (id 60)"
+        ),
+        "{err}"
+    );
+    assert_eq!(json(run(&["product", "list"])), before);
+
+    // A CSV file and the shop are exclusive sources.
+    fails(run(&["product", "import", "x.csv", "--from-venue-manager"]), 2);
 }

@@ -85,6 +85,8 @@ pub struct RejectedRow {
 pub struct ImportPreview {
     pub rows: Vec<ImportRow>,
     pub rejected: Vec<RejectedRow>,
+    /// Categories the catalog does not have yet, which applying creates.
+    pub new_categories: Vec<String>,
 }
 
 /// The columns an import file must and may have (case-insensitive headers).
@@ -278,7 +280,8 @@ impl Kassa {
     pub fn preview_product_import(&self, actor: &Actor, csv_text: &str) -> Result<ImportPreview, AppError> {
         self.read(|conn| {
             self.authorize(conn, actor, MANAGE, "import products")?;
-            Ok(self.plan_import(conn, csv_text)?.0)
+            let rows = csv_rows(csv_text)?;
+            Ok(self.plan_import(conn, ImportSource::Csv, rows)?.preview)
         })
     }
 
@@ -287,137 +290,146 @@ impl Kassa {
         let audit = self.audit(Some(actor));
         self.write(|tx| {
             self.authorize(tx, actor, MANAGE, "import products")?;
-            let (preview, products) = self.plan_import(tx, csv_text)?;
-            if !preview.rejected.is_empty() {
-                let first = &preview.rejected[0];
-                return Err(AppError::validation(
-                    "file",
-                    format!(
-                        "{} row(s) rejected, nothing imported; first: line {}: {}",
-                        preview.rejected.len(),
-                        first.line,
-                        first.message
-                    ),
-                ));
-            }
-            for product in products {
-                let existing = catalog::find_by_sku(tx, &product.sku)?;
-                let mut input = product;
-                if let Some(existing) = &existing {
-                    // Keep codes and prices the file does not mention.
-                    for code in &existing.barcodes {
-                        if !input.barcodes.contains(code) {
-                            input.barcodes.push(code.clone());
-                        }
-                    }
-                }
-                self.store_product(tx, &audit, existing.map(|e| e.id), &input, "import_")?;
-            }
-            Ok(preview)
+            let rows = csv_rows(csv_text)?;
+            let plan = self.plan_import(tx, ImportSource::Csv, rows)?;
+            self.apply_plan(tx, &audit, plan)
         })
     }
 
-    /// Parses and validates every line; returns the preview and the products to write.
-    fn plan_import(
+    /// Writes a plan whose every row was accepted; refuses it whole otherwise.
+    pub(crate) fn apply_plan(
         &self,
-        conn: &Connection,
-        csv_text: &str,
-    ) -> Result<(ImportPreview, Vec<ProductInput>), AppError> {
-        let delimiter = detect_delimiter(csv_text);
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .trim(csv::Trim::All)
-            .flexible(false)
-            .from_reader(csv_text.as_bytes());
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(|e| AppError::validation("file", format!("line 1: cannot read the header row: {e}")))?
-            .iter()
-            .map(|h| h.trim().to_lowercase())
-            .collect();
-        let missing: Vec<&str> = IMPORT_REQUIRED_COLUMNS
-            .iter()
-            .copied()
-            .filter(|c| !headers.iter().any(|h| h == c))
-            .collect();
-        let unknown: Vec<&String> = headers
-            .iter()
-            .filter(|h| {
-                !IMPORT_REQUIRED_COLUMNS.contains(&h.as_str())
-                    && !IMPORT_OPTIONAL_COLUMNS.contains(&h.as_str())
-            })
-            .collect();
-        if !missing.is_empty() || !unknown.is_empty() {
+        tx: &Connection,
+        audit: &crate::Audit<'_>,
+        plan: ImportPlan,
+    ) -> Result<ImportPreview, AppError> {
+        let ImportPlan {
+            source,
+            preview,
+            products,
+        } = plan;
+        if let Some(first) = preview.rejected.first() {
             return Err(AppError::validation(
-                "file",
+                source.field(),
                 format!(
-                    "line 1: wrong columns{}{}; expected {} and optionally {}",
-                    if missing.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", missing: {}", missing.join(", "))
-                    },
-                    if unknown.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            ", unknown: {}",
-                            unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                        )
-                    },
-                    IMPORT_REQUIRED_COLUMNS.join(", "),
-                    IMPORT_OPTIONAL_COLUMNS.join(", ")
+                    "{} row(s) rejected, nothing imported; first: {} {}: {}",
+                    preview.rejected.len(),
+                    source.row_word(),
+                    first.line,
+                    first.message
                 ),
             ));
         }
-        let col = |name: &str| headers.iter().position(|h| h == name);
+        for name in &preview.new_categories {
+            let id = catalog::category_id_for(tx, name, &audit.at)?;
+            audit.record(
+                tx,
+                "category",
+                id,
+                "import_create",
+                None,
+                Some(&serde_json::json!({ "name": name })),
+            )?;
+        }
+        for product in products {
+            let existing = catalog::find_by_sku(tx, &product.sku)?;
+            let mut input = product;
+            if let Some(existing) = &existing {
+                // Keep codes and prices the source does not mention.
+                for code in &existing.barcodes {
+                    if !input.barcodes.contains(code) {
+                        input.barcodes.push(code.clone());
+                    }
+                }
+                // Venue Manager says nothing about a product's category or whether the
+                // till sells it: what a manager set here stays.
+                if source == ImportSource::VenueManager {
+                    input.category = existing.category_name.clone();
+                    input.active = existing.active;
+                }
+            }
+            self.store_product(tx, audit, existing.map(|e| e.id), &input, "import_")?;
+        }
+        Ok(preview)
+    }
+
+    /// Checks every row of an import against the stores, the VAT rates and the catalog;
+    /// returns the preview and the products to write. The same checks run for every
+    /// source, so a CSV file and a Venue Manager shop are held to the same rules.
+    pub(crate) fn plan_import(
+        &self,
+        conn: &Connection,
+        source: ImportSource,
+        rows: Vec<SourceRow>,
+    ) -> Result<ImportPlan, AppError> {
         let stores = stores::list(conn)?;
         let today = self.now().format("%Y-%m-%d").to_string();
+        let known_categories: Vec<String> = catalog::list_categories(conn)?
+            .into_iter()
+            .map(|c| kassa_store::name_key(&c.name))
+            .collect();
         let mut preview = ImportPreview {
             rows: Vec::new(),
             rejected: Vec::new(),
+            new_categories: Vec::new(),
         };
         let mut products: BTreeMap<String, (u32, ProductInput)> = BTreeMap::new();
         let mut seen_codes: BTreeMap<String, String> = BTreeMap::new();
-        for (index, record) in reader.records().enumerate() {
-            let line = index as u32 + 2;
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    preview.rejected.push(RejectedRow {
-                        line,
-                        message: format!("cannot read the row: {e}"),
-                    });
-                    continue;
-                }
+        let mut categories: Vec<String> = Vec::new();
+        for row in rows {
+            let SourceRow { line, who, fields } = row;
+            let named = |message: String| match &who {
+                Some(who) => format!("{who}: {message}"),
+                None => message,
             };
-            let field = |name: &str| {
-                col(name)
-                    .and_then(|i| record.get(i))
-                    .unwrap_or("")
-                    .trim()
-                    .to_owned()
-            };
-            let outcome = (|| -> Result<(ImportRow, ProductInput), String> {
-                let sku = validate::name("sku", "SKU", &field("sku")).map_err(|e| e.to_string())?;
+            let outcome = fields.and_then(|fields| -> Result<(ImportRow, ProductInput), String> {
+                let sku = validate::name("sku", "SKU", &fields.sku).map_err(|e| named(e.to_string()))?;
                 let name =
-                    validate::name("name", "Product name", &field("name")).map_err(|e| e.to_string())?;
-                let store_name = field("store");
-                let store = stores
-                    .iter()
-                    .find(|s| kassa_store::name_key(&s.name) == kassa_store::name_key(&store_name))
-                    .ok_or_else(|| format!("there is no store named '{store_name}'"))?;
-                let vat_text = field("vat");
-                let vat_category = resolve_vat(conn, &store.country, &vat_text, &today)?;
-                let unit = match field("unit").to_lowercase().as_str() {
+                    validate::name("name", "Product name", &fields.name).map_err(|e| named(e.to_string()))?;
+                let store = match &fields.store {
+                    StoreRef::Named(store_name) => stores
+                        .iter()
+                        .find(|s| kassa_store::name_key(&s.name) == kassa_store::name_key(store_name))
+                        .ok_or_else(|| format!("there is no store named '{store_name}'"))?,
+                    StoreRef::Id(id) => stores
+                        .iter()
+                        .find(|s| s.id == *id)
+                        .ok_or_else(|| format!("there is no store with id {id}"))?,
+                };
+                let vat_category = match &fields.vat {
+                    VatGiven::Text(text) => resolve_vat(conn, &store.country, text, &today)?,
+                    VatGiven::Rate(rate) => {
+                        category_of_rate(conn, &store.country, *rate, &today).map_err(&named)?
+                    }
+                };
+                let unit = match fields.unit.to_lowercase().as_str() {
                     "" | "each" | "st" | "pcs" => SaleUnit::Each,
                     "kg" => SaleUnit::Kg,
                     other => return Err(format!("unit '{other}' is not 'each' or 'kg'")),
                 };
                 let currency = currency_of(store).map_err(|e| e.to_string())?;
-                let price = parse_price(&field("price"), currency, SPREADSHEET_NOTATION)?;
+                let price = match &fields.price {
+                    PriceGiven::Text(text) => parse_price(text, currency, SPREADSHEET_NOTATION)?,
+                    PriceGiven::Exact(money) => {
+                        if money.currency() != currency {
+                            return Err(named(format!(
+                                "the price is in {}, but store '{}' sells in {}",
+                                money.currency(),
+                                store.name,
+                                currency
+                            )));
+                        }
+                        if money.is_negative() {
+                            return Err(named(format!(
+                                "price {} must not be negative",
+                                money.amount_string()
+                            )));
+                        }
+                        *money
+                    }
+                };
                 let mut barcodes = Vec::new();
-                for code in field("barcodes").split([' ', '|']).filter(|c| !c.is_empty()) {
+                for code in &fields.barcodes {
                     let normalised =
                         kassa_core::barcode::validate_product_code(code).map_err(|e| e.to_string())?;
                     if let Some(other) = seen_codes.get(&normalised)
@@ -454,7 +466,7 @@ impl Kassa {
                 let input = ProductInput {
                     sku,
                     name,
-                    category: validate::optional_text(Some(&field("category"))),
+                    category: validate::optional_text(fields.category.as_deref()),
                     vat_category,
                     unit,
                     active: true,
@@ -466,13 +478,23 @@ impl Kassa {
                     }],
                 };
                 Ok((row, input))
-            })();
+            });
             match outcome {
                 Ok((row, input)) => {
-                    for code in &input.barcodes {
-                        seen_codes.insert(code.clone(), input.sku.clone());
-                    }
                     match products.get_mut(&input.sku) {
+                        // A shop lists each product once: two with one label would be
+                        // one product here with two prices, so the second is refused.
+                        Some((first_line, _)) if source == ImportSource::VenueManager => {
+                            preview.rejected.push(RejectedRow {
+                                line,
+                                message: named(format!(
+                                    "SKU '{}' is also the SKU of {} {first_line}; give the products different labels in the shop",
+                                    input.sku,
+                                    source.row_word()
+                                )),
+                            });
+                            continue;
+                        }
                         Some((first_line, merged)) => {
                             if merged.name != input.name
                                 || merged.vat_category != input.vat_category
@@ -487,6 +509,9 @@ impl Kassa {
                                 });
                                 continue;
                             }
+                            for code in &input.barcodes {
+                                seen_codes.insert(code.clone(), input.sku.clone());
+                            }
                             merged.prices.extend(input.prices);
                             for code in input.barcodes {
                                 if !merged.barcodes.contains(&code) {
@@ -495,6 +520,12 @@ impl Kassa {
                             }
                         }
                         None => {
+                            for code in &input.barcodes {
+                                seen_codes.insert(code.clone(), input.sku.clone());
+                            }
+                            if let Some(category) = &input.category {
+                                categories.push(category.clone());
+                            }
                             products.insert(input.sku.clone(), (line, input));
                         }
                     }
@@ -503,14 +534,224 @@ impl Kassa {
                 Err(message) => preview.rejected.push(RejectedRow { line, message }),
             }
         }
-        if preview.rows.is_empty() && preview.rejected.is_empty() {
-            return Err(AppError::validation(
-                "file",
-                "the file has a header but no products",
-            ));
-        }
-        Ok((preview, products.into_values().map(|(_, p)| p).collect()))
+        preview.new_categories = new_names(categories, &known_categories);
+        Ok(ImportPlan {
+            source,
+            preview,
+            products: products.into_values().map(|(_, p)| p).collect(),
+        })
     }
+}
+
+/// The names in `wanted` that no category has yet, each once, in their first spelling.
+fn new_names(wanted: Vec<String>, known_keys: &[String]) -> Vec<String> {
+    let mut seen: Vec<String> = known_keys.to_vec();
+    let mut out = Vec::new();
+    for name in wanted {
+        let Some(name) = validate::optional_text(Some(&name)) else {
+            continue;
+        };
+        let key = kassa_store::name_key(&name);
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Where an import's rows come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ImportSource {
+    /// A CSV file; rows are numbered by their line in the file.
+    Csv,
+    /// A Venue Manager shop's catalog; rows are numbered by their place in its product
+    /// list.
+    VenueManager,
+}
+
+impl ImportSource {
+    /// The input field a refused import is about.
+    fn field(self) -> &'static str {
+        match self {
+            ImportSource::Csv => "file",
+            ImportSource::VenueManager => "products",
+        }
+    }
+
+    /// What a row number counts.
+    fn row_word(self) -> &'static str {
+        match self {
+            ImportSource::Csv => "line",
+            ImportSource::VenueManager => "product",
+        }
+    }
+}
+
+/// A checked import: what it would do, and the products to write when nothing is
+/// rejected.
+pub(crate) struct ImportPlan {
+    pub(crate) source: ImportSource,
+    pub(crate) preview: ImportPreview,
+    products: Vec<ProductInput>,
+}
+
+impl ImportPlan {
+    /// Adds categories the source has besides those its products name (Venue Manager's
+    /// category list); they are created when the plan is applied.
+    pub(crate) fn add_categories(&mut self, conn: &Connection, names: Vec<String>) -> Result<(), AppError> {
+        let mut known: Vec<String> = catalog::list_categories(conn)?
+            .into_iter()
+            .map(|c| kassa_store::name_key(&c.name))
+            .collect();
+        known.extend(
+            self.preview
+                .new_categories
+                .iter()
+                .map(|n| kassa_store::name_key(n)),
+        );
+        let added = new_names(names, &known);
+        self.preview.new_categories.extend(added);
+        Ok(())
+    }
+}
+
+/// One row of an import as its source gives it, before it is checked.
+pub(crate) struct SourceRow {
+    /// The row's number in its source (a file's line, a shop's product list).
+    pub(crate) line: u32,
+    /// How messages name the row beyond its number (`product 52 "Kampprogram"`).
+    pub(crate) who: Option<String>,
+    /// The row's values, or why the source could not give them.
+    pub(crate) fields: Result<RowFields, String>,
+}
+
+pub(crate) struct RowFields {
+    pub(crate) sku: String,
+    pub(crate) name: String,
+    pub(crate) category: Option<String>,
+    pub(crate) store: StoreRef,
+    pub(crate) vat: VatGiven,
+    pub(crate) unit: String,
+    pub(crate) price: PriceGiven,
+    pub(crate) barcodes: Vec<String>,
+}
+
+/// Which store a row prices the product in.
+pub(crate) enum StoreRef {
+    /// By name, as a file gives it.
+    Named(String),
+    /// By id: the store of the POS the import is for.
+    Id(i64),
+}
+
+/// A row's VAT.
+pub(crate) enum VatGiven {
+    /// A category name or a percentage, as typed in a file.
+    Text(String),
+    /// An exact rate in percent, already derived (Venue Manager).
+    Rate(rust_decimal::Decimal),
+}
+
+/// A row's price including VAT.
+pub(crate) enum PriceGiven {
+    /// As typed in a file, read in [`SPREADSHEET_NOTATION`].
+    Text(String),
+    /// An exact amount from a provider.
+    Exact(Money),
+}
+
+/// Reads an import file into rows: the header is checked here, every value later.
+fn csv_rows(csv_text: &str) -> Result<Vec<SourceRow>, AppError> {
+    let delimiter = detect_delimiter(csv_text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(csv_text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| AppError::validation("file", format!("line 1: cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let missing: Vec<&str> = IMPORT_REQUIRED_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !headers.iter().any(|h| h == c))
+        .collect();
+    let unknown: Vec<&String> = headers
+        .iter()
+        .filter(|h| {
+            !IMPORT_REQUIRED_COLUMNS.contains(&h.as_str()) && !IMPORT_OPTIONAL_COLUMNS.contains(&h.as_str())
+        })
+        .collect();
+    if !missing.is_empty() || !unknown.is_empty() {
+        return Err(AppError::validation(
+            "file",
+            format!(
+                "line 1: wrong columns{}{}; expected {} and optionally {}",
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(", missing: {}", missing.join(", "))
+                },
+                if unknown.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", unknown: {}",
+                        unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    )
+                },
+                IMPORT_REQUIRED_COLUMNS.join(", "),
+                IMPORT_OPTIONAL_COLUMNS.join(", ")
+            ),
+        ));
+    }
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index as u32 + 2;
+        let fields = match record {
+            Err(e) => Err(format!("cannot read the row: {e}")),
+            Ok(record) => {
+                let field = |name: &str| {
+                    col(name)
+                        .and_then(|i| record.get(i))
+                        .unwrap_or("")
+                        .trim()
+                        .to_owned()
+                };
+                Ok(RowFields {
+                    sku: field("sku"),
+                    name: field("name"),
+                    category: Some(field("category")),
+                    store: StoreRef::Named(field("store")),
+                    vat: VatGiven::Text(field("vat")),
+                    unit: field("unit"),
+                    price: PriceGiven::Text(field("price")),
+                    barcodes: field("barcodes")
+                        .split([' ', '|'])
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                })
+            }
+        };
+        rows.push(SourceRow {
+            line,
+            who: None,
+            fields,
+        });
+    }
+    if rows.is_empty() {
+        return Err(AppError::validation(
+            "file",
+            "the file has a header but no products",
+        ));
+    }
+    Ok(rows)
 }
 
 fn detect_delimiter(text: &str) -> u8 {
@@ -545,6 +786,55 @@ fn resolve_vat(conn: &Connection, country: &str, text: &str, date: &str) -> Resu
         "{country} has no VAT rate of {}%",
         text.trim_end_matches('%').trim()
     ))
+}
+
+/// The VAT category whose rate in `country` is exactly `rate` percent. Where several
+/// categories share the rate (Denmark taxes all but zero at 25 %), the standard one is
+/// taken, then reduced, reduced_low and zero: the category says no more than the rate.
+fn category_of_rate(
+    conn: &Connection,
+    country: &str,
+    rate: rust_decimal::Decimal,
+    date: &str,
+) -> Result<VatCategory, String> {
+    let rates = catalog::vat_categories(conn, country, date).map_err(|e| e.to_string())?;
+    let preference = [
+        VatCategory::Standard,
+        VatCategory::Reduced,
+        VatCategory::ReducedLow,
+        VatCategory::Zero,
+    ];
+    for wanted in preference {
+        let found = rates.iter().any(|(category, text)| {
+            *category == wanted
+                && text.parse::<rust_decimal::Decimal>().ok().map(|r| r.normalize()) == Some(rate.normalize())
+        });
+        if found {
+            return Ok(wanted);
+        }
+    }
+    Err(format!("{country} has no VAT rate of {} %", rate.normalize()))
+}
+
+/// The distinct VAT rates (percent) valid in `country` on `date`, highest first.
+pub(crate) fn valid_rates(
+    conn: &Connection,
+    country: &str,
+    date: &str,
+) -> Result<Vec<rust_decimal::Decimal>, AppError> {
+    let mut rates: Vec<rust_decimal::Decimal> = Vec::new();
+    for (category, text) in catalog::vat_categories(conn, country, date)? {
+        let rate: rust_decimal::Decimal = text.parse().map_err(|e| {
+            AppError::Internal(format!(
+                "the {category} VAT rate of {country} ({text:?}) is not a number: {e}"
+            ))
+        })?;
+        if !rates.contains(&rate.normalize()) {
+            rates.push(rate.normalize());
+        }
+    }
+    rates.sort_by(|a, b| b.cmp(a));
+    Ok(rates)
 }
 
 fn view(conn: &Connection, product: Product) -> Result<ProductView, AppError> {

@@ -28,6 +28,8 @@ mod secrets;
 mod shifts;
 mod users;
 pub mod validate;
+mod venue_manager;
+pub mod vourity_webhooks;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -57,6 +59,9 @@ pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, 
 pub use secrets::{SECRETS_ENV, SecretBackend};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};
 pub use users::UserInput;
+pub use vourity_webhooks::{
+    DEFAULT_WEBHOOK_ADDRESS, RecordedWebhook, WebhookListener, WebhookListenerStatus, start_vourity_webhooks,
+};
 
 pub use kassa_core::org::{
     CashMovementKind, DeviceType, Place, PosStatus, Provider, Role, SaleKind, SaleStatus, SaleUnit,
@@ -87,6 +92,18 @@ pub struct Kassa {
     /// The runtime the async provider clients run on, started on first use: the service
     /// itself is synchronous, and so are its callers (Tauri commands, the CLI).
     runtime: std::sync::OnceLock<tokio::runtime::Runtime>,
+    /// Wakes those waiting for a Vourity webhook; the listener's state.
+    webhooks: vourity_webhooks::WebhookHub,
+}
+
+impl Drop for Kassa {
+    fn drop(&mut self) {
+        // The last reference may go on a thread of another runtime (the webhook
+        // listener's); a runtime dropped there must not wait for its own threads.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl std::fmt::Debug for Kassa {
@@ -112,6 +129,7 @@ impl Kassa {
             clock,
             number_locale: Mutex::new(None),
             runtime: std::sync::OnceLock::new(),
+            webhooks: vourity_webhooks::WebhookHub::default(),
         };
         match kassa.mark_interrupted_payments()? {
             0 => {}
@@ -133,6 +151,7 @@ impl Kassa {
             clock,
             number_locale: Mutex::new(None),
             runtime: std::sync::OnceLock::new(),
+            webhooks: vourity_webhooks::WebhookHub::default(),
         })
     }
 

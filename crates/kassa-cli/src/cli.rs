@@ -300,6 +300,14 @@ pub enum ProviderCommand {
         #[command(flatten)]
         pos: ProviderPos,
     },
+    /// Show or set (managers) the address the desktop app listens on for Vourity's
+    /// webhooks (default 127.0.0.1:47111), used from the app's next start. Vourity must
+    /// reach it at the host and port of the Vourity `webhook_url`; where it cannot, the
+    /// app follows payments by polling.
+    WebhookAddress {
+        /// IP:port to listen on, such as 0.0.0.0:47111.
+        address: Option<String>,
+    },
 }
 
 /// Which POS device's accounts: this installation's till unless named.
@@ -451,14 +459,26 @@ pub enum DbCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ProductCommand {
-    /// Import products from a CSV file (managers only). Columns: sku, name, vat, store,
-    /// price, and optionally category, unit (each or kg), barcodes (separated by spaces or
-    /// '|'). `vat` is a category (standard, reduced, reduced_low, zero) or a percentage
-    /// valid in the store's country. The preview is printed first; nothing is imported
-    /// when any row is rejected, nor without --yes or a "y" at the prompt.
+    /// Import products from a CSV file, or from a POS device's Venue Manager shop
+    /// (managers only). CSV columns: sku, name, vat, store, price, and optionally
+    /// category, unit (each or kg), barcodes (separated by spaces or '|'). `vat` is a
+    /// category (standard, reduced, reduced_low, zero) or a percentage valid in the
+    /// store's country. With --from-venue-manager the shop's categories and products are
+    /// read with the POS's Venue Manager account and priced in the POS's store: the SKU is
+    /// the product's label (or vm-<id>), no barcodes, and the VAT rate vat/(price-vat)
+    /// must be exactly one valid in the store's country; an existing SKU is updated. The
+    /// preview is printed first; nothing is imported when any row is rejected, nor
+    /// without --yes or a "y" at the prompt.
+    #[command(group(ArgGroup::new("source").required(true).args(["file", "from_venue_manager"])))]
     Import {
         /// The CSV file (comma or semicolon separated, UTF-8, header row first).
-        file: PathBuf,
+        file: Option<PathBuf>,
+        /// Read the catalog from the Venue Manager shop of a POS device's account.
+        #[arg(long)]
+        from_venue_manager: bool,
+        /// With --from-venue-manager: whose account, and whose store the prices are for.
+        #[command(flatten)]
+        pos: ProviderPos,
         /// Import without asking (needed when stdin is not a terminal).
         #[arg(long)]
         yes: bool,

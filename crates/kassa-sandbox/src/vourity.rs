@@ -25,6 +25,7 @@
 //! | `POST /_sandbox/vourity/terminal/{pos}/decline` | the card is refused |
 //! | `POST /_sandbox/vourity/terminal/{pos}/action-request` | the terminal asks the partner (`{"actionType", "message"}`, both optional) |
 //! | `GET /_sandbox/vourity/payments/{sessionID}` | the payment as the emulator holds it |
+//! | `POST /_sandbox/vourity/payments/{sessionID}/redeliver` | posts the payment's last webhook again, as a provider does when it missed the answer |
 
 // Handlers stop at the first refusal with the error answer itself; an answer is built
 // once per request, so the size of `Result<_, Response>` costs nothing that matters.
@@ -123,6 +124,7 @@ struct Book {
     action_requests: HashMap<String, ActionRequest>,
 }
 
+#[derive(Clone)]
 struct Delivery {
     url: String,
     what: &'static str,
@@ -136,6 +138,8 @@ struct Emulator {
     book: Arc<Mutex<Book>>,
     webhooks: mpsc::UnboundedSender<Delivery>,
     webhook_queue: Arc<Mutex<Option<mpsc::UnboundedReceiver<Delivery>>>>,
+    /// The last webhook of each session, for the redeliver control route.
+    last_webhook: Arc<Mutex<HashMap<String, Delivery>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -150,16 +154,22 @@ impl Emulator {
     /// Queues a webhook; deliveries leave in the order queued, from one task started on
     /// first use (handlers always run inside the runtime).
     fn post_webhook(&self, payment: &Payment, what: &'static str, body: WebhookOut) {
-        if let Some(queue) = lock(&self.webhook_queue).take() {
-            tokio::spawn(deliver(queue, self.harness.clone()));
-        }
         let body = serde_json::to_string(&body).unwrap_or_default();
-        let _ = self.webhooks.send(Delivery {
+        let delivery = Delivery {
             url: payment.webhook_url.clone(),
             what,
             session_id: payment.session_id.clone(),
             body,
-        });
+        };
+        lock(&self.last_webhook).insert(payment.session_id.clone(), delivery.clone());
+        self.queue(delivery);
+    }
+
+    fn queue(&self, delivery: Delivery) {
+        if let Some(queue) = lock(&self.webhook_queue).take() {
+            tokio::spawn(deliver(queue, self.harness.clone()));
+        }
+        let _ = self.webhooks.send(delivery);
     }
 }
 
@@ -222,6 +232,7 @@ pub fn router(harness: Harness) -> Router {
         book: Arc::new(Mutex::new(book)),
         webhooks,
         webhook_queue: Arc::new(Mutex::new(Some(queue))),
+        last_webhook: Arc::new(Mutex::new(HashMap::new())),
     };
     Router::new()
         .route("/pos-payment-request", post(payment_request))
@@ -240,6 +251,10 @@ pub fn router(harness: Harness) -> Router {
             post(terminal_action_request),
         )
         .route("/_sandbox/vourity/payments/{session}", get(control_payment))
+        .route(
+            "/_sandbox/vourity/payments/{session}/redeliver",
+            post(control_redeliver),
+        )
         .with_state(emulator)
 }
 
@@ -1259,6 +1274,24 @@ async fn terminal_action_request(
     let answer = action_request_out(&action);
     book.action_requests.insert(id, action);
     ok(answer)
+}
+
+async fn control_redeliver(State(emulator): State<Emulator>, Path(session): Path<String>) -> Response {
+    let last = lock(&emulator.last_webhook).get(&session).cloned();
+    match last {
+        Some(delivery) => {
+            emulator.harness.record(
+                "webhook_redelivered",
+                json!({"sessionID": session, "event": delivery.what}),
+            );
+            emulator.queue(delivery);
+            StatusCode::ACCEPTED.into_response()
+        }
+        None => control_error(
+            StatusCode::NOT_FOUND,
+            format!("session {session:?} has sent no webhook"),
+        ),
+    }
 }
 
 async fn control_payment(State(emulator): State<Emulator>, Path(session): Path<String>) -> Response {

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod shifts;
 pub mod stores;
 pub mod users;
+pub mod vourity_webhooks;
 
 pub use db::{CheckedBackup, Db, Durability, SCHEMA_VERSION};
 

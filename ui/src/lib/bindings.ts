@@ -68,6 +68,9 @@ export const commands = {
 	saveProduct: (id: number | null, input: ProductInput) => typedError<ProductView, ApiError>(__TAURI_INVOKE("save_product", { id, input })),
 	previewProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("preview_product_import", { csvText })),
 	applyProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("apply_product_import", { csvText })),
+	previewVenueManagerImport: (posId: number) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("preview_venue_manager_import", { posId })),
+	applyVenueManagerImport: (posId: number) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("apply_venue_manager_import", { posId })),
+	vourityWebhookStatus: () => typedError<WebhookListenerStatus, ApiError>(__TAURI_INVOKE("vourity_webhook_status")),
 	sessionPermissions: () => typedError<Permissions, ApiError>(__TAURI_INVOKE("session_permissions")),
 	idleLockMinutes: () => typedError<number, ApiError>(__TAURI_INVOKE("idle_lock_minutes")),
 	setIdleLockMinutes: (minutes: number) => typedError<number, ApiError>(__TAURI_INVOKE("set_idle_lock_minutes", { minutes })),
@@ -231,6 +234,7 @@ export type FirstRunInput = {
 export type ImportPreview = {
 	rows: ImportRow[],
 	rejected: RejectedRow[],
+	newCategories: string[],
 };
 
 /**  One row of an import that would be applied. */
@@ -770,6 +774,12 @@ export type VatView = {
 	net: string,
 	vat: string,
 	gross: string,
+};
+
+export type WebhookListenerStatus = {
+	address: string | null,
+	listening: boolean,
+	problem: string | null,
 };
 
 /* Tauri Specta runtime */

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use kassa_app::{AppError, ImportPreview, ProductView};
+use kassa_app::{Actor, AppError, ImportPreview, Kassa, ProductView};
 
 use crate::cli::ProductCommand;
 use crate::context::Context;
@@ -13,18 +13,41 @@ use crate::pin;
 pub fn run(ctx: &Context, command: ProductCommand) -> Result<(), AppError> {
     let (kassa, actor) = ctx.open_as_user()?;
     match command {
-        ProductCommand::Import { file, yes } => {
-            let text = read_csv(&file)?;
-            let preview = kassa.preview_product_import(&actor, &text)?;
+        ProductCommand::Import {
+            file,
+            from_venue_manager,
+            pos,
+            yes,
+        } => {
+            let source = match (file, from_venue_manager) {
+                (Some(file), false) => {
+                    if pos.pos.is_some() || pos.store.is_some() {
+                        return Err(AppError::validation(
+                            "pos",
+                            "--pos and --store go with --from-venue-manager; a CSV file names its stores",
+                        ));
+                    }
+                    Source::Csv(read_csv(&file)?)
+                }
+                (None, true) => Source::VenueManager(super::provider::pos_id(&kassa, &actor, &pos)?),
+                // clap's group makes the source required and exclusive.
+                _ => {
+                    return Err(AppError::validation(
+                        "file",
+                        "give either a CSV file or --from-venue-manager",
+                    ));
+                }
+            };
+            let preview = source.preview(&kassa, &actor)?;
             let products = distinct_products(&preview);
-            if !preview.rejected.is_empty() {
+            if let Some(first) = preview.rejected.first() {
                 show_preview(ctx, &preview)?;
-                let first = &preview.rejected[0];
                 return Err(AppError::validation(
-                    "file",
+                    source.field(),
                     format!(
-                        "{} row(s) rejected, nothing imported; first: line {}: {}",
+                        "{} row(s) rejected, nothing imported; first: {} {}: {}",
                         preview.rejected.len(),
+                        source.row_word(),
                         first.line,
                         first.message
                     ),
@@ -50,7 +73,7 @@ pub fn run(ctx: &Context, command: ProductCommand) -> Result<(), AppError> {
                 };
                 return output::line(format!("Nothing imported{hint}."));
             }
-            let applied = kassa.apply_product_import(&actor, &text)?;
+            let applied = source.apply(&kassa, &actor)?;
             output::record(
                 ctx.json,
                 &applied,
@@ -72,6 +95,44 @@ pub fn run(ctx: &Context, command: ProductCommand) -> Result<(), AppError> {
             }
             let stores = kassa.list_stores(&actor).unwrap_or_default();
             table(&products, &stores).print("(no products)")
+        }
+    }
+}
+
+/// Where `kassa product import` reads from.
+enum Source {
+    Csv(String),
+    /// The Venue Manager account of this POS device.
+    VenueManager(i64),
+}
+
+impl Source {
+    fn preview(&self, kassa: &Kassa, actor: &Actor) -> Result<ImportPreview, AppError> {
+        match self {
+            Source::Csv(text) => kassa.preview_product_import(actor, text),
+            Source::VenueManager(pos_id) => kassa.preview_venue_manager_import(actor, *pos_id),
+        }
+    }
+
+    fn apply(&self, kassa: &Kassa, actor: &Actor) -> Result<ImportPreview, AppError> {
+        match self {
+            Source::Csv(text) => kassa.apply_product_import(actor, text),
+            Source::VenueManager(pos_id) => kassa.apply_venue_manager_import(actor, *pos_id),
+        }
+    }
+
+    fn field(&self) -> &'static str {
+        match self {
+            Source::Csv(_) => "file",
+            Source::VenueManager(_) => "products",
+        }
+    }
+
+    /// What the preview's row numbers count.
+    fn row_word(&self) -> &'static str {
+        match self {
+            Source::Csv(_) => "line",
+            Source::VenueManager(_) => "product",
         }
     }
 }
@@ -115,6 +176,9 @@ fn show_preview(ctx: &Context, preview: &ImportPreview) -> Result<(), AppError> 
     output::line(format!("Rows to import: {}", preview.rows.len()))?;
     if !preview.rows.is_empty() {
         output::print(&rows.render())?;
+    }
+    if !preview.new_categories.is_empty() {
+        output::line(format!("New categories: {}", preview.new_categories.join(", ")))?;
     }
     if !preview.rejected.is_empty() {
         output::line(format!("Rejected rows: {}", preview.rejected.len()))?;

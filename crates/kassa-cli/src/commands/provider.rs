@@ -79,10 +79,21 @@ pub fn run(ctx: &Context, command: ProviderCommand) -> Result<(), AppError> {
             }
             output::record(ctx.json, &test, format!("ok: {}", test.message))
         }
+        ProviderCommand::WebhookAddress { address } => {
+            let address = match address {
+                Some(text) => kassa.set_vourity_webhook_address(&actor, &text)?,
+                None => kassa.vourity_webhook_address()?,
+            };
+            output::record(
+                ctx.json,
+                &serde_json::json!({ "address": address.to_string() }),
+                format!("Vourity webhooks: {address}"),
+            )
+        }
     }
 }
 
-fn pos_id(kassa: &Kassa, actor: &Actor, pos: &ProviderPos) -> Result<i64, AppError> {
+pub(crate) fn pos_id(kassa: &Kassa, actor: &Actor, pos: &ProviderPos) -> Result<i64, AppError> {
     match &pos.pos {
         Some(key) => Ok(resolve::pos(kassa, actor, key, pos.store.as_deref())?.id),
         None => kassa

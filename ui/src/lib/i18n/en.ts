@@ -629,7 +629,23 @@ export const en = {
 	'lock.pin': 'PIN of {name}',
 	'lock.unlock': 'Unlock',
 	'lock.switchUser': 'Another user',
-	'lock.lockNow': 'Lock'
+	'lock.lockNow': 'Lock',
+
+	// Venue Manager import
+	'vmImport.title': 'Import from Venue Manager',
+	'vmImport.hint': "Reads the shop's categories and products with the POS device's Venue Manager account and prices them in its store. The SKU is the product's label (or vm-<id>), no barcodes are imported, and the VAT must come out as a rate valid in the store's country. Existing SKUs are updated.",
+	'vmImport.pos': 'POS device (account and store)',
+	'vmImport.preview': 'Preview from Venue Manager',
+	'vmImport.source': 'Preview of the Venue Manager shop; rows are numbered by the shop’s product list.',
+	'vmImport.sourceCsv': 'Preview of the CSV text; rows are numbered by line.',
+	'vmImport.newCategories': 'New categories: {names}',
+	'errorField.products': 'the products',
+	'errorField.provider': 'the provider settings',
+	'errorField.address': 'the address',
+	'errorField.paymentId': 'the payment id',
+	'webhooks.title': 'Vourity webhooks',
+	'webhooks.listening': 'listening on {address}',
+	'webhooks.notListening': 'not listening; Vourity payments are followed by polling'
 } as const;
 
 export type MessageKey = keyof typeof en;

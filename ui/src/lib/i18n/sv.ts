@@ -630,5 +630,21 @@ export const sv: Record<MessageKey, string> = {
 	'lock.pin': 'PIN för {name}',
 	'lock.unlock': 'Lås upp',
 	'lock.switchUser': 'Annan användare',
-	'lock.lockNow': 'Lås'
+	'lock.lockNow': 'Lås',
+
+	// Venue Manager import
+	'vmImport.title': 'Importera från Venue Manager',
+	'vmImport.hint': 'Läser butikens kategorier och produkter med kassans Venue Manager-konto och prissätter dem i kassans butik. Artikelnumret är produktens label (eller vm-<id>), inga streckkoder importeras, och momsen måste ge en sats som gäller i butikens land. Befintliga artikelnummer uppdateras.',
+	'vmImport.pos': 'Kassa (konto och butik)',
+	'vmImport.preview': 'Förhandsgranska från Venue Manager',
+	'vmImport.source': 'Förhandsgranskning av Venue Manager-butiken; raderna numreras efter butikens produktlista.',
+	'vmImport.sourceCsv': 'Förhandsgranskning av CSV-texten; raderna numreras efter radnummer.',
+	'vmImport.newCategories': 'Nya kategorier: {names}',
+	'errorField.products': 'produkterna',
+	'errorField.provider': 'leverantörsinställningarna',
+	'errorField.address': 'adressen',
+	'errorField.paymentId': 'betalningens id',
+	'webhooks.title': 'Vourity-webhooks',
+	'webhooks.listening': 'lyssnar på {address}',
+	'webhooks.notListening': 'lyssnar inte; Vourity-betalningar följs genom att fråga Vourity'
 };
