@@ -15,6 +15,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../migrations/0003_fiscal_guards.sql"),
     include_str!("../../../migrations/0004_permissions.sql"),
     include_str!("../../../migrations/0005_provider_accounts.sql"),
+    include_str!("../../../migrations/0006_droppay_registrations.sql"),
 ];
 
 /// The schema version this build writes and understands.
