@@ -7,11 +7,11 @@ use tauri::State;
 
 use kassa_app::{
     ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, CashMovementKind, Category, ConnectionTest,
-    DiscountInput, FirstRunInput, ImportPreview, JournalReport, Kassa, Language, ManagerApproval, PosDevice,
-    PosDeviceInput, PosStatus, ProductInput, ProductView, Provider, ProviderAccountInput,
-    ProviderAccountView, ReceiptCopy, ReceiptPreview, RefundInput, RefundableSale, ReturnItemInput, Role,
-    SaleSummary, SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User, UserInput,
-    WebhookListenerStatus,
+    DiscountInput, DroppayRegistration, FirstRunInput, ImportPreview, JournalReport, Kassa, Language,
+    ManagerApproval, PosDevice, PosDeviceInput, PosStatus, ProductInput, ProductView, Provider,
+    ProviderAccountInput, ProviderAccountView, ReceiptCopy, ReceiptPreview, RefundInput, RefundableSale,
+    ReturnItemInput, Role, SaleSummary, SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User,
+    UserInput, WebhookListenerStatus,
 };
 
 use crate::state::Shell;
@@ -667,4 +667,56 @@ pub async fn test_provider_account(
     provider: Provider,
 ) -> Result<ConnectionTest, ApiError> {
     as_actor(&shell, move |k, a| k.test_provider_account(a, pos_id, provider)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn droppay_registration(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+) -> Result<DroppayRegistration, ApiError> {
+    as_actor(&shell, move |k, a| k.droppay_registration(a, pos_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn droppay_state(shell: State<'_, Shell>, pos_id: i64) -> Result<DroppayRegistration, ApiError> {
+    as_actor(&shell, move |k, a| k.droppay_state(a, pos_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn register_with_droppay(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+) -> Result<DroppayRegistration, ApiError> {
+    as_actor(&shell, move |k, a| k.register_with_droppay(a, pos_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn link_droppay_pos(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+    droppay_pos_id: String,
+) -> Result<DroppayRegistration, ApiError> {
+    as_actor(&shell, move |k, a| k.link_droppay_pos(a, pos_id, &droppay_pos_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_no_droppay_pos(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+) -> Result<DroppayRegistration, ApiError> {
+    as_actor(&shell, move |k, a| k.confirm_no_droppay_pos(a, pos_id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_droppay_pos(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+) -> Result<DroppayRegistration, ApiError> {
+    as_actor(&shell, move |k, a| k.delete_droppay_pos(a, pos_id)).await
 }

@@ -88,6 +88,12 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::provider_accounts,
             commands::set_provider_account,
             commands::test_provider_account,
+            commands::droppay_registration,
+            commands::droppay_state,
+            commands::register_with_droppay,
+            commands::link_droppay_pos,
+            commands::confirm_no_droppay_pos,
+            commands::delete_droppay_pos,
         ])
 }
 

@@ -151,7 +151,9 @@ impl Kassa {
                 }),
             };
             let first =
-                self.insert_pos_device(tx, &audit, &till(malmo.id, "Till 1", Some("POSDEMO0001"), true))?;
+                // No DropPay id: the demo registers Till 1 with the DropPay emulator itself
+                // ("Register with DropPay"); Kasse 1 shows an id entered by hand.
+                self.insert_pos_device(tx, &audit, &till(malmo.id, "Till 1", None, true))?;
             self.insert_pos_device(tx, &audit, &till(malmo.id, "Till 2", None, false))?;
             self.insert_pos_device(
                 tx,

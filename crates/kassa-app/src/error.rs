@@ -44,6 +44,16 @@ pub enum ErrorCode {
     /// A provider could not be reached, refused the credentials or answered with an error
     /// (a class of its own: the settings may be right and the network wrong).
     ProviderFailed,
+    /// A provider refused the stored credentials (HTTP 401): a manager enters new ones in
+    /// the provider settings (provider failed). DropPay's user access token, which Kassa
+    /// cannot renew, is the case in point.
+    ProviderCredentialsRejected,
+    /// A provider registration whose outcome is unknown (a DropPay create whose answer was
+    /// lost) blocks another (conflict): check the provider's back office, then link the id
+    /// found or confirm none was created.
+    RegistrationUnknown,
+    /// A provider id (a DropPay POS id) that another POS device already holds (conflict).
+    ExternalIdTaken,
 }
 
 impl ErrorCode {
@@ -56,7 +66,10 @@ impl ErrorCode {
             | ErrorCode::PaymentUnresolved
             | ErrorCode::TillUnavailable
             | ErrorCode::CurrencyMismatch
-            | ErrorCode::OtherStore => ErrorCode::Conflict,
+            | ErrorCode::OtherStore
+            | ErrorCode::RegistrationUnknown
+            | ErrorCode::ExternalIdTaken => ErrorCode::Conflict,
+            ErrorCode::ProviderCredentialsRejected => ErrorCode::ProviderFailed,
             class => class,
         }
     }

@@ -10,6 +10,7 @@ pub mod catalog;
 mod clock;
 mod corrections;
 mod demo;
+mod droppay;
 mod error;
 mod installation;
 mod instance;
@@ -44,6 +45,7 @@ pub use corrections::{
     RefundInput, RefundLineInput, RefundableLine, RefundableSale, RefundableTender, ReturnItemInput,
 };
 pub use demo::{DEMO_USERS, DemoUser};
+pub use droppay::{DroppayAttempt, DroppayRegistration, DroppayRemote, DroppayState};
 pub use error::{ApiError, AppError, ErrorCode};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
@@ -70,6 +72,7 @@ pub use kassa_core::org::{
 pub use kassa_store::audit::AuditEntry;
 pub use kassa_store::brands::{Brand, BrandInput};
 pub use kassa_store::catalog::{Category, Product};
+pub use kassa_store::droppay_registrations::{RegistrationHow, RegistrationState};
 pub use kassa_store::pos_devices::{
     ExternalId, PosDevice, PosDeviceInput, PrinterSettings, TerminalSettings,
 };

@@ -143,10 +143,14 @@ fn clean_pos(
         if let Some(owner) = pos_devices::find_by_external_id(conn, id.provider, value)?
             && Some(owner) != editing
         {
-            return Err(AppError::Conflict(format!(
-                "{} id '{value}' already belongs to another POS device (id {owner})",
-                id.provider
-            )));
+            return Err(AppError::coded(
+                crate::ErrorCode::ExternalIdTaken,
+                Some("externalIds"),
+                format!(
+                    "{} id '{value}' already belongs to another POS device (id {owner})",
+                    id.provider
+                ),
+            ));
         }
         external_ids.push(crate::ExternalId {
             provider: id.provider,

@@ -725,14 +725,14 @@ fn external_ids_are_unique_per_provider() {
     let mut input = pos_input(malmo, "Till 3");
     input.external_ids = vec![ExternalId {
         provider: Provider::Droppay,
-        external_id: "POSDEMO0001".into(),
+        external_id: "POSDEMO0003".into(),
     }];
     let before = fx.snapshot();
     assert_refused(
         &fx,
         &before,
         fx.kassa.create_pos_device(&manager, &input),
-        ErrorCode::Conflict,
+        ErrorCode::ExternalIdTaken,
         "already belongs to another POS",
     );
     input.external_ids = vec![

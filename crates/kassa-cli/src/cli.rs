@@ -269,6 +269,34 @@ pub enum PosCommand {
     Delete(PosRef),
     /// Make this installation act as the given POS device.
     Bind(PosRef),
+    /// The POS device at DropPay (managers): register it, read its state, delete it, and
+    /// resolve a registration whose answer was lost. Uses the device's DropPay account
+    /// (`kassa provider set droppay --pos POS ...`).
+    #[command(subcommand)]
+    Droppay(PosDroppayCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PosDroppayCommand {
+    /// Create the POS device at DropPay under its account's brand and store, and keep
+    /// the DropPay id. Refused while an earlier registration's outcome is unknown.
+    Register(PosRef),
+    /// What Kassa recorded, and what DropPay reports for the device's id now.
+    State(PosRef),
+    /// Delete the device at DropPay (DropPay keeps it, soft-deleted) and remove its id here.
+    Delete(PosRef),
+    /// After a registration whose answer was lost: give the device the DropPay POS id
+    /// found in DropPay's back office (checked with DropPay first).
+    Link {
+        #[command(flatten)]
+        pos: PosRef,
+        /// The DropPay POS id, e.g. POS12JY6DS8.
+        #[arg(value_name = "DROPPAY_ID")]
+        droppay_id: String,
+    },
+    /// After a registration whose answer was lost: confirm that DropPay's back office
+    /// shows no device from it, so that a new registration may be sent.
+    ConfirmNone(PosRef),
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,9 @@
 //! | 2    | usage: bad arguments (clap's own errors)                  |
 //! | 3    | validation: bad input, nothing was changed                |
 //! | 4    | not found                                                 |
-//! | 5    | conflict: duplicate, last manager, bound POS, ...         |
+//! | 5    | conflict: duplicate, last manager, bound POS, a provider  |
+//! |      | id another POS holds, a DropPay registration whose outcome |
+//! |      | is unknown (check DropPay, then link or confirm-none), ... |
 //! | 6    | forbidden: the user's role may not do this, a manager's   |
 //! |      | approval is needed, or the sale is another cashier's       |
 //! | 7    | authentication failed or no user/PIN given                |
@@ -17,7 +19,9 @@
 //! | 11   | restore refused: the backup lacks fiscal records this      |
 //! |      | database holds (or its own journal fails verification)     |
 //! | 12   | a provider could not be reached, refused the credentials   |
-//! |      | or answered with an error (`kassa provider test`)          |
+//! |      | (a 401: enter new ones with `kassa provider set`) or        |
+//! |      | answered with an error (`kassa provider test`, `kassa pos   |
+//! |      | droppay`)                                                   |
 //!
 //! Keep [`EXIT_CODES_HELP`] (shown by `kassa --help`) in step with this table.
 
@@ -30,14 +34,16 @@ Exit codes:
   2  usage: bad arguments
   3  validation: bad input, nothing was changed
   4  not found
-  5  conflict (duplicate name, last manager, bound POS, a receipt of another currency or store, ...)
+  5  conflict (duplicate name, last manager, bound POS, a receipt of another currency or store,
+     a provider id another POS holds, a DropPay registration whose outcome is unknown, ...)
   6  forbidden: your role may not do this, a manager must approve (--approver),
      or the open sale is another cashier's
   7  authentication failed, or no user/PIN given
   8  user locked after too many wrong PINs
   10 database problem (missing, not SQLite, newer schema, corrupt, journal fails verify)
   11 restore refused: the backup lacks fiscal records this database holds
-  12 a provider could not be reached, refused the credentials or answered with an error
+  12 a provider could not be reached, refused the credentials (enter new ones with
+     kassa provider set) or answered with an error
 
 The PIN is read from KASSA_PIN, else asked on the terminal; it is never an argument.
 New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.
@@ -63,6 +69,9 @@ pub fn code_for(error: &AppError) -> u8 {
         | ErrorCode::PaymentUnresolved
         | ErrorCode::TillUnavailable
         | ErrorCode::CurrencyMismatch
-        | ErrorCode::OtherStore => 1,
+        | ErrorCode::OtherStore
+        | ErrorCode::ProviderCredentialsRejected
+        | ErrorCode::RegistrationUnknown
+        | ErrorCode::ExternalIdTaken => 1,
     }
 }

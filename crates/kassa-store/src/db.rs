@@ -15,6 +15,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../migrations/0003_fiscal_guards.sql"),
     include_str!("../../../migrations/0004_permissions.sql"),
     include_str!("../../../migrations/0005_provider_accounts.sql"),
+    include_str!("../../../migrations/0006_droppay_registrations.sql"),
     include_str!("../../../migrations/0007_vourity_webhooks.sql"),
 ];
 
@@ -440,9 +441,8 @@ mod tests {
             .collect();
         files.sort();
         assert_eq!(files.len(), MIGRATION_SQL.len(), "migrations/ has {files:?}");
-        // Numbers rise strictly; a gap is allowed, because the schema version counts the
-        // embedded list's position, not the file's number (two changes made side by side
-        // reserve their numbers before either is merged).
+        // 0001, 0002, … with no gap: the schema version is the embedded list's position,
+        // so the file's number must be that position too.
         let mut last = 0;
         for (name, sql) in files.iter().zip(MIGRATION_SQL) {
             let number: u32 = name
@@ -450,7 +450,7 @@ mod tests {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or_else(|| panic!("{name} does not start with a 4-digit number"));
             assert!(
-                number > last && name.as_bytes().get(4) == Some(&b'_'),
+                number == last + 1 && name.as_bytes().get(4) == Some(&b'_'),
                 "{name} is out of sequence"
             );
             last = number;

@@ -10,6 +10,7 @@ pub mod brands;
 mod cached;
 pub mod catalog;
 mod db;
+pub mod droppay_registrations;
 mod error;
 pub mod journal;
 pub mod outbox;

@@ -261,3 +261,30 @@ pub fn soft_delete(conn: &Connection, id: i64, now: &str) -> Result<PosDevice, S
     )?;
     get(conn, id)?.ok_or_else(|| StoreError::bad_row(format!("POS device {id} vanished during delete")))
 }
+
+/// Gives the device `external_id` at `provider`, replacing any id it had there. The
+/// unique index refuses an id another device holds; callers check first to say which.
+pub fn set_external_id(
+    conn: &Connection,
+    pos_id: i64,
+    provider: Provider,
+    external_id: &str,
+) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "INSERT INTO pos_external_ids (pos_id, provider, external_id) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (pos_id, provider) DO UPDATE SET external_id = excluded.external_id",
+        params![pos_id, provider.as_str(), external_id],
+    )?;
+    Ok(())
+}
+
+/// Removes the device's id at `provider`, if it has one.
+pub fn remove_external_id(conn: &Connection, pos_id: i64, provider: Provider) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "DELETE FROM pos_external_ids WHERE pos_id = ?1 AND provider = ?2",
+        params![pos_id, provider.as_str()],
+    )?;
+    Ok(())
+}

@@ -11,6 +11,7 @@
 //!
 //! Screenshots of every stage go to `<repo>/artifacts/e2e-*.png`, next to the driver's log.
 
+mod droppay;
 mod lock;
 mod no_display;
 mod providers;

@@ -77,6 +77,12 @@ export const commands = {
 	providerAccounts: (posId: number) => typedError<ProviderAccountView[], ApiError>(__TAURI_INVOKE("provider_accounts", { posId })),
 	setProviderAccount: (posId: number, provider: Provider, input: ProviderAccountInput) => typedError<ProviderAccountView, ApiError>(__TAURI_INVOKE("set_provider_account", { posId, provider, input })),
 	testProviderAccount: (posId: number, provider: Provider) => typedError<ConnectionTest, ApiError>(__TAURI_INVOKE("test_provider_account", { posId, provider })),
+	droppayRegistration: (posId: number) => typedError<DroppayRegistration, ApiError>(__TAURI_INVOKE("droppay_registration", { posId })),
+	droppayState: (posId: number) => typedError<DroppayRegistration, ApiError>(__TAURI_INVOKE("droppay_state", { posId })),
+	registerWithDroppay: (posId: number) => typedError<DroppayRegistration, ApiError>(__TAURI_INVOKE("register_with_droppay", { posId })),
+	linkDroppayPos: (posId: number, droppayPosId: string) => typedError<DroppayRegistration, ApiError>(__TAURI_INVOKE("link_droppay_pos", { posId, droppayPosId })),
+	confirmNoDroppayPos: (posId: number) => typedError<DroppayRegistration, ApiError>(__TAURI_INVOKE("confirm_no_droppay_pos", { posId })),
+	deleteDroppayPos: (posId: number) => typedError<DroppayRegistration, ApiError>(__TAURI_INVOKE("delete_droppay_pos", { posId })),
 };
 
 /* Types */
@@ -171,6 +177,70 @@ export type DeviceType =
 /**  A discount as typed: `{"percent": "10"}` or `{"amount": "5.00"}`. */
 export type DiscountInput = ({ percent: string }) & { amount?: never } | ({ amount: string }) & { percent?: never };
 
+/**  One registration (an attempt to create, or a link) as the manager sees it. */
+export type DroppayAttempt = {
+	id: number,
+	state: RegistrationState,
+	how: RegistrationHow,
+	/**  The DropPay brand and store the request was for. */
+	brandId: string,
+	storeId: string,
+	droppayPosId: string | null,
+	startedAt: string,
+	startedBy: string,
+	updatedAt: string,
+	/**  What happened (the error, or who resolved it and how). */
+	message: string | null,
+};
+
+/**  A POS device's DropPay registration. */
+export type DroppayRegistration = {
+	posId: number,
+	posName: string,
+	state: DroppayState,
+	/**
+	 *  The DropPay POS id: the registered one, the deleted one, or one DropPay answered
+	 *  with that could not be attached; `None` while none is known.
+	 */
+	droppayPosId: string | null,
+	/**  The newest attempt or link, if there was one. */
+	latest: DroppayAttempt | null,
+	/**  What DropPay reported, when this answer asked it. */
+	remote: DroppayRemote | null,
+};
+
+/**  The POS device as DropPay reports it. */
+export type DroppayRemote = {
+	id: string,
+	/**  As DropPay spells it: `ENABLED`, `DISABLED`, `DELETED`, or a value it added since. */
+	status: string,
+	deleted: boolean,
+	/**  The Application Key registered as the device (`device.ref`). */
+	applicationKey: string,
+	/**  The Application's name and description as registered with DropPay. */
+	applicationName: string | null,
+	applicationDescription: string | null,
+	brandId: string | null,
+	brandName: string | null,
+	storeId: string | null,
+	storeName: string | null,
+	/**  When Kassa read this. */
+	readAt: string,
+};
+
+/**  Where a POS device stands with DropPay. */
+export type DroppayState = 
+/**  No DropPay id, and no attempt waiting to be resolved: a create may be sent. */
+"not_registered" | 
+/**  A create is on its way; its answer has not come yet. */
+"sending" | 
+/**  A create's answer was lost: check DropPay's back office, then link or confirm none. */
+"unknown" | 
+/**  The device has a DropPay POS id. */
+"registered" | 
+/**  Its DropPay device was deleted (DropPay keeps it soft-deleted); a new create may be sent. */
+"deleted";
+
 /**
  *  A machine-readable kind of error, so the UI (which shows each in the user's language)
  *  and scripts can react without matching message text. The first nine are classes; each
@@ -208,7 +278,21 @@ export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | 
  *  A provider could not be reached, refused the credentials or answered with an error
  *  (a class of its own: the settings may be right and the network wrong).
  */
-"provider_failed";
+"provider_failed" | 
+/**
+ *  A provider refused the stored credentials (HTTP 401): a manager enters new ones in
+ *  the provider settings (provider failed). DropPay's user access token, which Kassa
+ *  cannot renew, is the case in point.
+ */
+"provider_credentials_rejected" | 
+/**
+ *  A provider registration whose outcome is unknown (a DropPay create whose answer was
+ *  lost) blocks another (conflict): check the provider's back office, then link the id
+ *  found or confirm none was created.
+ */
+"registration_unknown" | 
+/**  A provider id (a DropPay POS id) that another POS device already holds (conflict). */
+"external_id_taken";
 
 export type ExternalId = {
 	provider: Provider,
@@ -504,6 +588,28 @@ export type RefundableTender = {
 	paid: string,
 	refundable: string,
 };
+
+/**  How a registration got its DropPay id. */
+export type RegistrationHow = 
+/**  Kassa's create call. */
+"created" | 
+/**  A manager entered an id found in DropPay's back office. */
+"linked";
+
+/**  Where one registration stands. */
+export type RegistrationState = 
+/**  The create was recorded and is being sent; no answer yet. */
+"sending" | 
+/**  The create may or may not have made a device at DropPay (its answer was lost). */
+"unknown" | 
+/**  DropPay refused the create: nothing was made. */
+"failed" | 
+/**  The device has this DropPay id (created, or linked by a manager). */
+"registered" | 
+/**  A manager checked DropPay's back office and found no device from an unknown create. */
+"none_created" | 
+/**  The DropPay device was deleted (DropPay keeps it, soft-deleted). */
+"deleted";
 
 /**  A rejected line and why. */
 export type RejectedRow = {

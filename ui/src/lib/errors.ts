@@ -26,7 +26,10 @@ const CODES: Record<ErrorCode, true> = {
 	till_unavailable: true,
 	currency_mismatch: true,
 	other_store: true,
-	provider_failed: true
+	provider_failed: true,
+	provider_credentials_rejected: true,
+	registration_unknown: true,
+	external_id_taken: true
 };
 
 export const ERROR_CODES: readonly ErrorCode[] = Object.keys(CODES) as ErrorCode[];

@@ -1,11 +1,12 @@
-//! `kassa pos add|list|edit|enable|disable|delete|bind`.
+//! `kassa pos add|list|edit|enable|disable|delete|bind` and
+//! `kassa pos droppay register|state|delete|link|confirm-none`.
 
 use kassa_app::{
-    AppError, ExternalId, PosDevice, PosDeviceInput, PosStatus, PrinterSettings, TerminalProtocol,
-    TerminalSettings,
+    AppError, DroppayRegistration, DroppayState, ExternalId, PosDevice, PosDeviceInput, PosStatus,
+    PrinterSettings, TerminalProtocol, TerminalSettings,
 };
 
-use crate::cli::{PosAdd, PosCommand, PosEdit, PosRef, PosSettings};
+use crate::cli::{PosAdd, PosCommand, PosDroppayCommand, PosEdit, PosRef, PosSettings};
 use crate::context::Context;
 use crate::output::{self, Table};
 use crate::resolve;
@@ -111,6 +112,7 @@ pub fn run(ctx: &Context, command: PosCommand) -> Result<(), AppError> {
                 ),
             )
         }
+        PosCommand::Droppay(command) => droppay(ctx, &kassa, &actor, command),
         PosCommand::Bind(PosRef { pos, store }) => {
             let device = resolve::pos(&kassa, &actor, &pos, store.as_deref())?;
             let status = kassa.bind_installation(&actor, device.id)?;
@@ -124,6 +126,115 @@ pub fn run(ctx: &Context, command: PosCommand) -> Result<(), AppError> {
             )
         }
     }
+}
+
+fn droppay(
+    ctx: &Context,
+    kassa: &kassa_app::Kassa,
+    actor: &kassa_app::Actor,
+    command: PosDroppayCommand,
+) -> Result<(), AppError> {
+    let device = |pos: &PosRef| resolve::pos(kassa, actor, &pos.pos, pos.store.as_deref());
+    let (view, done) = match command {
+        PosDroppayCommand::Register(pos) => {
+            let view = kassa.register_with_droppay(actor, device(&pos)?.id)?;
+            (view, "Registered with DropPay.")
+        }
+        PosDroppayCommand::State(pos) => (kassa.droppay_state(actor, device(&pos)?.id)?, ""),
+        PosDroppayCommand::Delete(pos) => {
+            let view = kassa.delete_droppay_pos(actor, device(&pos)?.id)?;
+            (
+                view,
+                "Deleted at DropPay; DropPay keeps the device, soft-deleted.",
+            )
+        }
+        PosDroppayCommand::Link { pos, droppay_id } => {
+            let view = kassa.link_droppay_pos(actor, device(&pos)?.id, &droppay_id)?;
+            (view, "Linked.")
+        }
+        PosDroppayCommand::ConfirmNone(pos) => {
+            let view = kassa.confirm_no_droppay_pos(actor, device(&pos)?.id)?;
+            (
+                view,
+                "Recorded that DropPay has no device from the lost registration.",
+            )
+        }
+    };
+    if ctx.json {
+        return output::json(&view);
+    }
+    if !done.is_empty() {
+        output::line(done)?;
+    }
+    output::print(&describe_droppay(&view))
+}
+
+/// The registration in a few lines: the state, DropPay's own view, the last attempt, and
+/// for an unknown one what to do.
+fn describe_droppay(view: &DroppayRegistration) -> String {
+    let id = view.droppay_pos_id.as_deref().unwrap_or("-");
+    let quoted = format!("'{}'", view.pos_name.replace('\'', r"'\''"));
+    let mut text = match view.state {
+        DroppayState::NotRegistered => format!(
+            "POS '{}' (id {}) is not registered with DropPay (kassa pos droppay register {quoted}).\n",
+            view.pos_name, view.pos_id
+        ),
+        DroppayState::Sending => format!(
+            "POS '{}' (id {}) is being registered with DropPay; its answer has not come yet.\n",
+            view.pos_name, view.pos_id
+        ),
+        DroppayState::Unknown => format!(
+            "POS '{}' (id {}): the outcome of its DropPay registration is UNKNOWN.\n",
+            view.pos_name, view.pos_id
+        ),
+        DroppayState::Registered => format!(
+            "POS '{}' (id {}) is registered with DropPay as {id}.\n",
+            view.pos_name, view.pos_id
+        ),
+        DroppayState::Deleted => format!(
+            "POS '{}' (id {}) was registered with DropPay as {id}, which is deleted there.\n",
+            view.pos_name, view.pos_id
+        ),
+    };
+    if let Some(remote) = &view.remote {
+        text.push_str(&format!(
+            "DropPay reports: POS {} status {}{}, application {} ({}), store {} {}, brand {} {} (read {}).\n",
+            remote.id,
+            remote.status,
+            if remote.deleted { " (soft-deleted)" } else { "" },
+            output::opt(remote.application_name.as_deref()),
+            remote.application_key,
+            output::opt(remote.store_id.as_deref()),
+            output::opt(remote.store_name.as_deref()),
+            output::opt(remote.brand_id.as_deref()),
+            output::opt(remote.brand_name.as_deref()),
+            remote.read_at
+        ));
+    }
+    if let Some(latest) = &view.latest {
+        text.push_str(&format!(
+            "Last registration: {} ({}) started {} by {} for store {} of brand {}{}.\n",
+            latest.state.as_str(),
+            latest.how.as_str(),
+            latest.started_at,
+            latest.started_by,
+            latest.store_id,
+            latest.brand_id,
+            latest
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ));
+    }
+    if view.state == DroppayState::Unknown {
+        text.push_str(&format!(
+            "DropPay may or may not have created the device, and has no way to look it up. Check the POS devices \
+             of the store in DropPay's back office, then either\n  kassa pos droppay link {quoted} POS_ID_FOUND\n\
+             or, if there is none,\n  kassa pos droppay confirm-none {quoted}\n"
+        ));
+    }
+    text
 }
 
 fn set_status(
