@@ -2,7 +2,6 @@
 //! real `kassa` binary, a real database file, the sandbox as its own process on loopback
 //! ports the system chose, and the credentials in the 0600 secret file.
 
-#[allow(dead_code)] // each CLI test binary uses part of it
 mod common;
 
 use std::io::{BufRead, BufReader};

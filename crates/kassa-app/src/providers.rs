@@ -359,9 +359,19 @@ impl Kassa {
                 }
             }
         }
+        let mut values = account.fields;
+        if provider == Provider::Droppay {
+            // The registered device's id lives with the POS device (`pos_external_ids`),
+            // not in the account: the DropPay client reads it as `pos_id`.
+            let pos = self.read(|conn| live_pos(conn, pos_id))?;
+            values.remove("pos_id");
+            if let Some(id) = pos.external_ids.iter().find(|e| e.provider == Provider::Droppay) {
+                values.insert("pos_id".to_owned(), id.external_id.clone());
+            }
+        }
         Ok(Settings {
             base_url: account.base_url,
-            values: account.fields,
+            values,
             secrets,
         })
     }

@@ -36,6 +36,7 @@ impl World {
     }
 
     /// A path in the data directory.
+    #[allow(dead_code)] // not every CLI test binary needs one
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

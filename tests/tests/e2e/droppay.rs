@@ -30,7 +30,15 @@ async fn the_manager_registers_the_demo_till_with_droppay_and_deletes_it() {
     let (origin, base_url) = (emulator.origin(), emulator.base_url());
     session.kassa(
         &pin,
-        &["provider", "set", "droppay", "--pos", TILL, "--base-url", &base_url],
+        &[
+            "provider",
+            "set",
+            "droppay",
+            "--pos",
+            TILL,
+            "--base-url",
+            &base_url,
+        ],
     );
     let devices: Value = serde_json::from_str(&session.kassa(&pin, &["--json", "pos", "list"]))
         .expect("kassa --json pos list prints JSON");

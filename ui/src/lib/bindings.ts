@@ -68,7 +68,9 @@ export const commands = {
 	saveProduct: (id: number | null, input: ProductInput) => typedError<ProductView, ApiError>(__TAURI_INVOKE("save_product", { id, input })),
 	previewProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("preview_product_import", { csvText })),
 	applyProductImport: (csvText: string) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("apply_product_import", { csvText })),
+	/**  Reads the catalog of the Venue Manager shop of `pos_id`'s account; writes nothing. */
 	previewVenueManagerImport: (posId: number) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("preview_venue_manager_import", { posId })),
+	/**  Imports that catalog, all or nothing. */
 	applyVenueManagerImport: (posId: number) => typedError<ImportPreview, ApiError>(__TAURI_INVOKE("apply_venue_manager_import", { posId })),
 	vourityWebhookStatus: () => typedError<WebhookListenerStatus, ApiError>(__TAURI_INVOKE("vourity_webhook_status")),
 	sessionPermissions: () => typedError<Permissions, ApiError>(__TAURI_INVOKE("session_permissions")),
@@ -159,15 +161,22 @@ export type Category = {
 export type ConnectionTest = {
 	provider: Provider,
 	ok: boolean,
-	/**
-	 *  A stable code for what failed (`provider_unauthorized`, `provider_dns`,
-	 *  `settings_missing`…); `ok` when it worked.
-	 */
-	code: string,
+	/**  What failed, for the UI's words; `ok` when it worked. */
+	code: ConnectionTestCode,
 	/**  What happened, in words a manager can act on. */
 	message: string,
 	testedAt: string,
 };
+
+/**
+ *  What a connection test ended in. One variant per kind of failure a provider call can
+ *  have, so the UI (whose type is generated from this) has words for every one.
+ */
+export type ConnectionTestCode = "ok" | 
+/**  The account is not set up, a field is missing or a credential is not on this machine. */
+"settings_missing" | "provider_dns" | "provider_unreachable" | "provider_tls" | "provider_timeout" | "provider_answer_lost" | "provider_request_failed" | 
+/**  The provider answered with one of its documented errors. */
+"provider_error" | "provider_unauthorized" | "provider_forbidden" | "provider_not_found" | "provider_rate_limited" | "provider_status" | "provider_malformed" | "provider_contradiction" | "provider_refused";
 
 /**  The kind of point of sale a device is. */
 export type DeviceType = 
@@ -318,6 +327,7 @@ export type FirstRunInput = {
 export type ImportPreview = {
 	rows: ImportRow[],
 	rejected: RejectedRow[],
+	/**  Categories the catalog does not have yet, which applying creates. */
 	newCategories: string[],
 };
 
@@ -882,9 +892,12 @@ export type VatView = {
 	gross: string,
 };
 
+/**  What the listener is doing, for the app to show. */
 export type WebhookListenerStatus = {
+	/**  The address it listens on, or tried to. */
 	address: string | null,
 	listening: boolean,
+	/**  Why it does not listen, in words a manager can act on. */
 	problem: string | null,
 };
 

@@ -66,8 +66,9 @@ pub const PROVIDER: &str = "DropPay";
 /// The currency of DropPay merchants.
 pub const CURRENCY: kassa_core::Currency = kassa_core::Currency::EUR;
 
-/// What a manager enters for DropPay (the base URL apart). `pos_id` stays empty until
-/// [`Client::create_pos`] has registered the till.
+/// What a manager enters for DropPay (the base URL apart). The device's own `pos_id` is
+/// not among them: it is what [`Client::create_pos`] answers, and the app keeps it with
+/// the POS device and passes it in the settings as `pos_id` once registered.
 pub const FIELDS: &[Field] = &[
     Field {
         key: "access_token",
@@ -92,11 +93,5 @@ pub const FIELDS: &[Field] = &[
         label: "Application Key (device ref)",
         secret: false,
         example: "0385a889-03b2-4bac-ac5e-710042b2ba27",
-    },
-    Field {
-        key: "pos_id",
-        label: "POS ID (pos_id, once registered)",
-        secret: false,
-        example: "POS12JY6DS8",
     },
 ];
