@@ -103,7 +103,6 @@ test_demo_providers() {
         done
     done
     # A failed test is recorded and shown on the Providers screen; the demo still opens.
-    # (Kasse 1's DropPay id was typed in by hand and is unknown to the sandbox.)
     ((failed == 0)) || log "warning: $failed demo provider account(s) did not connect (see above)"
 }
 

@@ -408,6 +408,17 @@ fn the_cli_and_kassa_app_see_the_same_stores() {
 fn bad_input_is_refused_and_changes_nothing() {
     let w = World::new();
     w.demo();
+    // A POS holding a DropPay id, for the refusal of a second POS with the same id.
+    ok(w.as_manager(&[
+        "pos",
+        "add",
+        "--store",
+        "Malmö C",
+        "--name",
+        "Till 8",
+        "--droppay-id",
+        "POSDEMO0003",
+    ]));
     let stores = w.stores();
     let devices = w.pos_devices();
     let audit = w.audit_len();

@@ -151,15 +151,12 @@ impl Kassa {
                 }),
             };
             let first =
-                // No DropPay id: the demo registers Till 1 with the DropPay emulator itself
-                // ("Register with DropPay"); Kasse 1 shows an id entered by hand.
+                // No DropPay ids: a demo till is registered with the DropPay emulator
+                // through "Register with DropPay", so every id the demo shows is one the
+                // sandbox knows.
                 self.insert_pos_device(tx, &audit, &till(malmo.id, "Till 1", None, true))?;
             self.insert_pos_device(tx, &audit, &till(malmo.id, "Till 2", None, false))?;
-            self.insert_pos_device(
-                tx,
-                &audit,
-                &till(copenhagen.id, "Kasse 1", Some("POSDEMO0003"), true),
-            )?;
+            self.insert_pos_device(tx, &audit, &till(copenhagen.id, "Kasse 1", None, true))?;
             self.insert_pos_device(tx, &audit, &till(copenhagen.id, "Kasse 2", None, false))?;
             self.bind(tx, &audit, first.id)?;
             for user in DEMO_USERS {

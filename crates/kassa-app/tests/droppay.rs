@@ -523,6 +523,18 @@ fn an_id_droppay_does_not_have_is_not_linked() {
         .into_iter()
         .find(|d| d.name == "Kasse 1")
         .unwrap();
+    let by_hand = kassa_app::PosDeviceInput {
+        store_id: kasse.store_id,
+        name: kasse.name.clone(),
+        device_type: kasse.device_type,
+        external_ids: vec![kassa_app::ExternalId {
+            provider: Provider::Droppay,
+            external_id: "POSDEMO0003".into(),
+        }],
+        terminal: kasse.terminal.clone(),
+        printer: kasse.printer.clone(),
+    };
+    w.kassa.update_pos_device(&w.manager, kasse.id, &by_hand).unwrap();
     let base_url = w
         .sandbox
         .sandbox()

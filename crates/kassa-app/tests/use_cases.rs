@@ -722,11 +722,14 @@ fn external_ids_are_unique_per_provider() {
     let fx = Fixture::demo();
     let manager = fx.login("manager");
     let malmo = fx.store_id("Malmö C");
-    let mut input = pos_input(malmo, "Till 3");
-    input.external_ids = vec![ExternalId {
+    let mut holder = pos_input(malmo, "Till 4");
+    holder.external_ids = vec![ExternalId {
         provider: Provider::Droppay,
         external_id: "POSDEMO0003".into(),
     }];
+    fx.kassa.create_pos_device(&manager, &holder).unwrap();
+    let mut input = pos_input(malmo, "Till 3");
+    input.external_ids = holder.external_ids.clone();
     let before = fx.snapshot();
     assert_refused(
         &fx,
