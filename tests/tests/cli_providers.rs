@@ -4,64 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use common::{World, exit, fails, json, ok};
+use kassa_tests::SandboxChild;
 
 /// The provider exit code: could not be reached, refused the credentials or answered
 /// with an error.
 const PROVIDER_FAILED: i32 = 12;
-
-/// `kassa sandbox --ephemeral` running as a child; killed on drop.
-struct SandboxProcess {
-    child: Child,
-    /// (provider name as printed, base URL)
-    urls: Vec<(String, String)>,
-}
-
-impl SandboxProcess {
-    fn start() -> SandboxProcess {
-        let mut child = Command::new(common::kassa_bin())
-            .args(["sandbox", "--ephemeral"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("kassa sandbox starts");
-        let mut urls = Vec::new();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        // The sandbox prints one line per emulator, then that it runs: reading up to that
-        // line is the synchronisation (the ports are bound before anything is printed).
-        loop {
-            let line = lines
-                .next()
-                .expect("kassa sandbox printed its providers before exiting")
-                .unwrap();
-            if line.starts_with("Sandbox running") {
-                break;
-            }
-            let (name, url) = line.rsplit_once(' ').expect("NAME URL");
-            urls.push((name.trim().to_owned(), url.to_owned()));
-        }
-        SandboxProcess { child, urls }
-    }
-
-    fn url(&self, name: &str) -> &str {
-        &self
-            .urls
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap_or_else(|| panic!("no {name} in {:?}", self.urls))
-            .1
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn demo() -> World {
     let w = World::new();
@@ -77,7 +25,7 @@ fn manager(w: &World, args: &[&str]) -> assert_cmd::Command {
 
 #[test]
 fn the_sandbox_prints_every_provider_and_a_manager_connects_swip_to_it() {
-    let sandbox = SandboxProcess::start();
+    let sandbox = SandboxChild::start(common::kassa_bin()).expect("kassa sandbox starts");
     let names: Vec<&str> = sandbox.urls.iter().map(|(n, _)| n.as_str()).collect();
     for name in ["SWiP", "Vourity", "Flexiti", "Venue Manager", "DropPay"] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
@@ -95,7 +43,7 @@ fn the_sandbox_prints_every_provider_and_a_manager_connects_swip_to_it() {
             "set",
             "swip",
             "--base-url",
-            sandbox.url("SWiP"),
+            sandbox.url("SWiP").unwrap(),
             "--secret",
             "token",
             &format!("merchant_id={}", kassa_sandbox::swip::DEMO_MERCHANT_ID),
@@ -163,7 +111,7 @@ fn the_sandbox_prints_every_provider_and_a_manager_connects_swip_to_it() {
             "set",
             "swip",
             "--base-url",
-            sandbox.url("SWiP"),
+            sandbox.url("SWiP").unwrap(),
             "--secret",
             "token",
         ],

@@ -3,69 +3,16 @@
 //! token typed in the window is saved and the next test says the credentials were refused.
 //! Afterwards the database holds the failed result and no token text.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
+use kassa_tests::SandboxChild;
 use rusqlite::{Connection, OpenFlags};
 
 use super::{Session, Ui, login};
 
 const MANAGER: &str = "manager";
 const WRONG_TOKEN: &str = "typed-in-the-window-wrong-token";
-
-/// `kassa sandbox --ephemeral` as a child process, killed on drop.
-pub(super) struct SandboxChild {
-    child: Child,
-    urls: Vec<(String, String)>,
-}
-
-impl SandboxChild {
-    /// Starts it and reads its listing up to "Sandbox running" (the ports are bound before
-    /// anything is printed, so that line is the synchronisation).
-    pub(super) fn start(cli: &Path) -> Result<SandboxChild> {
-        let mut child = Command::new(cli)
-            .args(["sandbox", "--ephemeral"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("start {} sandbox", cli.display()))?;
-        let stdout = child.stdout.take().context("the sandbox's stdout")?;
-        let mut sandbox = SandboxChild {
-            child,
-            urls: Vec::new(),
-        };
-        for line in BufReader::new(stdout).lines() {
-            let line = line?;
-            if line.starts_with("Sandbox running") {
-                return Ok(sandbox);
-            }
-            if let Some((name, url)) = line.rsplit_once(' ') {
-                sandbox.urls.push((name.trim().to_owned(), url.to_owned()));
-            }
-        }
-        bail!(
-            "kassa sandbox exited before it ran; it printed {:?}",
-            sandbox.urls
-        )
-    }
-
-    pub(super) fn url(&self, provider: &str) -> Result<&str> {
-        self.urls
-            .iter()
-            .find(|(name, _)| name == provider)
-            .map(|(_, url)| url.as_str())
-            .with_context(|| format!("kassa sandbox listed no {provider}: {:?}", self.urls))
-    }
-}
-
-impl Drop for SandboxChild {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test]
 #[ignore = "needs the built app and a display; run by scripts/test.sh"]
