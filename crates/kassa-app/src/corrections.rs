@@ -772,7 +772,8 @@ impl Kassa {
                     }
                     TenderStatus::Approved
                 }
-                TenderMethod::ExternalCard => TenderStatus::Pending,
+                // Sent to the terminal or provider after this transaction commits.
+                TenderMethod::ExternalCard | TenderMethod::Swip => TenderStatus::Pending,
             };
             if part == 0 {
                 // Rounding took the rest to nothing (0.30 back in kronor): no tender to print.

@@ -48,6 +48,9 @@ pub enum ErrorCode {
     /// the provider settings (provider failed). DropPay's user access token, which Kassa
     /// cannot renew, is the case in point.
     ProviderCredentialsRejected,
+    /// A provider refused a payment or refund request itself (provider failed): no money
+    /// moved; the message says what it objected to.
+    PaymentRefused,
     /// A provider registration whose outcome is unknown (a DropPay create whose answer was
     /// lost) blocks another (conflict): check the provider's back office, then link the id
     /// found or confirm none was created.
@@ -69,7 +72,7 @@ impl ErrorCode {
             | ErrorCode::OtherStore
             | ErrorCode::RegistrationUnknown
             | ErrorCode::ExternalIdTaken => ErrorCode::Conflict,
-            ErrorCode::ProviderCredentialsRejected => ErrorCode::ProviderFailed,
+            ErrorCode::ProviderCredentialsRejected | ErrorCode::PaymentRefused => ErrorCode::ProviderFailed,
             class => class,
         }
     }

@@ -21,12 +21,14 @@ mod org;
 pub mod paths;
 mod payments;
 mod permissions;
+mod provider_payments;
 mod providers;
 mod receipts;
 mod restore;
 mod sales;
 mod secrets;
 mod shifts;
+mod swip_payments;
 mod users;
 pub mod validate;
 mod venue_manager;
@@ -51,6 +53,7 @@ pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
 pub use numbers::{NumberLocale, UnknownNumberLocale};
 pub use permissions::{DEFAULT_IDLE_LOCK_MINUTES, MAX_IDLE_LOCK_MINUTES, Permissions};
+pub use provider_payments::ProviderTimings;
 pub use providers::{
     ConnectionTest, ConnectionTestCode, PROVIDERS, ProviderAccountInput, ProviderAccountView,
     ProviderFieldView, provider_fields, provider_name,
@@ -97,6 +100,8 @@ pub struct Kassa {
     runtime: std::sync::OnceLock<tokio::runtime::Runtime>,
     /// Wakes those waiting for a Vourity webhook; the listener's state.
     webhooks: vourity_webhooks::WebhookHub,
+    /// How long providers are waited for (see [`ProviderTimings`]).
+    timings: Mutex<ProviderTimings>,
 }
 
 impl Drop for Kassa {
@@ -133,10 +138,18 @@ impl Kassa {
             number_locale: Mutex::new(None),
             runtime: std::sync::OnceLock::new(),
             webhooks: vourity_webhooks::WebhookHub::default(),
+            timings: Mutex::new(ProviderTimings::default()),
         };
         match kassa.mark_interrupted_payments()? {
             0 => {}
             n => tracing::warn!("{n} card payment(s) were pending in a Kassa that stopped; marked unknown"),
+        }
+        // Provider payments left unknown are asked about now, under their own references;
+        // one that cannot be reached yet stays unknown and blocks the till until it is.
+        match kassa.reconcile_interrupted_payments() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("{n} interrupted provider payment(s) reconciled"),
+            Err(error) => tracing::warn!("reconciling interrupted provider payments: {error}"),
         }
         Ok(kassa)
     }
@@ -155,6 +168,7 @@ impl Kassa {
             number_locale: Mutex::new(None),
             runtime: std::sync::OnceLock::new(),
             webhooks: vourity_webhooks::WebhookHub::default(),
+            timings: Mutex::new(ProviderTimings::default()),
         })
     }
 

@@ -34,7 +34,7 @@ pub(crate) struct ExternalCard {
 
 impl PaymentMethod for ExternalCard {
     fn start(&mut self, _request: &PaymentRequest) -> Result<PaymentOutcome, PaymentError> {
-        Ok(PaymentOutcome::Pending)
+        Ok(PaymentOutcome::pending())
     }
 
     fn poll(&mut self, _reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
@@ -58,13 +58,28 @@ impl PaymentMethod for ExternalCard {
 impl ExternalCard {
     fn outcome(&self) -> PaymentOutcome {
         match self.answer {
-            Some(true) => PaymentOutcome::Approved { authorization: None },
+            Some(true) => PaymentOutcome::approved(None),
             Some(false) => PaymentOutcome::Declined {
                 reason: "declined at the terminal".into(),
             },
-            None => PaymentOutcome::Pending,
+            None => PaymentOutcome::pending(),
         }
     }
+}
+
+/// Only the stand-alone terminal's payments are answered by the cashier's word; a
+/// provider's are asked of the provider.
+fn refuse_unless_stand_alone_card(tender: &TenderRow) -> Result<(), AppError> {
+    if tender.method == TenderMethod::ExternalCard {
+        return Ok(());
+    }
+    Err(AppError::Conflict(format!(
+        "payment {} is a {} payment: it is settled by asking the provider (reconcile: `kassa sale \
+         resolve {}` without --approved or --declined), never by hand; nothing was changed",
+        tender.reference,
+        tender.method.as_str(),
+        tender.id
+    )))
 }
 
 fn state_of(status: TenderStatus) -> PaymentState {
@@ -320,7 +335,7 @@ impl Kassa {
         for request in &requests {
             self.ask_terminal(request)?;
         }
-        Ok(())
+        self.start_provider_refunds(refund_sale_id)
     }
 
     /// Sends a request to the stand-alone terminal. Its answer always comes later, from
@@ -329,7 +344,7 @@ impl Kassa {
         request.check().map_err(|e| AppError::Internal(e.to_string()))?;
         let mut terminal = ExternalCard { answer: None };
         match terminal.start(request) {
-            Ok(PaymentOutcome::Pending) => Ok(()),
+            Ok(PaymentOutcome::Pending { .. }) => Ok(()),
             Ok(other) => Err(AppError::Internal(format!(
                 "the stand-alone terminal answered {other:?} at once for {}; its answers come from the cashier",
                 request.reference
@@ -380,6 +395,7 @@ impl Kassa {
             let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let tender = self.tender_on_till(tx, &till, tender_id, TenderStatus::Pending)?;
+            refuse_unless_stand_alone_card(&tender)?;
             self.refuse_unless_tender_owner(tx, &tender, &user)?;
             self.refuse_if_taken_elsewhere(tx, &tender)?;
             let reference =
@@ -393,7 +409,7 @@ impl Kassa {
         })
     }
 
-    fn tender_on_till(
+    pub(crate) fn tender_on_till(
         &self,
         conn: &Connection,
         till: &Till,
@@ -420,7 +436,11 @@ impl Kassa {
 
     /// A pending payment is answered only in the process that waits for it. (One whose
     /// process stopped was marked unknown just before, by `mark_interrupted_payments`.)
-    fn refuse_if_taken_elsewhere(&self, conn: &Connection, tender: &TenderRow) -> Result<(), AppError> {
+    pub(crate) fn refuse_if_taken_elsewhere(
+        &self,
+        conn: &Connection,
+        tender: &TenderRow,
+    ) -> Result<(), AppError> {
         match sales::tender_owner(conn, tender.id)? {
             Some(owner) if owner != self.instance_id() => Err(AppError::Conflict(format!(
                 "payment {} is being taken by another Kassa that is running on this computer (the \
@@ -432,7 +452,7 @@ impl Kassa {
     }
 
     /// A pending payment is the open sale's: only its cashier answers or cancels it.
-    fn refuse_unless_tender_owner(
+    pub(crate) fn refuse_unless_tender_owner(
         &self,
         conn: &Connection,
         tender: &TenderRow,
@@ -457,6 +477,7 @@ impl Kassa {
             let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let tender = self.tender_on_till(tx, &till, tender_id, expected)?;
+            refuse_unless_stand_alone_card(&tender)?;
             if expected == TenderStatus::Pending {
                 self.refuse_unless_tender_owner(tx, &tender, &user)?;
                 self.refuse_if_taken_elsewhere(tx, &tender)?;
@@ -499,7 +520,7 @@ impl Kassa {
 
     /// Records a payment outcome through the state machine, then completes the sale or
     /// reopens it for another tender.
-    fn apply_outcome(
+    pub(crate) fn apply_outcome(
         &self,
         tx: &Connection,
         till: &Till,
@@ -518,6 +539,7 @@ impl Kassa {
         let detail = match &outcome {
             PaymentOutcome::Approved {
                 authorization: Some(code),
+                ..
             } => Some(json!({ "authorization": code }).to_string()),
             PaymentOutcome::Declined { reason } => Some(json!({ "declined": reason }).to_string()),
             _ => None,

@@ -74,6 +74,9 @@ pub struct TenderView {
     pub amount: String,
     pub status: TenderStatus,
     pub reference: String,
+    /// What the cashier should see while the payment is pending (a QR code, the
+    /// provider's words), or why it is unknown or was refused.
+    pub prompt: Option<kassa_core::payment::CashierPrompt>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -758,6 +761,7 @@ impl Kassa {
                     amount: text(t.amount_minor, currency),
                     status: t.status,
                     reference: t.reference.clone(),
+                    prompt: crate::provider_payments::tender_prompt(t),
                 })
                 .collect(),
             paid: text(paid, currency),

@@ -537,6 +537,9 @@ pub enum SaleCommand {
     /// --card records a payment on the stand-alone card terminal for what is left to pay:
     /// by giving it, you assert that the terminal APPROVED that amount. With --cash and
     /// --card, cash is taken first and the card pays the rest.
+    ///
+    /// --swip creates a SWiP order for what is left, prints its QR code's text, and waits
+    /// while the customer pays in the SWiP app (up to SWiP's 90 s).
     New(SaleNew),
     /// Completed sales and credit notes, newest first.
     List {
@@ -586,9 +589,13 @@ pub enum SaleCommand {
         #[arg(long, value_name = "NAME")]
         approver: String,
     },
-    /// Settle a card payment that is pending or whose outcome is unknown, as the
-    /// terminal's own journal shows it.
-    #[command(group(ArgGroup::new("outcome").required(true).args(["approved", "declined"])))]
+    /// Settle a payment that is pending or whose outcome is unknown.
+    ///
+    /// Without --approved or --declined, a provider payment (SWiP) is reconciled: the
+    /// provider is asked what became of it under its own reference, and nothing is sent
+    /// again. --approved and --declined are only for the stand-alone card terminal, as its
+    /// own journal shows the payment.
+    #[command(group(ArgGroup::new("outcome").required(false).args(["approved", "declined"])))]
     Resolve {
         /// The payment's id (shown by `kassa sale show ID --json` under tenders).
         tender_id: i64,
@@ -606,7 +613,7 @@ pub enum SaleCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card"])))]
+#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card", "swip"])))]
 pub struct SaleNew {
     /// An item by barcode or SKU, with an optional quantity: 7310865004703, SKU-1*2,
     /// BANANA*0.532 (kg). Repeatable.
@@ -619,8 +626,14 @@ pub struct SaleNew {
     #[arg(long, value_name = "AMOUNT")]
     pub cash: Option<String>,
     /// The rest is paid on the stand-alone card terminal, and you assert it approved.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "swip")]
     pub card: bool,
+    /// The rest is paid through SWiP: the customer scans the printed QR text.
+    #[arg(long)]
+    pub swip: bool,
+    /// How often SWiP is asked whether the customer has paid, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
+    pub poll_interval_ms: u64,
     /// A manager approving a --discount over the store's discount limit (the PIN comes
     /// from KASSA_APPROVER_PIN or the terminal).
     #[arg(long, value_name = "NAME", requires = "discount")]

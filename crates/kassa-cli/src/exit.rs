@@ -71,6 +71,7 @@ pub fn code_for(error: &AppError) -> u8 {
         | ErrorCode::CurrencyMismatch
         | ErrorCode::OtherStore
         | ErrorCode::ProviderCredentialsRejected
+        | ErrorCode::PaymentRefused
         | ErrorCode::RegistrationUnknown
         | ErrorCode::ExternalIdTaken => 1,
     }

@@ -125,6 +125,8 @@ pub enum TenderMethod {
     /// A stand-alone card terminal: the amount is keyed in there and the cashier
     /// confirms the outcome.
     ExternalCard,
+    /// SWiP: the customer scans a QR code and pays in the SWiP app.
+    Swip,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -220,7 +222,11 @@ text_enum!(SaleStatus, "sale status", {
     PostVoided => "post_voided",
 });
 text_enum!(SaleKind, "sale kind", { Sale => "sale", Refund => "refund" });
-text_enum!(TenderMethod, "tender method", { Cash => "cash", ExternalCard => "external_card" });
+text_enum!(TenderMethod, "tender method", {
+    Cash => "cash",
+    ExternalCard => "external_card",
+    Swip => "swip",
+});
 text_enum!(TenderStatus, "tender status", {
     Pending => "pending",
     Approved => "approved",

@@ -161,16 +161,71 @@ impl PaymentRequest {
     }
 }
 
+/// A question the terminal or provider asks the cashier while a payment is pending
+/// (Vourity's action requests): answered through [`PaymentMethod::answer`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct CashierQuestion {
+    /// The provider's id of the question, sent back with the answer.
+    pub id: String,
+    /// The question as the provider put it.
+    pub text: String,
+    /// The answers the provider accepts, as it names them.
+    pub answers: Vec<String>,
+}
+
+/// What the cashier should see while a payment is pending. Every part is optional: a
+/// stand-alone terminal shows nothing, SWiP a QR code, Vourity the terminal's state and
+/// its questions, a ZVT terminal its intermediate status lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct CashierPrompt {
+    /// A line for the cashier ("waiting for the customer to pay in the SWiP app").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// A question to answer before the payment can go on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<CashierQuestion>,
+    /// The text to show (or print) as a QR code for the customer to scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr: Option<String>,
+    /// The terminal's own status lines, newest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_lines: Vec<String>,
+}
+
+impl CashierPrompt {
+    /// A prompt with only a message.
+    pub fn message(text: impl Into<String>) -> CashierPrompt {
+        CashierPrompt {
+            message: Some(text.into()),
+            ..CashierPrompt::default()
+        }
+    }
+}
+
 /// What a payment method reports about a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum PaymentOutcome {
     /// Still in progress: the customer is at the terminal or the app.
-    Pending,
-    /// The money moved.
+    Pending {
+        /// What the cashier should see meanwhile.
+        #[serde(default)]
+        prompt: CashierPrompt,
+    },
+    /// The money moved, and it is final for the provider (captured, closed).
     Approved {
         /// The authorisation code, when the method gives one.
         authorization: Option<String>,
+        /// Set when the provider took less than was asked through its own documented
+        /// flow (a SWiP order that timed out part-paid is closed with what was paid):
+        /// the amount actually taken. The rest is still to pay, another way. A provider
+        /// that approves an amount it was not asked for is an error, never this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partial: Option<Money>,
     },
     /// Refused (card declined, insufficient funds, credit not granted). No money moved.
     Declined { reason: String },
@@ -182,10 +237,25 @@ pub enum PaymentOutcome {
 }
 
 impl PaymentOutcome {
+    /// Pending, with nothing to show the cashier.
+    pub fn pending() -> PaymentOutcome {
+        PaymentOutcome::Pending {
+            prompt: CashierPrompt::default(),
+        }
+    }
+
+    /// Approved in full.
+    pub fn approved(authorization: Option<String>) -> PaymentOutcome {
+        PaymentOutcome::Approved {
+            authorization,
+            partial: None,
+        }
+    }
+
     /// The state this outcome reports.
     pub fn state(&self) -> PaymentState {
         match self {
-            PaymentOutcome::Pending => PaymentState::Pending,
+            PaymentOutcome::Pending { .. } => PaymentState::Pending,
             PaymentOutcome::Approved { .. } => PaymentState::Approved,
             PaymentOutcome::Declined { .. } => PaymentState::Declined,
             PaymentOutcome::Cancelled => PaymentState::Cancelled,
@@ -203,6 +273,7 @@ pub enum PaymentOperation {
     Poll,
     Cancel,
     Reconcile,
+    Answer,
 }
 
 impl fmt::Display for PaymentOperation {
@@ -213,6 +284,7 @@ impl fmt::Display for PaymentOperation {
             PaymentOperation::Poll => "poll",
             PaymentOperation::Cancel => "cancel",
             PaymentOperation::Reconcile => "reconcile",
+            PaymentOperation::Answer => "answer a question",
         })
     }
 }
@@ -310,6 +382,21 @@ pub trait PaymentMethod {
     /// Returns a final outcome, or `Unknown` if it still cannot tell (ask again later).
     /// A provider that never received the request answers `Cancelled`: nothing moved.
     fn reconcile(&mut self, reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError>;
+
+    /// Answers the question a pending payment's prompt asked ([`CashierQuestion`]) with
+    /// one of its answers. Methods that never ask refuse.
+    fn answer(
+        &mut self,
+        reference: &PaymentReference,
+        question_id: &str,
+        answer: &str,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        let _ = (reference, question_id, answer);
+        Err(PaymentError::Unsupported {
+            method: "this payment method",
+            operation: PaymentOperation::Answer,
+        })
+    }
 }
 
 /// Where a stored payment is in its life.
@@ -430,10 +517,8 @@ mod tests {
 
     fn outcome(state: PaymentState) -> PaymentOutcome {
         match state {
-            Pending => PaymentOutcome::Pending,
-            Approved => PaymentOutcome::Approved {
-                authorization: Some("123456".into()),
-            },
+            Pending => PaymentOutcome::pending(),
+            Approved => PaymentOutcome::approved(Some("123456".into())),
             Declined => PaymentOutcome::Declined {
                 reason: "insufficient funds".into(),
             },
@@ -632,15 +717,15 @@ mod tests {
                     detail: "connection dropped".into(),
                 });
             }
-            Ok(PaymentOutcome::Pending)
+            Ok(PaymentOutcome::pending())
         }
 
         fn poll(&mut self, _reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
             self.polls += 1;
             Ok(if self.polls > 1 {
-                PaymentOutcome::Approved { authorization: None }
+                PaymentOutcome::approved(None)
             } else {
-                PaymentOutcome::Pending
+                PaymentOutcome::pending()
             })
         }
 
@@ -653,9 +738,7 @@ mod tests {
 
         fn reconcile(&mut self, reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
             Ok(match self.charged.get(reference.as_str()) {
-                Some(_) => PaymentOutcome::Approved {
-                    authorization: Some("A1".into()),
-                },
+                Some(_) => PaymentOutcome::approved(Some("A1".into())),
                 None => PaymentOutcome::Cancelled,
             })
         }

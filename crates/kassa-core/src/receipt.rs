@@ -369,6 +369,7 @@ struct Labels {
     /// Per tender method: (paid, given back).
     cash: (&'static str, &'static str),
     card: (&'static str, &'static str),
+    swip: (&'static str, &'static str),
     receipt_no: &'static str,
     cashier: &'static str,
     pos: &'static str,
@@ -393,6 +394,7 @@ const SV: Labels = Labels {
     change: "Växel",
     cash: ("Kontant", "Återbetalt kontant"),
     card: ("Kort", "Återbetalt till kort"),
+    swip: ("SWiP", "Återbetalt via SWiP"),
     receipt_no: "Kvitto nr",
     cashier: "Kassör",
     pos: "Kassa",
@@ -418,6 +420,7 @@ const EN: Labels = Labels {
     change: "Change",
     cash: ("Cash", "Cash refunded"),
     card: ("Card", "Refunded to card"),
+    swip: ("SWiP", "Refunded through SWiP"),
     receipt_no: "Receipt no",
     cashier: "Cashier",
     pos: "Till",
@@ -431,6 +434,7 @@ fn tender_label(tender: &ReceiptTender, l: &Labels) -> &'static str {
     let (paid, given_back) = match tender.method {
         TenderMethod::Cash => l.cash,
         TenderMethod::ExternalCard => l.card,
+        TenderMethod::Swip => l.swip,
     };
     if tender.amount.is_negative() {
         given_back

@@ -17,6 +17,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../migrations/0005_provider_accounts.sql"),
     include_str!("../../../migrations/0006_droppay_registrations.sql"),
     include_str!("../../../migrations/0007_vourity_webhooks.sql"),
+    include_str!("../../../migrations/0008_payment_steps.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -14,6 +14,7 @@ pub mod droppay_registrations;
 mod error;
 pub mod journal;
 pub mod outbox;
+pub mod payment_steps;
 pub mod pos_devices;
 pub mod provider_accounts;
 pub mod sales;

@@ -627,3 +627,37 @@ pub fn tender_owner(conn: &Connection, tender_id: i64) -> Result<Option<String>,
     .optional()?
     .flatten())
 }
+
+/// Lowers a tender's amount to what the provider actually took (a SWiP order closed with
+/// what was paid when it timed out part-paid). Only while the tender is not yet final.
+pub fn reduce_pending_tender_amount(conn: &Connection, id: i64, amount_minor: i64) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "UPDATE tenders SET amount_minor = ?2 WHERE id = ?1 AND status IN ('pending', 'unknown') \
+         AND abs(?2) <= abs(amount_minor)",
+        params![id, amount_minor],
+    )?;
+    Ok(())
+}
+
+/// Replaces a pending or unknown tender's detail (the prompt the till shows, what is
+/// known of an unknown outcome).
+pub fn set_tender_detail(conn: &Connection, id: i64, detail: &str) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "UPDATE tenders SET detail = ?2 WHERE id = ?1",
+        params![id, detail],
+    )?;
+    Ok(())
+}
+
+/// The refund tenders that give money back through `original_tender_id`, oldest first.
+pub fn tenders_returning(conn: &Connection, original_tender_id: i64) -> Result<Vec<TenderRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TENDER_COLUMNS} FROM tenders WHERE original_tender_id = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([original_tender_id], tender_from_row)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}

@@ -102,9 +102,13 @@ pub fn run(ctx: &Context, command: SaleCommand) -> Result<(), AppError> {
         SaleCommand::Resolve {
             tender_id,
             approved,
-            declined: _,
+            declined,
             approver,
         } => {
+            if !approved && !declined {
+                let view = kassa.reconcile_payment(&actor, tender_id)?;
+                return finished(ctx, &kassa, &actor, &view);
+            }
             let approval = approver
                 .map(|name| pin::approver_pin(&name).map(|pin| ManagerApproval { name, pin }))
                 .transpose()?;
@@ -230,6 +234,9 @@ fn ring_up_and_pay(
         // The CLI user asserts the stand-alone terminal approved the amount (see --help).
         view = kassa.confirm_card_payment(actor, tender.id, true)?;
     }
+    if args.swip && view.status != SaleStatus::Completed {
+        view = pay_with_swip(kassa, actor, view, args.poll_interval_ms)?;
+    }
     if view.status != SaleStatus::Completed {
         return Err(AppError::Conflict(format!(
             "the sale is not paid in full: {} {} still to pay",
@@ -237,6 +244,73 @@ fn ring_up_and_pay(
         )));
     }
     Ok(view)
+}
+
+/// Starts a SWiP payment for what is left and asks SWiP until it is final. The QR text
+/// goes to stderr for the customer's phone (or a QR tool), so stdout stays the receipt.
+fn pay_with_swip(
+    kassa: &Kassa,
+    actor: &Actor,
+    view: SaleView,
+    interval_ms: u64,
+) -> Result<SaleView, AppError> {
+    let mut view = kassa.start_swip_payment(actor, view.id, None)?;
+    let Some(tender_id) = view
+        .tenders
+        .iter()
+        .rev()
+        .find(|t| t.method == TenderMethod::Swip)
+        .map(|t| t.id)
+    else {
+        return Err(AppError::Internal("the SWiP payment was not recorded".into()));
+    };
+    let mut shown = None;
+    loop {
+        let Some(tender) = view.tenders.iter().find(|t| t.id == tender_id) else {
+            return Err(AppError::Internal("the SWiP payment vanished".into()));
+        };
+        match tender.status {
+            TenderStatus::Pending => {
+                if let Some(prompt) = &tender.prompt {
+                    if let Some(qr) = &prompt.qr
+                        && shown.as_ref() != Some(qr)
+                    {
+                        eprintln!("SWiP QR code: {qr}");
+                        shown = Some(qr.clone());
+                    }
+                    if let Some(message) = &prompt.message {
+                        eprintln!("{message}");
+                    }
+                }
+                // SWiP has no push to a till: asking again after a pause is its protocol.
+                std::thread::sleep(std::time::Duration::from_millis(interval_ms));
+                view = kassa.poll_payment(actor, tender_id)?;
+            }
+            TenderStatus::Approved => return Ok(view),
+            TenderStatus::Unknown => {
+                return Err(AppError::coded(
+                    kassa_app::ErrorCode::PaymentUnresolved,
+                    None,
+                    format!(
+                        "SWiP did not answer for payment {}; its outcome is unknown. Run `kassa sale resolve {tender_id}` \
+                         to ask SWiP what became of it (nothing is charged again)",
+                        tender.reference
+                    ),
+                ));
+            }
+            TenderStatus::Declined | TenderStatus::Cancelled => {
+                let why = tender
+                    .prompt
+                    .as_ref()
+                    .and_then(|p| p.message.clone())
+                    .unwrap_or_else(|| format!("the SWiP payment was {}", tender.status));
+                return Err(AppError::Conflict(format!(
+                    "SWiP payment {} was not paid: {why}",
+                    tender.reference
+                )));
+            }
+        }
+    }
 }
 
 /// Puts a failed `sale new` back: cancels a card payment still pending, then voids the sale.
@@ -251,7 +325,10 @@ fn undo(kassa: &Kassa, actor: &Actor, sale_id: i64) -> Result<Option<String>, Ap
         return Ok(None);
     }
     for tender in view.tenders.iter().filter(|t| t.status == TenderStatus::Pending) {
-        kassa.cancel_card_payment(actor, tender.id)?;
+        match tender.method {
+            TenderMethod::Swip => kassa.cancel_payment(actor, tender.id)?,
+            _ => kassa.cancel_card_payment(actor, tender.id)?,
+        };
     }
     // Handing cash back on a void needs a manager: a cashier's failed run with cash taken is
     // refused here and left open at the till, where a manager approves the void.

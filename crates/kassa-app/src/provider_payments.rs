@@ -1,0 +1,619 @@
+//! Payments through a provider (SWiP today): the one place that drives a provider's
+//! [`PaymentMethod`] and stores what it answered.
+//!
+//! Every call follows the same order: the tender (with its reference) is committed as
+//! pending first; the method is called outside any transaction; what it answered — the
+//! provider's steps (`payment_steps`) and the outcome — is committed together after. A
+//! crash between the two leaves a pending tender whose process is gone, which the next
+//! start marks unknown and reconciles with the provider under the same reference
+//! ([`Kassa::reconcile_interrupted_payments`]). Nothing is ever started again.
+
+use std::time::Duration;
+
+use chrono::DateTime;
+use serde_json::json;
+
+use kassa_core::org::{Provider, SaleKind, SaleStatus, TenderMethod, TenderStatus};
+use kassa_core::payment::{
+    CashierPrompt, PaymentError, PaymentMethod, PaymentOutcome, PaymentPurpose, PaymentReference,
+    PaymentRequest,
+};
+use kassa_core::{Currency, Money};
+use kassa_providers::swip;
+use kassa_store::Transaction;
+use kassa_store::payment_steps::{self, PaymentStep};
+use kassa_store::sales::{self, TenderRow};
+
+use crate::error::ErrorCode;
+use crate::payments::{paid_minor, tender_reference};
+use crate::sales::{SELL, SaleView, money};
+use crate::swip_payments::{SwipPayment, SwipRefund};
+use crate::{Actor, AppError, Kassa};
+
+/// How long the till waits for providers, and how it meets `Retry-After`. Configurable
+/// so that tests (and a slow store network) need not wait the documents' real times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderTimings {
+    /// How long a SWiP order waits for the customer before it is closed (seeds/003: 90 s).
+    pub swip_order_timeout: Duration,
+    /// The longest `Retry-After` honoured before calling again.
+    pub max_retry_after: Duration,
+    /// How many times a call answered 429 is made again.
+    pub retries_after_429: u32,
+}
+
+impl Default for ProviderTimings {
+    fn default() -> Self {
+        ProviderTimings {
+            swip_order_timeout: Duration::from_secs(90),
+            max_retry_after: Duration::from_secs(10),
+            retries_after_429: 3,
+        }
+    }
+}
+
+/// A provider step to store with the outcome it led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewStep {
+    pub step: &'static str,
+    pub provider_ref: Option<String>,
+    pub amount_minor: Option<i64>,
+    pub answer: Option<String>,
+}
+
+/// Which call of the method an answer came from: it decides how the state may move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Start,
+    Poll,
+    Cancel,
+    Reconcile,
+}
+
+fn provider_of(method: TenderMethod) -> Option<Provider> {
+    match method {
+        TenderMethod::Swip => Some(Provider::Swip),
+        TenderMethod::Cash | TenderMethod::ExternalCard => None,
+    }
+}
+
+fn reference_of(text: &str) -> Result<PaymentReference, AppError> {
+    PaymentReference::new(text).map_err(|e| AppError::Internal(format!("payment reference {text:?}: {e}")))
+}
+
+/// What the till shows for a provider tender: the prompt stored while it is pending, or
+/// why it is unknown or was refused.
+pub(crate) fn tender_prompt(tender: &TenderRow) -> Option<CashierPrompt> {
+    provider_of(tender.method)?;
+    let value: serde_json::Value = serde_json::from_str(tender.detail.as_deref()?).ok()?;
+    if tender.status == TenderStatus::Pending
+        && let Some(prompt) = value.get("prompt")
+    {
+        return serde_json::from_value(prompt.clone()).ok();
+    }
+    ["unknown", "refused"]
+        .iter()
+        .find_map(|key| value.get(*key)?.as_str())
+        .map(CashierPrompt::message)
+}
+
+fn refused(error: &PaymentError) -> AppError {
+    AppError::coded(ErrorCode::PaymentRefused, None, error.to_string())
+}
+
+impl Kassa {
+    /// The provider timings in force.
+    pub fn provider_timings(&self) -> ProviderTimings {
+        *self.timings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes how long providers are waited for (tests, and a slow store network).
+    pub fn set_provider_timings(&self, timings: ProviderTimings) {
+        *self.timings.lock().unwrap_or_else(|p| p.into_inner()) = timings;
+    }
+
+    fn swip_client(&self, pos_id: i64, currency: Currency) -> Result<swip::Client, AppError> {
+        let settings = self.provider_settings(pos_id, Provider::Swip)?;
+        let client = swip::Client::from_settings(&settings).map_err(|e| {
+            AppError::coded(
+                ErrorCode::ProviderFailed,
+                None,
+                format!("SWiP is not set up correctly for this POS: {e}"),
+            )
+        })?;
+        if client.currency() != currency {
+            return Err(AppError::coded(
+                ErrorCode::CurrencyMismatch,
+                None,
+                format!(
+                    "the SWiP merchant account of this POS is in {}, the till sells in {currency}; \
+                     a manager corrects the SWiP settings",
+                    client.currency()
+                ),
+            ));
+        }
+        Ok(client)
+    }
+
+    /// Starts a SWiP payment of `amount` (all that is left when absent): stores the
+    /// tender, creates the order and shows its QR code. The sale completes when a later
+    /// [`Kassa::poll_payment`] finds it paid.
+    pub fn start_swip_payment(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        amount: Option<&str>,
+    ) -> Result<SaleView, AppError> {
+        self.mark_interrupted_payments()?;
+        let (pos_id, currency) = self.read(|conn| {
+            let till = self.till(conn)?;
+            Ok((till.pos.id, till.currency))
+        })?;
+        // Set up before anything is recorded: a till without SWiP stores no tender.
+        let client = self.swip_client(pos_id, currency)?;
+        let at = crate::timestamp(self.now());
+        let (tender_id, request, order) = self.write(|tx| {
+            let user = self.authorize(tx, actor, SELL, "take payments")?;
+            let till = self.till(tx)?;
+            let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
+            self.refuse_unless_owner(tx, &sale, &user)?;
+            if sale.kind != SaleKind::Sale {
+                return Err(AppError::Conflict(
+                    "refunds are paid back through the refund itself".into(),
+                ));
+            }
+            let lines = sales::lines(tx, sale.id)?;
+            if lines.is_empty() {
+                return Err(AppError::Conflict("the sale has no items yet".into()));
+            }
+            let tenders = sales::tenders(tx, sale.id)?;
+            let remaining = sale.total_minor + sale.rounding_minor - paid_minor(&tenders);
+            let amount = match amount {
+                Some(raw) => crate::sales::parse_amount("amount", raw, &till)?,
+                None => money(remaining, till.currency),
+            };
+            let minor = amount.to_minor()?;
+            if minor <= 0 || minor > remaining {
+                return Err(AppError::validation(
+                    "amount",
+                    format!(
+                        "a SWiP payment must be more than zero and at most the {} still to pay (got {amount})",
+                        money(remaining, till.currency)
+                    ),
+                ));
+            }
+            let reference = tender_reference(sale.pos_id, sale.id, tenders.len() + 1);
+            let tender_id = sales::insert_tender(
+                tx,
+                &TenderRow {
+                    id: 0,
+                    sale_id: sale.id,
+                    method: TenderMethod::Swip,
+                    amount_minor: minor,
+                    status: TenderStatus::Pending,
+                    reference: reference.clone(),
+                    original_tender_id: None,
+                    detail: None,
+                    created_at: at.clone(),
+                    resolved_at: None,
+                },
+            )?;
+            insert_steps(
+                tx,
+                tender_id,
+                Provider::Swip,
+                &[NewStep {
+                    step: "requested",
+                    provider_ref: None,
+                    amount_minor: Some(minor),
+                    answer: None,
+                }],
+                &at,
+            )?;
+            sales::claim_pending_tenders(tx, sale.id, self.instance_id())?;
+            sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
+            let order = swip_order(&client, &reference, &user.name, &sale, &lines, amount, self.now())?;
+            let request = PaymentRequest {
+                reference: reference_of(&reference)?,
+                amount,
+                purpose: PaymentPurpose::Purchase,
+            };
+            Ok((tender_id, request, order))
+        })?;
+        let mut method = SwipPayment {
+            kassa: self,
+            client,
+            timings: self.provider_timings(),
+            amount: request.amount,
+            purpose: PaymentPurpose::Purchase,
+            order: Some(order),
+            order_id: None,
+            created_at: None,
+            refund: None,
+            steps: Vec::new(),
+        };
+        let answer = method.start(&request);
+        self.record(tender_id, Provider::Swip, method.steps, answer, Call::Start)
+    }
+
+    /// Asks the provider where a pending payment is; completes the sale when it is paid.
+    /// The till calls it while the customer pays (every second or so).
+    pub fn poll_payment(&self, actor: &Actor, tender_id: i64) -> Result<SaleView, AppError> {
+        self.drive(actor, tender_id, Call::Poll)
+    }
+
+    /// Gives up on a pending provider payment. What the customer already paid is kept
+    /// (the tender shrinks to it) and the rest is taken another way.
+    pub fn cancel_payment(&self, actor: &Actor, tender_id: i64) -> Result<SaleView, AppError> {
+        self.drive(actor, tender_id, Call::Cancel)
+    }
+
+    /// Resolves a provider payment whose outcome is unknown by asking the provider under
+    /// the same reference. It stays unknown when the provider cannot tell yet.
+    pub fn reconcile_payment(&self, actor: &Actor, tender_id: i64) -> Result<SaleView, AppError> {
+        self.drive(actor, tender_id, Call::Reconcile)
+    }
+
+    fn drive(&self, actor: &Actor, tender_id: i64, call: Call) -> Result<SaleView, AppError> {
+        self.mark_interrupted_payments()?;
+        let expected = if call == Call::Reconcile {
+            TenderStatus::Unknown
+        } else {
+            TenderStatus::Pending
+        };
+        let tender = self.read(|conn| {
+            let user = self.authorize(conn, actor, SELL, "take payments")?;
+            let till = self.till(conn)?;
+            let tender = self.tender_on_till(conn, &till, tender_id, expected)?;
+            if call != Call::Reconcile {
+                self.refuse_unless_tender_owner(conn, &tender, &user)?;
+                self.refuse_if_taken_elsewhere(conn, &tender)?;
+            }
+            Ok(tender)
+        })?;
+        let provider = provider_of(tender.method).ok_or_else(|| {
+            AppError::Conflict(format!(
+                "payment {} is a {} payment, which is answered at the till, not asked of a provider",
+                tender.reference,
+                tender.method.as_str()
+            ))
+        })?;
+        self.ask_provider(&tender, provider, call)
+    }
+
+    fn ask_provider(&self, tender: &TenderRow, provider: Provider, call: Call) -> Result<SaleView, AppError> {
+        let reference = reference_of(&tender.reference)?;
+        match provider {
+            Provider::Swip => {
+                let mut method = self.swip_method(tender)?;
+                let answer = match call {
+                    Call::Start => Err(PaymentError::InvalidRequest {
+                        reference: tender.reference.clone(),
+                        reason: "a stored payment is never started again".into(),
+                    }),
+                    Call::Poll => method.poll(&reference),
+                    Call::Cancel => method.cancel(&reference),
+                    Call::Reconcile => method.reconcile(&reference),
+                };
+                self.record(tender.id, provider, method.steps, answer, call)
+            }
+            other => Err(AppError::Internal(format!(
+                "{} payments are not taken through a provider method",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// A SWiP method for a stored tender, with what its earlier steps recorded.
+    fn swip_method(&self, tender: &TenderRow) -> Result<SwipPayment<'_>, AppError> {
+        let (pos_id, currency, steps, purpose, refund) = self.read(|conn| {
+            let sale = sales::get_sale(conn, tender.sale_id)?
+                .ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+            let currency: Currency = sale
+                .currency
+                .parse()
+                .map_err(|e| AppError::Internal(format!("sale {}: {e}", sale.id)))?;
+            let steps = payment_steps::of_tender(conn, tender.id)?;
+            let (purpose, refund) = match tender.original_tender_id {
+                None => (PaymentPurpose::Purchase, None),
+                Some(original_id) => {
+                    let original = sales::get_tender(conn, original_id)?
+                        .ok_or_else(|| AppError::Internal(format!("payment {original_id} vanished")))?;
+                    let original_order_id = created_order_id(&payment_steps::of_tender(conn, original.id)?);
+                    let refunded_by_others: i64 = sales::tenders_returning(conn, original.id)?
+                        .iter()
+                        .filter(|t| t.id != tender.id && t.status == TenderStatus::Approved)
+                        .map(|t| -t.amount_minor)
+                        .sum();
+                    (
+                        PaymentPurpose::Refund {
+                            original: reference_of(&original.reference)?,
+                        },
+                        Some(SwipRefund {
+                            original_order_id,
+                            refunded_by_others: money(refunded_by_others, currency),
+                        }),
+                    )
+                }
+            };
+            Ok((sale.pos_id, currency, steps, purpose, refund))
+        })?;
+        let created = steps.iter().rev().find(|s| s.step == "order_created");
+        Ok(SwipPayment {
+            kassa: self,
+            client: self.swip_client(pos_id, currency)?,
+            timings: self.provider_timings(),
+            amount: money(tender.amount_minor.abs(), currency),
+            purpose,
+            order: None,
+            order_id: created.and_then(|s| s.provider_ref.clone()),
+            created_at: created
+                .and_then(|s| DateTime::parse_from_rfc3339(&s.at).ok())
+                .map(|t| t.to_utc()),
+            refund,
+            steps: Vec::new(),
+        })
+    }
+
+    /// Stores what a provider answered: its steps and the outcome, in one transaction.
+    fn record(
+        &self,
+        tender_id: i64,
+        provider: Provider,
+        steps: Vec<NewStep>,
+        answer: Result<PaymentOutcome, PaymentError>,
+        call: Call,
+    ) -> Result<SaleView, AppError> {
+        let now = self.now();
+        let at = crate::timestamp(now);
+        let mut refusal = None;
+        let view = self.write(|tx| {
+            let till = self.till(tx)?;
+            let tender = sales::get_tender(tx, tender_id)?
+                .ok_or_else(|| AppError::Internal(format!("payment {tender_id} vanished")))?;
+            insert_steps(tx, tender_id, provider, &steps, &at)?;
+            match answer {
+                Ok(PaymentOutcome::Pending { prompt }) if tender.status == TenderStatus::Pending => {
+                    sales::set_tender_detail(tx, tender.id, &json!({ "prompt": prompt }).to_string())?;
+                }
+                Ok(PaymentOutcome::Pending { .. }) => {
+                    // Reconcile must answer a final outcome; the payment stays unknown.
+                }
+                Ok(PaymentOutcome::Unknown { detail }) if tender.status == TenderStatus::Unknown => {
+                    sales::set_tender_detail(tx, tender.id, &json!({ "unknown": detail }).to_string())?;
+                }
+                Ok(outcome) => {
+                    if let PaymentOutcome::Approved {
+                        partial: Some(taken), ..
+                    } = &outcome
+                    {
+                        let taken = taken.to_minor()?;
+                        let signed = if tender.amount_minor < 0 { -taken } else { taken };
+                        sales::reduce_pending_tender_amount(tx, tender.id, signed)?;
+                    }
+                    let tender = sales::get_tender(tx, tender_id)?
+                        .ok_or_else(|| AppError::Internal(format!("payment {tender_id} vanished")))?;
+                    let unknown = matches!(outcome, PaymentOutcome::Unknown { .. });
+                    self.apply_outcome(tx, &till, &tender, outcome, now)?;
+                    if unknown {
+                        sales::set_status(tx, tender.sale_id, SaleStatus::Unknown, &at)?;
+                    }
+                }
+                Err(error) if error.leaves_outcome_unknown() => {
+                    if tender.status == TenderStatus::Pending {
+                        let outcome = PaymentOutcome::Unknown {
+                            detail: error.to_string(),
+                        };
+                        self.apply_outcome(tx, &till, &tender, outcome, now)?;
+                        sales::set_status(tx, tender.sale_id, SaleStatus::Unknown, &at)?;
+                    }
+                    sales::set_tender_detail(
+                        tx,
+                        tender.id,
+                        &json!({ "unknown": error.to_string() }).to_string(),
+                    )?;
+                }
+                Err(error) => {
+                    if call == Call::Start && tender.status == TenderStatus::Pending {
+                        // Refused before any money moved: the attempt is kept, cancelled.
+                        self.apply_outcome(tx, &till, &tender, PaymentOutcome::Cancelled, now)?;
+                        sales::set_tender_detail(
+                            tx,
+                            tender.id,
+                            &json!({ "refused": error.to_string() }).to_string(),
+                        )?;
+                    }
+                    refusal = Some(refused(&error));
+                }
+            }
+            self.sale_view(tx, tender.sale_id)
+        })?;
+        match refusal {
+            Some(error) => Err(error),
+            None => Ok(view),
+        }
+    }
+
+    /// Sends a credit note's pending provider refunds, each under its own reference and
+    /// naming the payment it returns. Called after the refund is committed.
+    pub(crate) fn start_provider_refunds(&self, refund_sale_id: i64) -> Result<(), AppError> {
+        let pending = self.read(|conn| {
+            Ok(sales::tenders(conn, refund_sale_id)?
+                .into_iter()
+                .filter(|t| t.status == TenderStatus::Pending && provider_of(t.method).is_some())
+                .collect::<Vec<_>>())
+        })?;
+        for tender in pending {
+            let original = tender.original_tender_id.ok_or_else(|| {
+                AppError::Internal(format!("refund {} names no original payment", tender.reference))
+            })?;
+            self.write(|tx| {
+                sales::claim_pending_tenders(tx, refund_sale_id, self.instance_id())?;
+                insert_steps(
+                    tx,
+                    tender.id,
+                    Provider::Swip,
+                    &[NewStep {
+                        step: "requested",
+                        provider_ref: None,
+                        amount_minor: Some(-tender.amount_minor),
+                        answer: Some(json!({ "originalTenderId": original }).to_string()),
+                    }],
+                    &crate::timestamp(self.now()),
+                )?;
+                Ok(())
+            })?;
+            let mut method = self.swip_method(&tender)?;
+            let request = PaymentRequest {
+                reference: reference_of(&tender.reference)?,
+                amount: method.amount,
+                purpose: method.purpose.clone(),
+            };
+            let answer = method.start(&request);
+            match self.record(tender.id, Provider::Swip, method.steps, answer, Call::Start) {
+                // The refusal is recorded on the refund (cancelled, with SWiP's words):
+                // the cashier sees it there and retries or gives the money another way.
+                Ok(_)
+                | Err(AppError::Coded {
+                    code: ErrorCode::PaymentRefused,
+                    ..
+                }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reconciles every provider payment of this till whose outcome is unknown — the
+    /// ones a stopped Kassa left behind among them — with the provider, under their own
+    /// references. Runs when the service opens; a provider that cannot be reached leaves
+    /// them unknown for the next try. Returns how many reached a final state.
+    pub fn reconcile_interrupted_payments(&self) -> Result<u32, AppError> {
+        let unknown = self.read(|conn| {
+            let Ok(till) = self.till(conn) else {
+                return Ok(Vec::new());
+            };
+            Ok(sales::tenders_in_status(
+                conn,
+                till.pos.id,
+                TenderStatus::Unknown,
+            )?)
+        })?;
+        let mut resolved = 0;
+        for tender in unknown {
+            let Some(provider) = provider_of(tender.method) else {
+                continue;
+            };
+            match self.ask_provider(&tender, provider, Call::Reconcile) {
+                Ok(view)
+                    if view
+                        .tenders
+                        .iter()
+                        .any(|t| t.id == tender.id && t.status != TenderStatus::Unknown) =>
+                {
+                    resolved += 1;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(
+                    reference = %tender.reference,
+                    "reconciling an interrupted payment failed; it stays unknown: {error}"
+                ),
+            }
+        }
+        Ok(resolved)
+    }
+}
+
+fn insert_steps(
+    tx: &Transaction<'_>,
+    tender_id: i64,
+    provider: Provider,
+    steps: &[NewStep],
+    at: &str,
+) -> Result<(), AppError> {
+    for step in steps {
+        payment_steps::insert(
+            tx,
+            &PaymentStep {
+                id: 0,
+                tender_id,
+                provider: provider.as_str().to_owned(),
+                step: step.step.to_owned(),
+                provider_ref: step.provider_ref.clone(),
+                amount_minor: step.amount_minor,
+                answer: step.answer.clone(),
+                at: at.to_owned(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// SWiP's id of the order a payment created, from its stored steps.
+fn created_order_id(steps: &[PaymentStep]) -> Option<String> {
+    steps
+        .iter()
+        .rev()
+        .find(|s| s.step == "order_created")
+        .and_then(|s| s.provider_ref.clone())
+}
+
+/// The create-order body for a SWiP tender: the sale's lines when SWiP pays all of it,
+/// else one purchase for the part SWiP pays (the rest is paid another way).
+fn swip_order(
+    client: &swip::Client,
+    reference: &str,
+    cashier: &str,
+    sale: &sales::SaleRow,
+    lines: &[sales::LineRow],
+    amount: Money,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<swip::CreateOrderRequest, AppError> {
+    let currency = amount.currency();
+    let whole = amount.to_minor()? == sale.total_minor + sale.rounding_minor && sale.rounding_minor == 0;
+    let purchases: Vec<swip::Purchase> = if whole {
+        lines
+            .iter()
+            .map(|line| {
+                let quantity: rust_decimal::Decimal = line.quantity.parse().map_err(|e| {
+                    AppError::Internal(format!("line {}: quantity {:?}: {e}", line.id, line.quantity))
+                })?;
+                let unit = match line.unit {
+                    kassa_core::org::SaleUnit::Each => swip::Unit::Pieces,
+                    kassa_core::org::SaleUnit::Kg => swip::Unit::Kilograms,
+                };
+                let mut purchase = swip::Purchase::new(
+                    line.name.clone(),
+                    quantity,
+                    unit,
+                    money(line.unit_price_minor, currency),
+                );
+                purchase.amount = Some(money(line.total_minor, currency).amount());
+                if line.discount_minor != 0 {
+                    purchase.discount = Some(money(line.discount_minor, currency).amount());
+                }
+                Ok(purchase)
+            })
+            .collect::<Result<_, AppError>>()?
+    } else {
+        vec![swip::Purchase::new(
+            format!("Part payment of sale {}", sale.id),
+            rust_decimal::Decimal::ONE,
+            swip::Unit::Pieces,
+            amount,
+        )]
+    };
+    let original = if whole {
+        money(sale.total_minor + sale.discount_minor, currency)
+    } else {
+        amount
+    };
+    Ok(client.order_request(
+        reference,
+        cashier,
+        now.timestamp_millis(),
+        amount,
+        original,
+        purchases,
+    ))
+}

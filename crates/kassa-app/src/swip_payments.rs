@@ -1,0 +1,464 @@
+//! SWiP as a [`PaymentMethod`]: the customer scans the order's QR code and pays in the
+//! SWiP app; the till closes the order with what it takes. Refunds name the original
+//! order's `merchantOrderId`.
+//!
+//! The flow, and the readings of seeds/003 it rests on:
+//! - The order's `merchantOrderId` is the tender's reference, stored before the create.
+//!   A new tender (a new attempt) has a new reference, as the document demands of a new
+//!   order.
+//! - The customer can pay only by scanning the `sessionCode`, which only the create's
+//!   answer carries and the till shows only once that answer is stored. So when the
+//!   answer of a create is lost, nobody can have paid the order: reconciling such a
+//!   payment answers cancelled (SWiP closes the unseen order itself when it times out).
+//! - The till waits up to the document's 90 s ([`ProviderTimings::swip_order_timeout`]);
+//!   on timeout or cancel it first reads the order: what was paid is closed (the tender
+//!   shrinks to it, the rest is taken another way), nothing paid is closed with 0.
+//! - Close is callable once. A close whose answer is lost leaves the payment unknown;
+//!   reconciling reads the order, which says whether the close arrived.
+//! - Refunds are not deduplicated by SWiP, so an unanswered refund is never sent again:
+//!   reconciling compares the order's `refunded` with the refunds Kassa already knows.
+//! - 429 is an answer to a request SWiP did not handle: the same call is made again
+//!   after its `Retry-After` (bounded by [`ProviderTimings::max_retry_after`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use kassa_core::payment::{
+    CashierPrompt, PaymentError, PaymentMethod, PaymentOutcome, PaymentPurpose, PaymentReference,
+    PaymentRequest,
+};
+use kassa_core::{Currency, Money};
+use kassa_providers::CallError;
+use kassa_providers::swip::{self, CreateOrderRequest, Order, OrderStatus, SwipError};
+
+use crate::Kassa;
+use crate::provider_payments::{NewStep, ProviderTimings};
+
+const METHOD: &str = "SWiP";
+
+/// What a refund needs to know about the payment it gives back.
+pub(crate) struct SwipRefund {
+    /// The original order's id in SWiP (from its `order_created` step).
+    pub original_order_id: Option<String>,
+    /// What Kassa already recorded as refunded on that order by other, approved refunds.
+    pub refunded_by_others: Money,
+}
+
+/// One SWiP payment or refund, with what earlier calls stored about it.
+pub(crate) struct SwipPayment<'k> {
+    pub kassa: &'k Kassa,
+    pub client: swip::Client,
+    pub timings: ProviderTimings,
+    pub amount: Money,
+    pub purpose: PaymentPurpose,
+    /// The body of the create, built from the sale (purchases only).
+    pub order: Option<CreateOrderRequest>,
+    /// SWiP's id of the order, once the create's answer was stored.
+    pub order_id: Option<String>,
+    /// When the create's answer was stored: the 90 s run from there.
+    pub created_at: Option<DateTime<Utc>>,
+    pub refund: Option<SwipRefund>,
+    /// Steps to store with the outcome.
+    pub steps: Vec<NewStep>,
+}
+
+fn transport(reference: &PaymentReference, detail: impl Into<String>) -> PaymentError {
+    PaymentError::Transport {
+        method: METHOD,
+        reference: reference.to_string(),
+        detail: detail.into(),
+    }
+}
+
+fn rejected(reference: &PaymentReference, reason: impl Into<String>) -> PaymentError {
+    PaymentError::Rejected {
+        method: METHOD,
+        reference: reference.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A failed call that moves money: unknown when SWiP may have acted on it, else refused.
+fn money_call_error(reference: &PaymentReference, error: CallError<SwipError>) -> PaymentError {
+    if error.outcome_unknown() {
+        transport(reference, error.to_string())
+    } else {
+        rejected(reference, error.to_string())
+    }
+}
+
+fn order_json(order: &Order) -> String {
+    json!({
+        "id": order.id,
+        "merchantOrderId": order.merchant_order_id,
+        "orderStatus": order.order_status.to_string(),
+        "total": order.total.to_string(),
+        "paid": order.paid.map(|p| p.to_string()),
+        "closeAmount": order.close_amount.map(|p| p.to_string()),
+        "refunded": order.refunded.map(|p| p.to_string()),
+        "authorizationCode": order.authorization_code,
+        "error": order.error,
+    })
+    .to_string()
+}
+
+impl SwipPayment<'_> {
+    fn currency(&self) -> Currency {
+        self.amount.currency()
+    }
+
+    fn minor(&self, money: &Money) -> Option<i64> {
+        money.to_minor().ok()
+    }
+
+    /// Runs a call, again after `Retry-After` while SWiP answers 429 (it handled nothing).
+    fn call<T, F, Fut>(&self, mut make: F) -> Result<T, CallError<SwipError>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CallError<SwipError>>>,
+    {
+        let mut attempts = 0;
+        loop {
+            match self.kassa.block_on(make()) {
+                Err(CallError::Status {
+                    status: 429,
+                    retry_after,
+                    ..
+                }) if attempts < self.timings.retries_after_429 => {
+                    attempts += 1;
+                    let wait = retry_after
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(self.timings.max_retry_after);
+                    // Retry-After is the provider's protocol for "not now": waiting it out
+                    // is the documented way, bounded so a till never hangs on it.
+                    std::thread::sleep(wait);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn step(&mut self, step: &'static str, amount: Option<i64>, answer: Option<String>) {
+        self.steps.push(NewStep {
+            step,
+            provider_ref: self.order_id.clone(),
+            amount_minor: amount,
+            answer,
+        });
+    }
+
+    fn amounts(
+        &self,
+        reference: &PaymentReference,
+        order: &Order,
+    ) -> Result<swip::OrderAmounts, PaymentError> {
+        order
+            .amounts(self.currency())
+            .map_err(|e| transport(reference, format!("SWiP answered amounts Kassa cannot read: {e}")))
+    }
+
+    /// The outcome a CLOSED order stands for.
+    fn closed_outcome(
+        &mut self,
+        reference: &PaymentReference,
+        order: &Order,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        let amounts = self.amounts(reference, order)?;
+        let closed = amounts.close_amount;
+        if closed.is_zero() {
+            self.step("cancelled", Some(0), Some(order_json(order)));
+            return Ok(PaymentOutcome::Cancelled);
+        }
+        if closed.amount() > self.amount.amount() {
+            return Err(rejected(
+                reference,
+                format!(
+                    "SWiP closed the order with {closed}, more than the {} Kassa asked for; nothing is recorded as paid, check the order with SWiP",
+                    self.amount
+                ),
+            ));
+        }
+        self.step("closed", self.minor(&closed), Some(order_json(order)));
+        Ok(PaymentOutcome::Approved {
+            authorization: order.authorization_code.clone(),
+            partial: (closed != self.amount).then_some(closed),
+        })
+    }
+
+    /// Closes an OPEN order with what the customer paid in the app, or with 0 when
+    /// nothing was paid: the till stopped waiting (timeout, cancel, reconcile).
+    fn close_with_what_was_paid(
+        &mut self,
+        reference: &PaymentReference,
+        order: &Order,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        let amounts = self.amounts(reference, order)?;
+        let paid = if amounts.paid.amount() > self.amount.amount() {
+            self.amount
+        } else {
+            amounts.paid
+        };
+        let id = order.id.clone();
+        let answer = if paid.is_zero() {
+            self.call(|| self.client.cancel_order(&id))
+        } else {
+            self.call(|| self.client.close_order(&id, paid, &[]))
+        };
+        match answer {
+            Ok(closed) => self.closed_outcome(reference, &closed),
+            // Whether the close arrived is read from the order when reconciling.
+            Err(error) => Err(transport(reference, format!("closing the order: {error}"))),
+        }
+    }
+
+    fn get(&self, reference: &PaymentReference) -> Result<Order, PaymentError> {
+        let id = self
+            .order_id
+            .clone()
+            .ok_or_else(|| transport(reference, "no SWiP order id is stored for this payment"))?;
+        self.call(|| self.client.get_order(&id))
+            .map_err(|e| transport(reference, format!("reading the order: {e}")))
+    }
+
+    fn waiting(&self, order: &Order, amounts: &swip::OrderAmounts) -> PaymentOutcome {
+        let message = match &order.error {
+            Some(error) if !error.is_empty() => {
+                format!("SWiP: {error}. The customer may try again in the app, or cancel and pay another way")
+            }
+            _ if !amounts.paid.is_zero() => format!(
+                "The customer has paid {} of {} in the SWiP app",
+                amounts.paid, self.amount
+            ),
+            _ => "Waiting for the customer to scan the QR code and pay in the SWiP app".to_owned(),
+        };
+        PaymentOutcome::Pending {
+            prompt: CashierPrompt {
+                message: Some(message),
+                qr: order.session_code.clone(),
+                ..CashierPrompt::default()
+            },
+        }
+    }
+
+    fn start_purchase(&mut self, request: &PaymentRequest) -> Result<PaymentOutcome, PaymentError> {
+        let reference = &request.reference;
+        let body = self
+            .order
+            .take()
+            .ok_or_else(|| rejected(reference, "no order was prepared for SWiP"))?;
+        let created = self.call(|| self.client.create_order(&body));
+        let order = created.map_err(|e| money_call_error(reference, e))?;
+        self.order_id = Some(order.id.clone());
+        self.created_at = Some(self.kassa.now());
+        self.step(
+            "order_created",
+            self.minor(&request.amount),
+            Some(order_json(&order)),
+        );
+        if order.session_code.as_deref().is_none_or(str::is_empty) {
+            // No QR, no way for the customer to pay: give the order up at once.
+            return self.close_with_what_was_paid(reference, &order);
+        }
+        let amounts = self.amounts(reference, &order)?;
+        Ok(self.waiting(&order, &amounts))
+    }
+
+    fn start_refund(
+        &mut self,
+        request: &PaymentRequest,
+        original: &PaymentReference,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        let reference = &request.reference;
+        let amount = request.amount;
+        let answer = self.call(|| self.client.refund(original.as_str(), amount));
+        match answer {
+            Ok(result) if result.status == swip::OperationStatus::Success => {
+                self.step(
+                    "refunded",
+                    self.minor(&amount),
+                    Some(json!({"slip": result.slip.map(|s| s.lines().collect::<Vec<_>>())}).to_string()),
+                );
+                Ok(PaymentOutcome::approved(None))
+            }
+            Ok(result) => {
+                let reason = format!(
+                    "SWiP refused the refund: {} (code {})",
+                    result.description.unwrap_or_default(),
+                    result
+                        .code
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "none".into())
+                );
+                self.step(
+                    "refund_failed",
+                    self.minor(&amount),
+                    Some(json!({"reason": reason}).to_string()),
+                );
+                Ok(PaymentOutcome::Declined { reason })
+            }
+            Err(error) => Err(money_call_error(reference, error)),
+        }
+    }
+
+    fn reconcile_refund(&mut self, reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
+        let refund = self
+            .refund
+            .as_ref()
+            .ok_or_else(|| transport(reference, "the refund's original payment is not known"))?;
+        let Some(order_id) = refund.original_order_id.clone() else {
+            return Ok(PaymentOutcome::Unknown {
+                detail:
+                    "the original SWiP order's id is not stored; check the refund in the SWiP back office"
+                        .into(),
+            });
+        };
+        let others = refund.refunded_by_others;
+        let order = match self.call(|| self.client.get_order(&order_id)) {
+            Ok(order) => order,
+            Err(error) => {
+                return Ok(PaymentOutcome::Unknown {
+                    detail: format!("reading the original order: {error}"),
+                });
+            }
+        };
+        let refunded = order
+            .amounts(self.currency())
+            .map_err(|e| transport(reference, format!("SWiP answered amounts Kassa cannot read: {e}")))?
+            .refunded;
+        let extra = refunded.amount() - others.amount();
+        let answer = Some(order_json(&order));
+        if extra.is_zero() {
+            // SWiP shows no refund beyond those Kassa knows: this one never arrived.
+            self.steps.push(NewStep {
+                step: "refund_not_found",
+                provider_ref: Some(order_id),
+                amount_minor: Some(0),
+                answer,
+            });
+            Ok(PaymentOutcome::Cancelled)
+        } else if extra == self.amount.amount() {
+            self.steps.push(NewStep {
+                step: "refunded",
+                provider_ref: Some(order_id),
+                amount_minor: self.minor(&self.amount),
+                answer,
+            });
+            Ok(PaymentOutcome::approved(None))
+        } else {
+            Ok(PaymentOutcome::Unknown {
+                detail: format!(
+                    "SWiP shows {} refunded on the order, Kassa knows of {}; this refund is {}. Check the order in the SWiP back office",
+                    refunded, others, self.amount
+                ),
+            })
+        }
+    }
+}
+
+impl PaymentMethod for SwipPayment<'_> {
+    fn start(&mut self, request: &PaymentRequest) -> Result<PaymentOutcome, PaymentError> {
+        request.check()?;
+        if request.amount.currency() != self.currency() {
+            return Err(PaymentError::InvalidRequest {
+                reference: request.reference.to_string(),
+                reason: format!(
+                    "the SWiP merchant account is in {}, the payment in {}",
+                    self.currency(),
+                    request.amount.currency()
+                ),
+            });
+        }
+        match &request.purpose {
+            PaymentPurpose::Purchase => self.start_purchase(request),
+            PaymentPurpose::Refund { original } => {
+                let original = original.clone();
+                self.start_refund(request, &original)
+            }
+        }
+    }
+
+    fn poll(&mut self, reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
+        if !matches!(self.purpose, PaymentPurpose::Purchase) {
+            // A refund's answer comes with its request; there is nothing to poll.
+            return Ok(PaymentOutcome::pending());
+        }
+        let order = match self.get(reference) {
+            Ok(order) => order,
+            // A failed read moves no money: keep waiting and read again.
+            Err(error) => {
+                return Ok(PaymentOutcome::Pending {
+                    prompt: CashierPrompt::message(format!("{error}; asking again")),
+                });
+            }
+        };
+        if order.order_status == OrderStatus::Closed {
+            return self.closed_outcome(reference, &order);
+        }
+        let amounts = self.amounts(reference, &order)?;
+        if amounts.paid.amount() >= self.amount.amount() {
+            let id = order.id.clone();
+            let amount = self.amount;
+            // Paid in the app, so never `ROUNDED` (that tag is for orders paid at the till).
+            return match self.call(|| self.client.close_order(&id, amount, &[])) {
+                Ok(closed) => self.closed_outcome(reference, &closed),
+                Err(error) => Err(transport(reference, format!("closing the order: {error}"))),
+            };
+        }
+        let waited = self
+            .created_at
+            .map(|at| self.kassa.now() - at)
+            .and_then(|d| d.to_std().ok())
+            .unwrap_or_default();
+        if waited >= self.timings.swip_order_timeout {
+            self.step("timed_out", self.minor(&amounts.paid), Some(order_json(&order)));
+            return self.close_with_what_was_paid(reference, &order);
+        }
+        Ok(self.waiting(&order, &amounts))
+    }
+
+    fn cancel(&mut self, reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
+        if !matches!(self.purpose, PaymentPurpose::Purchase) {
+            return Err(PaymentError::Unsupported {
+                method: METHOD,
+                operation: kassa_core::payment::PaymentOperation::Cancel,
+            });
+        }
+        let order = self
+            .get(reference)
+            .map_err(|e| rejected(reference, e.to_string()))?;
+        if order.order_status == OrderStatus::Closed {
+            return self.closed_outcome(reference, &order);
+        }
+        self.close_with_what_was_paid(reference, &order)
+    }
+
+    fn reconcile(&mut self, reference: &PaymentReference) -> Result<PaymentOutcome, PaymentError> {
+        if !matches!(self.purpose, PaymentPurpose::Purchase) {
+            return self.reconcile_refund(reference);
+        }
+        if self.order_id.is_none() {
+            self.step("never_shown", Some(0), None);
+            return Ok(PaymentOutcome::Cancelled);
+        }
+        let order = match self.get(reference) {
+            Ok(order) => order,
+            Err(error) => {
+                return Ok(PaymentOutcome::Unknown {
+                    detail: error.to_string(),
+                });
+            }
+        };
+        if order.order_status == OrderStatus::Closed {
+            return self.closed_outcome(reference, &order);
+        }
+        match self.close_with_what_was_paid(reference, &order) {
+            Err(error) if error.leaves_outcome_unknown() => Ok(PaymentOutcome::Unknown {
+                detail: error.to_string(),
+            }),
+            other => other,
+        }
+    }
+}
