@@ -400,6 +400,41 @@ pub async fn cancel_card_payment(shell: State<'_, Shell>, tender_id: i64) -> Res
     as_actor(&shell, move |k, a| k.cancel_card_payment(a, tender_id)).await
 }
 
+/// Starts a SWiP payment; its QR code comes back in the tender's prompt.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_swip_payment(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    amount: Option<String>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.start_swip_payment(a, sale_id, amount.as_deref())
+    })
+    .await
+}
+
+/// Asks the provider where a pending payment is (the till calls it while it waits).
+#[tauri::command]
+#[specta::specta]
+pub async fn poll_payment(shell: State<'_, Shell>, tender_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.poll_payment(a, tender_id)).await
+}
+
+/// Gives up on a pending provider payment (what was paid is kept).
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_payment(shell: State<'_, Shell>, tender_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.cancel_payment(a, tender_id)).await
+}
+
+/// Asks the provider what became of a payment whose outcome is unknown.
+#[tauri::command]
+#[specta::specta]
+pub async fn reconcile_payment(shell: State<'_, Shell>, tender_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.reconcile_payment(a, tender_id)).await
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn resolve_unknown_payment(

@@ -394,8 +394,10 @@ impl Kassa {
         self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
+            if let Some(tender) = sales::get_tender(tx, tender_id)? {
+                refuse_unless_stand_alone_card(&tender)?;
+            }
             let tender = self.tender_on_till(tx, &till, tender_id, TenderStatus::Pending)?;
-            refuse_unless_stand_alone_card(&tender)?;
             self.refuse_unless_tender_owner(tx, &tender, &user)?;
             self.refuse_if_taken_elsewhere(tx, &tender)?;
             let reference =
@@ -476,8 +478,10 @@ impl Kassa {
         self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
+            if let Some(tender) = sales::get_tender(tx, tender_id)? {
+                refuse_unless_stand_alone_card(&tender)?;
+            }
             let tender = self.tender_on_till(tx, &till, tender_id, expected)?;
-            refuse_unless_stand_alone_card(&tender)?;
             if expected == TenderStatus::Pending {
                 self.refuse_unless_tender_owner(tx, &tender, &user)?;
                 self.refuse_if_taken_elsewhere(tx, &tender)?;

@@ -264,13 +264,30 @@ impl Kassa {
         let tender = self.read(|conn| {
             let user = self.authorize(conn, actor, SELL, "take payments")?;
             let till = self.till(conn)?;
+            // Resolving a payment that is final already (reconciled when Kassa opened, or
+            // by another till session) has nothing left to ask: it shows where it ended.
+            if call == Call::Reconcile
+                && let Some(stored) = sales::get_tender(conn, tender_id)?
+                && matches!(
+                    stored.status,
+                    TenderStatus::Approved | TenderStatus::Declined | TenderStatus::Cancelled
+                )
+                && sales::get_sale(conn, stored.sale_id)?.is_some_and(|s| s.pos_id == till.pos.id)
+                && provider_of(stored.method).is_some()
+            {
+                return Ok(Err(self.sale_view(conn, stored.sale_id)?));
+            }
             let tender = self.tender_on_till(conn, &till, tender_id, expected)?;
             if call != Call::Reconcile {
                 self.refuse_unless_tender_owner(conn, &tender, &user)?;
                 self.refuse_if_taken_elsewhere(conn, &tender)?;
             }
-            Ok(tender)
+            Ok(Ok(tender))
         })?;
+        let tender = match tender {
+            Ok(tender) => tender,
+            Err(final_view) => return Ok(final_view),
+        };
         let provider = provider_of(tender.method).ok_or_else(|| {
             AppError::Conflict(format!(
                 "payment {} is a {} payment, which is answered at the till, not asked of a provider",

@@ -48,6 +48,14 @@ export const commands = {
 	confirmCardPayment: (tenderId: number, approved: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("confirm_card_payment", { tenderId, approved })),
 	cancelCardPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("cancel_card_payment", { tenderId })),
 	resolveUnknownPayment: (tenderId: number, approved: boolean, approval: ManagerApproval | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("resolve_unknown_payment", { tenderId, approved, approval })),
+	/**  Starts a SWiP payment; its QR code comes back in the tender's prompt. */
+	startSwipPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_swip_payment", { saleId, amount })),
+	/**  Asks the provider where a pending payment is (the till calls it while it waits). */
+	pollPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("poll_payment", { tenderId })),
+	/**  Gives up on a pending provider payment (what was paid is kept). */
+	cancelPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("cancel_payment", { tenderId })),
+	/**  Asks the provider what became of a payment whose outcome is unknown. */
+	reconcilePayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("reconcile_payment", { tenderId })),
 	findReceiptForRefund: (receipt: string) => typedError<RefundableSale, ApiError>(__TAURI_INVOKE("find_receipt_for_refund", { receipt })),
 	refund: (input: RefundInput) => typedError<SaleView, ApiError>(__TAURI_INVOKE("refund", { input })),
 	postVoidLastSale: (approval: ManagerApproval, reason: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("post_void_last_sale", { approval, reason })),
@@ -151,6 +159,35 @@ export type BrandInput = {
 export type CashMovementKind = "cash_in" | "cash_out" | 
 /**  The drawer opened without a sale ("no sale"). */
 "drawer_open";
+
+/**
+ *  What the cashier should see while a payment is pending. Every part is optional: a
+ *  stand-alone terminal shows nothing, SWiP a QR code, Vourity the terminal's state and
+ *  its questions, a ZVT terminal its intermediate status lines.
+ */
+export type CashierPrompt = {
+	/**  A line for the cashier ("waiting for the customer to pay in the SWiP app"). */
+	message?: string | null,
+	/**  A question to answer before the payment can go on. */
+	question?: CashierQuestion | null,
+	/**  The text to show (or print) as a QR code for the customer to scan. */
+	qr?: string | null,
+	/**  The terminal's own status lines, newest last. */
+	statusLines?: string[],
+};
+
+/**
+ *  A question the terminal or provider asks the cashier while a payment is pending
+ *  (Vourity's action requests): answered through [`PaymentMethod::answer`].
+ */
+export type CashierQuestion = {
+	/**  The provider's id of the question, sent back with the answer. */
+	id: string,
+	/**  The question as the provider put it. */
+	text: string,
+	/**  The answers the provider accepts, as it names them. */
+	answers: string[],
+};
 
 export type Category = {
 	id: number,
@@ -294,6 +331,11 @@ export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | 
  *  cannot renew, is the case in point.
  */
 "provider_credentials_rejected" | 
+/**
+ *  A provider refused a payment or refund request itself (provider failed): no money
+ *  moved; the message says what it objected to.
+ */
+"payment_refused" | 
 /**
  *  A provider registration whose outcome is unknown (a DropPay create whose answer was
  *  lost) blocks another (conflict): check the provider's back office, then link the id
@@ -839,7 +881,9 @@ export type TenderMethod = "cash" |
  *  A stand-alone card terminal: the amount is keyed in there and the cashier
  *  confirms the outcome.
  */
-"external_card";
+"external_card" | 
+/**  SWiP: the customer scans a QR code and pays in the SWiP app. */
+"swip";
 
 export type TenderStatus = "pending" | "approved" | "declined" | "cancelled" | "unknown";
 
@@ -849,6 +893,11 @@ export type TenderView = {
 	amount: string,
 	status: TenderStatus,
 	reference: string,
+	/**
+	 *  What the cashier should see while the payment is pending (a QR code, the
+	 *  provider's words), or why it is unknown or was refused.
+	 */
+	prompt: CashierPrompt | null,
 };
 
 /**  The serial protocol of an attached card terminal. */

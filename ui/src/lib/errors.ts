@@ -28,6 +28,7 @@ const CODES: Record<ErrorCode, true> = {
 	other_store: true,
 	provider_failed: true,
 	provider_credentials_rejected: true,
+	payment_refused: true,
 	registration_unknown: true,
 	external_id_taken: true
 };

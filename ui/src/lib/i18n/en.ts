@@ -295,6 +295,7 @@ export const en = {
 	'saleStatus.post_voided': 'Post-voided',
 	'tender.cash': 'Cash',
 	'tender.external_card': 'Card (terminal)',
+	'tender.swip': 'SWiP',
 	'tenderStatus.pending': 'pending',
 	'tenderStatus.approved': 'approved',
 	'tenderStatus.declined': 'declined',
@@ -648,6 +649,7 @@ export const en = {
 	'webhooks.notListening': 'not listening; Vourity payments are followed by polling',
 	// DropPay registration
 	'error.provider_credentials_rejected': 'The provider refused the stored credentials: they are wrong or have expired. A manager enters new ones in the provider settings.',
+	'error.payment_refused': 'The provider refused the payment; no money moved. The message says what it objected to: correct it, or take the payment another way.',
 	'error.registration_unknown': 'An earlier DropPay registration of this device may or may not have created a device. Check DropPay’s back office, then link the id you find there or confirm that none was created.',
 	'error.external_id_taken': 'That provider id already belongs to another POS device. Nothing was changed.',
 	'errorField.droppayPosId': 'the DropPay POS id',

@@ -296,6 +296,7 @@ export const sv: Record<MessageKey, string> = {
 	'saleStatus.post_voided': 'Efterannullerad',
 	'tender.cash': 'Kontant',
 	'tender.external_card': 'Kort (terminal)',
+	'tender.swip': 'SWiP',
 	'tenderStatus.pending': 'väntar',
 	'tenderStatus.approved': 'godkänd',
 	'tenderStatus.declined': 'nekad',
@@ -649,6 +650,7 @@ export const sv: Record<MessageKey, string> = {
 	'webhooks.notListening': 'lyssnar inte; Vourity-betalningar följs genom att fråga Vourity',
 	// DropPay registration
 	'error.provider_credentials_rejected': 'Leverantören avvisade de sparade inloggningsuppgifterna: de är fel eller har gått ut. En chef anger nya i leverantörsinställningarna.',
+	'error.payment_refused': 'Leverantören avvisade betalningen; inga pengar drogs. Meddelandet säger vad den invände mot: rätta det, eller ta betalt på annat sätt.',
 	'error.registration_unknown': 'En tidigare DropPay-registrering av enheten kan ha skapat en enhet hos DropPay, eller inte. Kontrollera DropPays administration och koppla sedan id:t du hittar där, eller bekräfta att ingen skapades.',
 	'error.external_id_taken': 'Leverantörs-id:t tillhör redan en annan kassaenhet. Inget ändrades.',
 	'errorField.droppayPosId': 'DropPay-id:t',

@@ -53,7 +53,7 @@ function sale(over: Partial<SaleView> = {}): SaleView {
 }
 
 function tender(id: number, amount: string, status: TenderView['status'] = 'approved'): TenderView {
-	return { id, method: 'cash', amount, status, reference: `KS-1-1-${id}` };
+	return { id, method: 'cash', amount, status, reference: `KS-1-1-${id}`, prompt: null };
 }
 
 const refused = (message: string) => new ApiFailure({ code: 'validation', message, field: null });
