@@ -414,6 +414,42 @@ pub async fn start_swip_payment(
     .await
 }
 
+/// Starts a card payment on the till's Vourity cloud terminal.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_vourity_payment(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    amount: Option<String>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.start_vourity_payment(a, sale_id, amount.as_deref())
+    })
+    .await
+}
+
+/// Takes the till's Vourity terminal in or out of service (managers).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_vourity_terminal_status(shell: State<'_, Shell>, status: String) -> Result<String, ApiError> {
+    as_actor(&shell, move |k, a| k.set_vourity_terminal_status(a, &status)).await
+}
+
+/// Answers the question a pending payment asks (a Vourity terminal's action request).
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_payment_question(
+    shell: State<'_, Shell>,
+    tender_id: i64,
+    question_id: String,
+    answer: String,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.answer_payment_question(a, tender_id, &question_id, &answer)
+    })
+    .await
+}
+
 /// Asks the provider where a pending payment is (the till calls it while it waits).
 #[tauri::command]
 #[specta::specta]

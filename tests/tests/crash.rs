@@ -335,3 +335,228 @@ fn scans_reported_before_a_sigkill_survive_it() {
     assert_receipts_gapless(&conn);
     assert_journal_ok(&kassa);
 }
+
+/// The demo database of `prepare` with Till 1's `provider` account on the emulator.
+fn prepare_provider(dir: &Path, sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app::Provider) -> PathBuf {
+    let path = prepare(dir);
+    let kassa = Kassa::open(&path).unwrap();
+    let manager = kassa.login("manager", "1234").unwrap().0;
+    let pos = kassa
+        .list_pos_devices(&manager, None, false)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "Till 1")
+        .unwrap()
+        .id;
+    let (emulated, settings, secrets): (_, &[(&str, &str)], &[&str]) = match provider {
+        kassa_app::Provider::Swip => (
+            kassa_sandbox::Provider::Swip,
+            kassa_sandbox::swip::DEMO_SETTINGS,
+            &["token"],
+        ),
+        _ => (
+            kassa_sandbox::Provider::Vourity,
+            kassa_sandbox::vourity::DEMO_SETTINGS,
+            &["api_key", "subscription_key"],
+        ),
+    };
+    let mut input = kassa_app::ProviderAccountInput {
+        base_url: sandbox.sandbox().emulator(emulated).base_url(),
+        ..Default::default()
+    };
+    for (key, value) in settings {
+        let value = match *key {
+            // The till sells in kronor; the SWiP merchant account is set to match.
+            "currency" => "SEK",
+            other => {
+                if secrets.contains(&other) {
+                    input.secrets.insert(other.to_owned(), (*value).to_owned());
+                    continue;
+                }
+                value
+            }
+        };
+        input.values.insert((*key).to_owned(), value.to_owned());
+    }
+    kassa.set_provider_account(&manager, pos, provider, input).unwrap();
+    path
+}
+
+/// The customer: pays the SWiP order behind `qr` in the app, or approves the card
+/// payment pending on the Vourity terminal. A payment no longer there (reconciled away
+/// after a kill) is not paid.
+fn customer_pays(sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app::Provider, qr: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        match provider {
+            kassa_app::Provider::Swip => {
+                let origin = sandbox.sandbox().emulator(kassa_sandbox::Provider::Swip).origin();
+                let orders: serde_json::Value = http
+                    .get(format!("{origin}/_sandbox/orders"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if let Some(order) = orders.as_array().unwrap().iter().find(|o| o["sessionCode"] == qr) {
+                    let id = order["id"].as_str().unwrap();
+                    http.post(format!("{origin}/_sandbox/orders/{id}/pay"))
+                        .json(&serde_json::json!({}))
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            }
+            _ => {
+                let origin = sandbox.sandbox().emulator(kassa_sandbox::Provider::Vourity).origin();
+                let pos = kassa_sandbox::vourity::POINT_OF_SERVICE_ID;
+                http.post(format!("{origin}/_sandbox/vourity/terminal/{pos}/approve"))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+}
+
+/// What the provider took, per Kassa payment reference, from the emulator's own log.
+fn taken_by_provider(
+    sandbox: &kassa_sandbox::BackgroundSandbox,
+    provider: kassa_app::Provider,
+) -> std::collections::BTreeMap<String, i64> {
+    let cents = |text: &str| -> i64 {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+        whole.parse::<i64>().unwrap() * 100 + format!("{fraction:0<2}")[..2].parse::<i64>().unwrap()
+    };
+    let mut taken = std::collections::BTreeMap::new();
+    match provider {
+        kassa_app::Provider::Swip => {
+            let harness = sandbox.sandbox().emulator(kassa_sandbox::Provider::Swip).harness();
+            let created = harness.changes("order_created");
+            for close in harness.changes("order_closed") {
+                let order = &close["order"];
+                let reference = order["merchantOrderId"].as_str().unwrap().to_owned();
+                let amount = cents(order["closeAmount"].as_str().unwrap());
+                assert!(
+                    taken.insert(reference.clone(), amount).is_none(),
+                    "SWiP closed order {reference} twice"
+                );
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for order in created {
+                let reference = order["merchantOrderId"].as_str().unwrap_or_default().to_owned();
+                assert!(seen.insert(reference.clone()), "SWiP order {reference} created twice");
+            }
+        }
+        _ => {
+            let harness = sandbox.sandbox().emulator(kassa_sandbox::Provider::Vourity).harness();
+            let mut requested = std::collections::BTreeSet::new();
+            for request in harness.changes("payment_requested") {
+                let session = request["sessionID"].as_str().unwrap().to_owned();
+                assert!(requested.insert(session.clone()), "session {session} requested twice");
+            }
+            for capture in harness.changes("payment_captured") {
+                let reference = capture["paymentId"].as_str().unwrap().to_owned();
+                let amount = cents(capture["totalAmountInclVat"].as_str().unwrap());
+                assert!(
+                    taken.insert(reference.clone(), amount).is_none(),
+                    "Vourity captured payment {reference} twice"
+                );
+            }
+        }
+    }
+    taken
+}
+
+/// ≥ 30 SIGKILLs (KASSA_CRASH_KILLS for more) of a child paying through `provider`, at
+/// points chosen at random among what it reports; then the sandbox and the database agree.
+fn provider_payments_survive_sigkills(provider: kassa_app::Provider, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = kassa_sandbox::BackgroundSandbox::start(kassa_sandbox::Ports::Ephemeral).unwrap();
+    let db = prepare_provider(dir.path(), &sandbox, provider);
+    let kills: usize = std::env::var("KASSA_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30)
+        .max(30);
+    let mut next = rng();
+    for _ in 0..kills {
+        let (mut child, mut out) = spawn(&db, &["--provider", name]);
+        // Kill after one to four reports; the customer pays (most of the time) as soon as
+        // the payment is shown, so kills land before, during and after paying.
+        let reports = 1 + next() % 4;
+        for _ in 0..reports {
+            let line = read_line(&mut child, &mut out);
+            if let Some(rest) = line.strip_prefix("waiting ") {
+                let qr = rest.split_once(' ').map(|(_, qr)| qr).unwrap_or("-");
+                if next() % 5 != 0 {
+                    customer_pays(&sandbox, provider, qr);
+                }
+            }
+        }
+        sigkill(child);
+    }
+
+    // Opening reconciles what the last kill left; anything still unknown is asked again.
+    let kassa = Kassa::open(&db).unwrap();
+    let cashier = kassa.login("cashier", "2222").unwrap().0;
+    if let Some(sale) = kassa.current_sale(&cashier).unwrap() {
+        for tender in sale.tenders.iter().filter(|t| t.status == kassa_app::TenderStatus::Unknown) {
+            kassa.reconcile_payment(&cashier, tender.id).unwrap();
+        }
+    }
+    let conn = Connection::open(&db).unwrap();
+    let method = provider.as_str();
+    let unresolved: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM tenders WHERE method = ?1 AND status IN ('pending', 'unknown')",
+            [method],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(unresolved, 0, "every {name} payment reached a final state");
+    let approved: std::collections::BTreeMap<String, i64> = conn
+        .prepare("SELECT reference, amount_minor FROM tenders WHERE method = ?1 AND status = 'approved'")
+        .unwrap()
+        .query_map([method], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let taken: std::collections::BTreeMap<String, i64> = taken_by_provider(&sandbox, provider)
+        .into_iter()
+        .filter(|(_, amount)| *amount > 0)
+        .collect();
+    assert_eq!(taken, approved, "what {name} took and what Kassa recorded as paid");
+    let overpaid: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sales s WHERE kind = 'sale' AND \
+             (SELECT coalesce(sum(amount_minor), 0) FROM tenders t WHERE t.sale_id = s.id AND t.status = 'approved') \
+             > s.total_minor + s.rounding_minor",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(overpaid, 0, "no sale was paid more than its total");
+    assert_receipts_gapless(&conn);
+    assert_journal_ok(&kassa);
+    eprintln!(
+        "{kills} SIGKILLs paying through {name}: {} payments taken at {name}, {} approved in Kassa",
+        taken.len(),
+        approved.len()
+    );
+}
+
+#[test]
+fn swip_payments_killed_at_random_points_are_charged_at_most_once() {
+    provider_payments_survive_sigkills(kassa_app::Provider::Swip, "swip");
+}
+
+#[test]
+fn vourity_payments_killed_at_random_points_are_charged_at_most_once() {
+    provider_payments_survive_sigkills(kassa_app::Provider::Vourity, "vourity");
+}

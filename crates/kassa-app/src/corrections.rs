@@ -773,7 +773,12 @@ impl Kassa {
                     TenderStatus::Approved
                 }
                 // Sent to the terminal or provider after this transaction commits.
-                TenderMethod::ExternalCard | TenderMethod::Swip => TenderStatus::Pending,
+                TenderMethod::ExternalCard
+                | TenderMethod::Swip
+                | TenderMethod::Vourity
+                | TenderMethod::Flexiti => {
+                    TenderStatus::Pending
+                }
             };
             if part == 0 {
                 // Rounding took the rest to nothing (0.30 back in kronor): no tender to print.

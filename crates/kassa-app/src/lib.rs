@@ -29,6 +29,7 @@ mod sales;
 mod secrets;
 mod shifts;
 mod swip_payments;
+mod vourity_payments;
 mod users;
 pub mod validate;
 mod venue_manager;

@@ -1,4 +1,4 @@
-//! Payments through a provider (SWiP today): the one place that drives a provider's
+//! Payments through a provider (SWiP, Vourity): the one place that drives a provider's
 //! [`PaymentMethod`] and stores what it answered.
 //!
 //! Every call follows the same order: the tender (with its reference) is committed as
@@ -19,7 +19,7 @@ use kassa_core::payment::{
     PaymentRequest,
 };
 use kassa_core::{Currency, Money};
-use kassa_providers::swip;
+use kassa_providers::{swip, vourity};
 use kassa_store::Transaction;
 use kassa_store::payment_steps::{self, PaymentStep};
 use kassa_store::sales::{self, TenderRow};
@@ -28,6 +28,7 @@ use crate::error::ErrorCode;
 use crate::payments::{paid_minor, tender_reference};
 use crate::sales::{SELL, SaleView, money};
 use crate::swip_payments::{SwipPayment, SwipRefund};
+use crate::vourity_payments::{VourityPayment, VourityRefund, new_session_id, session_of, vat_share};
 use crate::{Actor, AppError, Kassa};
 
 /// How long the till waits for providers, and how it meets `Retry-After`. Configurable
@@ -63,18 +64,52 @@ pub(crate) struct NewStep {
 
 /// Which call of the method an answer came from: it decides how the state may move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Call {
+enum Call<'a> {
     Start,
     Poll,
     Cancel,
     Reconcile,
+    /// The cashier answers the question the payment's prompt asks.
+    Answer { question_id: &'a str, answer: &'a str },
 }
 
-fn provider_of(method: TenderMethod) -> Option<Provider> {
+/// A provider's [`PaymentMethod`], which also hands over the steps it took, to be stored
+/// with the outcome they led to.
+pub(crate) trait ProviderMethod: PaymentMethod {
+    fn take_steps(&mut self) -> Vec<NewStep>;
+}
+
+pub(crate) fn provider_of(method: TenderMethod) -> Option<Provider> {
     match method {
         TenderMethod::Swip => Some(Provider::Swip),
+        TenderMethod::Vourity => Some(Provider::Vourity),
+        TenderMethod::Flexiti => Some(Provider::Flexiti),
         TenderMethod::Cash | TenderMethod::ExternalCard => None,
     }
+}
+
+/// A provider tender just committed as pending, with what its method needs to start.
+pub(crate) struct OpenedTender {
+    pub tender_id: i64,
+    pub reference: String,
+    pub amount: Money,
+    pub sale: sales::SaleRow,
+    pub lines: Vec<sales::LineRow>,
+    pub cashier: String,
+}
+
+/// What a stored provider tender's method is built from.
+pub(crate) struct StoredPayment {
+    pub pos_id: i64,
+    pub currency: Currency,
+    pub amount: Money,
+    pub purpose: PaymentPurpose,
+    /// This tender's own steps, oldest first.
+    pub steps: Vec<PaymentStep>,
+    /// For a refund: the payment it gives back and that payment's steps.
+    pub original: Option<(TenderRow, Vec<PaymentStep>)>,
+    /// For a refund: what other approved refunds already gave back of that payment.
+    pub refunded_by_others: Money,
 }
 
 fn reference_of(text: &str) -> Result<PaymentReference, AppError> {
@@ -135,24 +170,23 @@ impl Kassa {
         Ok(client)
     }
 
-    /// Starts a SWiP payment of `amount` (all that is left when absent): stores the
-    /// tender, creates the order and shows its QR code. The sale completes when a later
-    /// [`Kassa::poll_payment`] finds it paid.
-    pub fn start_swip_payment(
+    /// Commits a new pending provider tender of `amount` (all that is left when absent)
+    /// on an open sale, with its first step (`requested`), before anything is sent.
+    /// `prepare` runs in the same transaction, for what the method must store with it
+    /// (a webhook token) or build from the sale.
+    fn open_provider_tender<T>(
         &self,
         actor: &Actor,
         sale_id: i64,
         amount: Option<&str>,
-    ) -> Result<SaleView, AppError> {
-        self.mark_interrupted_payments()?;
-        let (pos_id, currency) = self.read(|conn| {
-            let till = self.till(conn)?;
-            Ok((till.pos.id, till.currency))
-        })?;
-        // Set up before anything is recorded: a till without SWiP stores no tender.
-        let client = self.swip_client(pos_id, currency)?;
+        method: TenderMethod,
+        provider_ref: Option<String>,
+        prepare: impl FnOnce(&Transaction<'_>, &OpenedTender) -> Result<T, AppError>,
+    ) -> Result<(OpenedTender, T), AppError> {
+        let provider = provider_of(method)
+            .ok_or_else(|| AppError::Internal(format!("{} is not a provider method", method.as_str())))?;
         let at = crate::timestamp(self.now());
-        let (tender_id, request, order) = self.write(|tx| {
+        self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
             let sale = self.sale_for_update(tx, &till, sale_id, &[SaleStatus::Open])?;
@@ -177,7 +211,8 @@ impl Kassa {
                 return Err(AppError::validation(
                     "amount",
                     format!(
-                        "a SWiP payment must be more than zero and at most the {} still to pay (got {amount})",
+                        "a {} payment must be more than zero and at most the {} still to pay (got {amount})",
+                        crate::providers::provider_name(provider),
                         money(remaining, till.currency)
                     ),
                 ));
@@ -188,7 +223,7 @@ impl Kassa {
                 &TenderRow {
                     id: 0,
                     sale_id: sale.id,
-                    method: TenderMethod::Swip,
+                    method,
                     amount_minor: minor,
                     status: TenderStatus::Pending,
                     reference: reference.clone(),
@@ -201,10 +236,10 @@ impl Kassa {
             insert_steps(
                 tx,
                 tender_id,
-                Provider::Swip,
+                provider,
                 &[NewStep {
                     step: "requested",
-                    provider_ref: None,
+                    provider_ref: provider_ref.clone(),
                     amount_minor: Some(minor),
                     answer: None,
                 }],
@@ -212,14 +247,58 @@ impl Kassa {
             )?;
             sales::claim_pending_tenders(tx, sale.id, self.instance_id())?;
             sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
-            let order = swip_order(&client, &reference, &user.name, &sale, &lines, amount, self.now())?;
-            let request = PaymentRequest {
-                reference: reference_of(&reference)?,
+            let opened = OpenedTender {
+                tender_id,
+                reference,
                 amount,
-                purpose: PaymentPurpose::Purchase,
+                sale,
+                lines,
+                cashier: user.name.clone(),
             };
-            Ok((tender_id, request, order))
+            let prepared = prepare(tx, &opened)?;
+            Ok((opened, prepared))
+        })
+    }
+
+    /// Starts a SWiP payment of `amount` (all that is left when absent): stores the
+    /// tender, creates the order and shows its QR code. The sale completes when a later
+    /// [`Kassa::poll_payment`] finds it paid.
+    pub fn start_swip_payment(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        amount: Option<&str>,
+    ) -> Result<SaleView, AppError> {
+        self.mark_interrupted_payments()?;
+        let (pos_id, currency) = self.read(|conn| {
+            let till = self.till(conn)?;
+            Ok((till.pos.id, till.currency))
         })?;
+        // Set up before anything is recorded: a till without SWiP stores no tender.
+        let client = self.swip_client(pos_id, currency)?;
+        let (opened, order) = self.open_provider_tender(
+            actor,
+            sale_id,
+            amount,
+            TenderMethod::Swip,
+            None,
+            |_, opened| {
+                swip_order(
+                    &client,
+                    &opened.reference,
+                    &opened.cashier,
+                    &opened.sale,
+                    &opened.lines,
+                    opened.amount,
+                    self.now(),
+                )
+            },
+        )?;
+        let request = PaymentRequest {
+            reference: reference_of(&opened.reference)?,
+            amount: opened.amount,
+            purpose: PaymentPurpose::Purchase,
+        };
         let mut method = SwipPayment {
             kassa: self,
             client,
@@ -233,7 +312,74 @@ impl Kassa {
             steps: Vec::new(),
         };
         let answer = method.start(&request);
-        self.record(tender_id, Provider::Swip, method.steps, answer, Call::Start)
+        self.record(opened.tender_id, Provider::Swip, method.steps, answer, Call::Start)
+    }
+
+    /// Starts a card payment of `amount` (all that is left when absent) on this till's
+    /// Vourity cloud terminal: stores the tender with a new session id and the payment's
+    /// webhook token, then sends the payment request. The card holder pays at the
+    /// terminal; [`Kassa::poll_payment`] follows it (webhook or `pos-status`), answers
+    /// show up as questions ([`Kassa::answer_payment_question`]), and the payment is
+    /// captured before the sale completes.
+    pub fn start_vourity_payment(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        amount: Option<&str>,
+    ) -> Result<SaleView, AppError> {
+        self.mark_interrupted_payments()?;
+        let pos_id = self.read(|conn| Ok(self.till(conn)?.pos.id))?;
+        // Set up before anything is recorded: a till without Vourity stores no tender.
+        let client = self.vourity_client(pos_id)?;
+        let session_id = new_session_id()?;
+        let (opened, payment) = self.open_provider_tender(
+            actor,
+            sale_id,
+            amount,
+            TenderMethod::Vourity,
+            Some(session_id.clone()),
+            |tx, opened| {
+                let token = self.insert_vourity_webhook_token(tx, &opened.reference)?;
+                Ok(kassa_providers::vourity::NewPayment {
+                    session_id: session_id.clone(),
+                    order_id: opened.sale.id.to_string(),
+                    payment_id: opened.reference.clone(),
+                    total: opened.amount,
+                    vat: vat_share(&opened.sale, opened.amount)?,
+                    webhook_token: token,
+                })
+            },
+        )?;
+        let request = PaymentRequest {
+            reference: reference_of(&opened.reference)?,
+            amount: opened.amount,
+            purpose: PaymentPurpose::Purchase,
+        };
+        let mut method = VourityPayment {
+            kassa: self,
+            client,
+            timings: self.provider_timings(),
+            amount: opened.amount,
+            purpose: PaymentPurpose::Purchase,
+            session_id: Some(session_id),
+            payment: Some(payment),
+            refund: None,
+            steps: Vec::new(),
+        };
+        let answer = method.start(&request);
+        self.record(opened.tender_id, Provider::Vourity, method.steps, answer, Call::Start)
+    }
+
+    /// Answers the question a pending provider payment asks the cashier (a Vourity
+    /// terminal's action request) with one of the answers its prompt offers.
+    pub fn answer_payment_question(
+        &self,
+        actor: &Actor,
+        tender_id: i64,
+        question_id: &str,
+        answer: &str,
+    ) -> Result<SaleView, AppError> {
+        self.drive(actor, tender_id, Call::Answer { question_id, answer })
     }
 
     /// Asks the provider where a pending payment is; completes the sale when it is paid.
@@ -254,7 +400,7 @@ impl Kassa {
         self.drive(actor, tender_id, Call::Reconcile)
     }
 
-    fn drive(&self, actor: &Actor, tender_id: i64, call: Call) -> Result<SaleView, AppError> {
+    fn drive(&self, actor: &Actor, tender_id: i64, call: Call<'_>) -> Result<SaleView, AppError> {
         self.mark_interrupted_payments()?;
         let expected = if call == Call::Reconcile {
             TenderStatus::Unknown
@@ -298,32 +444,28 @@ impl Kassa {
         self.ask_provider(&tender, provider, call)
     }
 
-    fn ask_provider(&self, tender: &TenderRow, provider: Provider, call: Call) -> Result<SaleView, AppError> {
+    fn ask_provider(&self, tender: &TenderRow, provider: Provider, call: Call<'_>) -> Result<SaleView, AppError> {
         let reference = reference_of(&tender.reference)?;
-        match provider {
-            Provider::Swip => {
-                let mut method = self.swip_method(tender)?;
-                let answer = match call {
-                    Call::Start => Err(PaymentError::InvalidRequest {
-                        reference: tender.reference.clone(),
-                        reason: "a stored payment is never started again".into(),
-                    }),
-                    Call::Poll => method.poll(&reference),
-                    Call::Cancel => method.cancel(&reference),
-                    Call::Reconcile => method.reconcile(&reference),
-                };
-                self.record(tender.id, provider, method.steps, answer, call)
-            }
-            other => Err(AppError::Internal(format!(
-                "{} payments are not taken through a provider method",
-                other.as_str()
-            ))),
-        }
+        let (mut method, _) = self.method_for(tender, provider)?;
+        let answer = match call {
+            Call::Start => Err(PaymentError::InvalidRequest {
+                reference: tender.reference.clone(),
+                reason: "a stored payment is never started again".into(),
+            }),
+            Call::Poll => method.poll(&reference),
+            Call::Cancel => method.cancel(&reference),
+            Call::Reconcile => method.reconcile(&reference),
+            Call::Answer { question_id, answer } => method.answer(&reference, question_id, answer),
+        };
+        let steps = method.take_steps();
+        drop(method);
+        self.record(tender.id, provider, steps, answer, call)
     }
 
-    /// A SWiP method for a stored tender, with what its earlier steps recorded.
-    fn swip_method(&self, tender: &TenderRow) -> Result<SwipPayment<'_>, AppError> {
-        let (pos_id, currency, steps, purpose, refund) = self.read(|conn| {
+    /// What a stored tender's method is made from: its sale, its steps and, for a
+    /// refund, the payment it gives back.
+    fn stored_payment(&self, tender: &TenderRow) -> Result<StoredPayment, AppError> {
+        self.read(|conn| {
             let sale = sales::get_sale(conn, tender.sale_id)?
                 .ok_or_else(|| AppError::Internal("sale vanished".into()))?;
             let currency: Currency = sale
@@ -331,12 +473,12 @@ impl Kassa {
                 .parse()
                 .map_err(|e| AppError::Internal(format!("sale {}: {e}", sale.id)))?;
             let steps = payment_steps::of_tender(conn, tender.id)?;
-            let (purpose, refund) = match tender.original_tender_id {
-                None => (PaymentPurpose::Purchase, None),
+            let (purpose, original, refunded_by_others) = match tender.original_tender_id {
+                None => (PaymentPurpose::Purchase, None, 0),
                 Some(original_id) => {
                     let original = sales::get_tender(conn, original_id)?
                         .ok_or_else(|| AppError::Internal(format!("payment {original_id} vanished")))?;
-                    let original_order_id = created_order_id(&payment_steps::of_tender(conn, original.id)?);
+                    let original_steps = payment_steps::of_tender(conn, original.id)?;
                     let refunded_by_others: i64 = sales::tenders_returning(conn, original.id)?
                         .iter()
                         .filter(|t| t.id != tender.id && t.status == TenderStatus::Approved)
@@ -346,22 +488,61 @@ impl Kassa {
                         PaymentPurpose::Refund {
                             original: reference_of(&original.reference)?,
                         },
-                        Some(SwipRefund {
-                            original_order_id,
-                            refunded_by_others: money(refunded_by_others, currency),
-                        }),
+                        Some((original, original_steps)),
+                        refunded_by_others,
                     )
                 }
             };
-            Ok((sale.pos_id, currency, steps, purpose, refund))
-        })?;
-        let created = steps.iter().rev().find(|s| s.step == "order_created");
+            Ok(StoredPayment {
+                pos_id: sale.pos_id,
+                currency,
+                amount: money(tender.amount_minor.abs(), currency),
+                purpose,
+                steps,
+                original,
+                refunded_by_others: money(refunded_by_others, currency),
+            })
+        })
+    }
+
+    /// The method that carries a stored tender on, and the request it was started with.
+    fn method_for(
+        &self,
+        tender: &TenderRow,
+        provider: Provider,
+    ) -> Result<(Box<dyn ProviderMethod + '_>, PaymentRequest), AppError> {
+        let stored = self.stored_payment(tender)?;
+        let request = PaymentRequest {
+            reference: reference_of(&tender.reference)?,
+            amount: stored.amount,
+            purpose: stored.purpose.clone(),
+        };
+        let method: Box<dyn ProviderMethod + '_> = match provider {
+            Provider::Swip => Box::new(self.swip_method(stored)?),
+            Provider::Vourity => Box::new(self.vourity_method(stored)?),
+            other => {
+                return Err(AppError::Internal(format!(
+                    "{} payments are not taken through a provider method",
+                    other.as_str()
+                )));
+            }
+        };
+        Ok((method, request))
+    }
+
+    /// A SWiP method for a stored tender, with what its earlier steps recorded.
+    fn swip_method(&self, stored: StoredPayment) -> Result<SwipPayment<'_>, AppError> {
+        let created = stored.steps.iter().rev().find(|s| s.step == "order_created");
+        let refund = stored.original.as_ref().map(|(_, original_steps)| SwipRefund {
+            original_order_id: created_order_id(original_steps),
+            refunded_by_others: stored.refunded_by_others,
+        });
         Ok(SwipPayment {
             kassa: self,
-            client: self.swip_client(pos_id, currency)?,
+            client: self.swip_client(stored.pos_id, stored.currency)?,
             timings: self.provider_timings(),
-            amount: money(tender.amount_minor.abs(), currency),
-            purpose,
+            amount: stored.amount,
+            purpose: stored.purpose.clone(),
             order: None,
             order_id: created.and_then(|s| s.provider_ref.clone()),
             created_at: created
@@ -372,6 +553,38 @@ impl Kassa {
         })
     }
 
+    /// A Vourity method for a stored tender: its session id is the one its `requested`
+    /// step stored before the payment request was sent.
+    fn vourity_method(&self, stored: StoredPayment) -> Result<VourityPayment<'_>, AppError> {
+        let refund = stored.original.as_ref().map(|(original, original_steps)| VourityRefund {
+            original_session_id: session_of(original_steps),
+            original_payment_id: original.reference.clone(),
+            refunded_by_others: stored.refunded_by_others,
+        });
+        Ok(VourityPayment {
+            kassa: self,
+            client: self.vourity_client(stored.pos_id)?,
+            timings: self.provider_timings(),
+            amount: stored.amount,
+            purpose: stored.purpose.clone(),
+            session_id: session_of(&stored.steps),
+            payment: None,
+            refund,
+            steps: Vec::new(),
+        })
+    }
+
+    pub(crate) fn vourity_client(&self, pos_id: i64) -> Result<vourity::Client, AppError> {
+        let settings = self.provider_settings(pos_id, Provider::Vourity)?;
+        vourity::Client::from_settings(&settings).map_err(|e| {
+            AppError::coded(
+                ErrorCode::ProviderFailed,
+                None,
+                format!("Vourity is not set up correctly for this POS: {e}"),
+            )
+        })
+    }
+
     /// Stores what a provider answered: its steps and the outcome, in one transaction.
     fn record(
         &self,
@@ -379,7 +592,7 @@ impl Kassa {
         provider: Provider,
         steps: Vec<NewStep>,
         answer: Result<PaymentOutcome, PaymentError>,
-        call: Call,
+        call: Call<'_>,
     ) -> Result<SaleView, AppError> {
         let now = self.now();
         let at = crate::timestamp(now);
@@ -464,12 +677,14 @@ impl Kassa {
             let original = tender.original_tender_id.ok_or_else(|| {
                 AppError::Internal(format!("refund {} names no original payment", tender.reference))
             })?;
+            let provider = provider_of(tender.method)
+                .ok_or_else(|| AppError::Internal(format!("refund {} has no provider", tender.reference)))?;
             self.write(|tx| {
                 sales::claim_pending_tenders(tx, refund_sale_id, self.instance_id())?;
                 insert_steps(
                     tx,
                     tender.id,
-                    Provider::Swip,
+                    provider,
                     &[NewStep {
                         step: "requested",
                         provider_ref: None,
@@ -480,16 +695,14 @@ impl Kassa {
                 )?;
                 Ok(())
             })?;
-            let mut method = self.swip_method(&tender)?;
-            let request = PaymentRequest {
-                reference: reference_of(&tender.reference)?,
-                amount: method.amount,
-                purpose: method.purpose.clone(),
-            };
+            let (mut method, request) = self.method_for(&tender, provider)?;
             let answer = method.start(&request);
-            match self.record(tender.id, Provider::Swip, method.steps, answer, Call::Start) {
-                // The refusal is recorded on the refund (cancelled, with SWiP's words):
-                // the cashier sees it there and retries or gives the money another way.
+            let steps = method.take_steps();
+            drop(method);
+            match self.record(tender.id, provider, steps, answer, Call::Start) {
+                // The refusal is recorded on the refund (cancelled, with the provider's
+                // words): the cashier sees it there and retries or gives the money
+                // another way.
                 Ok(_)
                 | Err(AppError::Coded {
                     code: ErrorCode::PaymentRefused,
@@ -538,6 +751,39 @@ impl Kassa {
             }
         }
         Ok(resolved)
+    }
+}
+
+/// Runs a provider call, again after its `Retry-After` while the provider answers 429:
+/// a 429 is an answer to a request the provider did not handle, so calling again cannot
+/// act twice. Waits are bounded by [`ProviderTimings::max_retry_after`].
+pub(crate) fn retrying<T, E, F, Fut>(
+    kassa: &Kassa,
+    timings: &ProviderTimings,
+    mut make: F,
+) -> Result<T, kassa_providers::CallError<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kassa_providers::CallError<E>>>,
+{
+    let mut attempts = 0;
+    loop {
+        match kassa.block_on(make()) {
+            Err(kassa_providers::CallError::Status {
+                status: 429,
+                retry_after,
+                ..
+            }) if attempts < timings.retries_after_429 => {
+                attempts += 1;
+                let wait = retry_after
+                    .unwrap_or(Duration::from_secs(1))
+                    .min(timings.max_retry_after);
+                // Retry-After is the provider's protocol for "not now": waiting it out is
+                // the documented way, bounded so a till never hangs on it.
+                std::thread::sleep(wait);
+            }
+            other => return other,
+        }
     }
 }
 

@@ -21,7 +21,6 @@
 //!   after its `Retry-After` (bounded by [`ProviderTimings::max_retry_after`]).
 
 use std::future::Future;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -115,30 +114,12 @@ impl SwipPayment<'_> {
     }
 
     /// Runs a call, again after `Retry-After` while SWiP answers 429 (it handled nothing).
-    fn call<T, F, Fut>(&self, mut make: F) -> Result<T, CallError<SwipError>>
+    fn call<T, F, Fut>(&self, make: F) -> Result<T, CallError<SwipError>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, CallError<SwipError>>>,
     {
-        let mut attempts = 0;
-        loop {
-            match self.kassa.block_on(make()) {
-                Err(CallError::Status {
-                    status: 429,
-                    retry_after,
-                    ..
-                }) if attempts < self.timings.retries_after_429 => {
-                    attempts += 1;
-                    let wait = retry_after
-                        .unwrap_or(Duration::from_secs(1))
-                        .min(self.timings.max_retry_after);
-                    // Retry-After is the provider's protocol for "not now": waiting it out
-                    // is the documented way, bounded so a till never hangs on it.
-                    std::thread::sleep(wait);
-                }
-                other => return other,
-            }
-        }
+        crate::provider_payments::retrying(self.kassa, &self.timings, make)
     }
 
     fn step(&mut self, step: &'static str, amount: Option<i64>, answer: Option<String>) {
@@ -460,5 +441,11 @@ impl PaymentMethod for SwipPayment<'_> {
             }),
             other => other,
         }
+    }
+}
+
+impl crate::provider_payments::ProviderMethod for SwipPayment<'_> {
+    fn take_steps(&mut self) -> Vec<NewStep> {
+        std::mem::take(&mut self.steps)
     }
 }

@@ -206,6 +206,19 @@ impl Kassa {
         actor: &Actor,
         payment_id: &str,
     ) -> Result<WebhookToken, AppError> {
+        self.write(|tx| {
+            self.authorize(tx, actor, PAYING, "take payments")?;
+            self.insert_vourity_webhook_token(tx, payment_id)
+        })
+    }
+
+    /// Makes and stores (as its hash) the webhook token of `payment_id`, inside the
+    /// caller's transaction: a payment's token is committed with the payment itself.
+    pub(crate) fn insert_vourity_webhook_token(
+        &self,
+        tx: &kassa_store::Transaction<'_>,
+        payment_id: &str,
+    ) -> Result<WebhookToken, AppError> {
         let payment_id = payment_id.trim();
         if payment_id.is_empty() || payment_id.len() > 200 {
             return Err(AppError::validation(
@@ -219,17 +232,24 @@ impl Kassa {
             .map_err(|e| AppError::Internal(format!("the OS random source failed: {e}")))?;
         let token = WebhookToken::from_random_bytes(&bytes);
         let at = crate::timestamp(self.now());
-        self.write(|tx| {
-            self.authorize(tx, actor, PAYING, "take payments")?;
-            if store::insert_payment(tx, payment_id, &sha256_hex(token.expose().as_bytes()), &at)? {
-                Ok(())
-            } else {
-                Err(AppError::Conflict(format!(
-                    "payment {payment_id:?} already has a webhook token; use the URL made with it"
-                )))
-            }
-        })?;
-        Ok(token)
+        if store::insert_payment(tx, payment_id, &sha256_hex(token.expose().as_bytes()), &at)? {
+            Ok(token)
+        } else {
+            Err(AppError::Conflict(format!(
+                "payment {payment_id:?} already has a webhook token; use the URL made with it"
+            )))
+        }
+    }
+
+    /// Every event recorded for `payment_id`, oldest first, for a payment method that
+    /// already checked who asks.
+    pub(crate) fn recorded_vourity_events(&self, payment_id: &str) -> Result<Vec<RecordedWebhook>, AppError> {
+        self.read(|conn| {
+            store::events_after(conn, payment_id, 0)?
+                .into_iter()
+                .map(recorded_of)
+                .collect()
+        })
     }
 
     /// The events recorded for `payment_id` after event `after` (0: all), oldest first.

@@ -336,6 +336,12 @@ pub enum ProviderCommand {
         /// IP:port to listen on, such as 0.0.0.0:47111.
         address: Option<String>,
     },
+    /// Take this till's Vourity card terminal in or out of service (managers):
+    /// available, offline or outOfOrder.
+    TerminalStatus {
+        /// available, offline or outOfOrder.
+        status: String,
+    },
 }
 
 /// Which POS device's accounts: this installation's till unless named.
@@ -540,6 +546,10 @@ pub enum SaleCommand {
     ///
     /// --swip creates a SWiP order for what is left, prints its QR code's text, and waits
     /// while the customer pays in the SWiP app (up to SWiP's 90 s).
+    ///
+    /// --vourity sends what is left to the till's Vourity card terminal and waits while the
+    /// customer pays there; a question the terminal asks (a signature, an ID check) is
+    /// printed and answered on stdin with `accepted` or `rejected`.
     New(SaleNew),
     /// Completed sales and credit notes, newest first.
     List {
@@ -591,7 +601,7 @@ pub enum SaleCommand {
     },
     /// Settle a payment that is pending or whose outcome is unknown.
     ///
-    /// Without --approved or --declined, a provider payment (SWiP) is reconciled: the
+    /// Without --approved or --declined, a provider payment (SWiP, Vourity) is reconciled: the
     /// provider is asked what became of it under its own reference, and nothing is sent
     /// again. --approved and --declined are only for the stand-alone card terminal, as its
     /// own journal shows the payment.
@@ -613,7 +623,7 @@ pub enum SaleCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card", "swip"])))]
+#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card", "swip", "vourity"])))]
 pub struct SaleNew {
     /// An item by barcode or SKU, with an optional quantity: 7310865004703, SKU-1*2,
     /// BANANA*0.532 (kg). Repeatable.
@@ -626,12 +636,15 @@ pub struct SaleNew {
     #[arg(long, value_name = "AMOUNT")]
     pub cash: Option<String>,
     /// The rest is paid on the stand-alone card terminal, and you assert it approved.
-    #[arg(long, conflicts_with = "swip")]
+    #[arg(long, conflicts_with_all = ["swip", "vourity"])]
     pub card: bool,
     /// The rest is paid through SWiP: the customer scans the printed QR text.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "vourity")]
     pub swip: bool,
-    /// How often SWiP is asked whether the customer has paid, in milliseconds.
+    /// The rest is paid on the till's Vourity card terminal.
+    #[arg(long)]
+    pub vourity: bool,
+    /// How often the provider is asked whether the customer has paid, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
     pub poll_interval_ms: u64,
     /// A manager approving a --discount over the store's discount limit (the PIN comes

@@ -127,6 +127,10 @@ pub enum TenderMethod {
     ExternalCard,
     /// SWiP: the customer scans a QR code and pays in the SWiP app.
     Swip,
+    /// Vourity: a card payment on the cloud-driven terminal, asked for by the till.
+    Vourity,
+    /// Flexiti: consumer financing on the customer's Flexiti account.
+    Flexiti,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -226,6 +230,8 @@ text_enum!(TenderMethod, "tender method", {
     Cash => "cash",
     ExternalCard => "external_card",
     Swip => "swip",
+    Vourity => "vourity",
+    Flexiti => "flexiti",
 });
 text_enum!(TenderStatus, "tender status", {
     Pending => "pending",

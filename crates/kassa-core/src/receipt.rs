@@ -370,6 +370,8 @@ struct Labels {
     cash: (&'static str, &'static str),
     card: (&'static str, &'static str),
     swip: (&'static str, &'static str),
+    vourity: (&'static str, &'static str),
+    flexiti: (&'static str, &'static str),
     receipt_no: &'static str,
     cashier: &'static str,
     pos: &'static str,
@@ -395,6 +397,8 @@ const SV: Labels = Labels {
     cash: ("Kontant", "Återbetalt kontant"),
     card: ("Kort", "Återbetalt till kort"),
     swip: ("Betalt med SWiP", "Återbetalt via SWiP"),
+    vourity: ("Kort (Vourity)", "Återbetalt till kort"),
+    flexiti: ("Flexiti-finansiering", "Återbetalt Flexiti"),
     receipt_no: "Kvitto nr",
     cashier: "Kassör",
     pos: "Kassa",
@@ -421,6 +425,8 @@ const EN: Labels = Labels {
     cash: ("Cash", "Cash refunded"),
     card: ("Card", "Refunded to card"),
     swip: ("Paid with SWiP", "Refunded through SWiP"),
+    vourity: ("Card (Vourity)", "Refunded to card"),
+    flexiti: ("Flexiti financing", "Returned to Flexiti"),
     receipt_no: "Receipt no",
     cashier: "Cashier",
     pos: "Till",
@@ -435,6 +441,8 @@ fn tender_label(tender: &ReceiptTender, l: &Labels) -> &'static str {
         TenderMethod::Cash => l.cash,
         TenderMethod::ExternalCard => l.card,
         TenderMethod::Swip => l.swip,
+        TenderMethod::Vourity => l.vourity,
+        TenderMethod::Flexiti => l.flexiti,
     };
     if tender.amount.is_negative() {
         given_back

@@ -10,6 +10,14 @@
 //! card payment, prints `pending <tender id>`, flushes, and then blocks reading stdin
 //! until the parent kills it (exit code 3 if stdin is closed instead).
 //!
+//! `kassa_sale_loop <database> --provider swip|vourity`: sells one `C-KAFFE` after
+//! another through the provider set up for Till 1. After each payment is started it
+//! prints `waiting <tender id> <QR text or ->` (the parent then pays as the customer
+//! would), polls every 5 ms until the payment is final, prints `done <tender id>
+//! <status>`, and voids a sale left unpaid. What a killed predecessor left behind is
+//! settled first: `Kassa::open` reconciles interrupted payments, and an outcome still
+//! unknown is reconciled again before the next sale.
+//!
 //! `kassa_sale_loop <database> --scan-then-wait`: rings up three items (continuing a sale a
 //! killed predecessor left open), printing `scanned <sale id> <items in the sale>` after
 //! each scan has committed, then blocks on stdin like `--pending-card`. Scans commit
@@ -19,20 +27,30 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kassa_app::{Kassa, SaleStatus, TenderStatus};
+use kassa_app::{Actor, Kassa, SaleStatus, TenderMethod, TenderStatus};
 
 const SKUS: [&str; 3] = ["C-KAFFE", "C-BULLE", "C-KOPP"];
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let Some(path) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: kassa_sale_loop <database> [--pending-card | --scan-then-wait]");
+        eprintln!(
+            "usage: kassa_sale_loop <database> [--pending-card | --scan-then-wait | --provider swip|vourity]"
+        );
         return ExitCode::from(2);
     };
     let mode = match args.next() {
         None => Mode::SellForever,
         Some(a) if a == "--pending-card" => Mode::PendingCard,
         Some(a) if a == "--scan-then-wait" => Mode::ScanThenWait,
+        Some(a) if a == "--provider" => match args.next().and_then(|p| p.into_string().ok()).as_deref() {
+            Some("swip") => Mode::Provider(TenderMethod::Swip),
+            Some("vourity") => Mode::Provider(TenderMethod::Vourity),
+            other => {
+                eprintln!("kassa_sale_loop: --provider swip|vourity, not {other:?}");
+                return ExitCode::from(2);
+            }
+        },
         Some(a) => {
             eprintln!("kassa_sale_loop: unknown argument {a:?}");
             return ExitCode::from(2);
@@ -52,6 +70,7 @@ enum Mode {
     SellForever,
     PendingCard,
     ScanThenWait,
+    Provider(TenderMethod),
 }
 
 /// Blocks until the parent kills this process: nothing more is written.
@@ -68,6 +87,9 @@ fn run(path: &std::path::Path, mode: Mode) -> Result<ExitCode, kassa_app::AppErr
         kassa.open_shift(&cashier, "500")?;
     }
     let mut out = std::io::stdout().lock();
+    if let Mode::Provider(method) = mode {
+        return pay_through_provider(&kassa, &cashier, method, &mut out);
+    }
     if mode == Mode::ScanThenWait {
         for sku in SKUS {
             let sale = kassa.add_item(&cashier, sku, None)?;
@@ -117,6 +139,79 @@ fn run(path: &std::path::Path, mode: Mode) -> Result<ExitCode, kassa_app::AppErr
         if writeln!(out, "{no}").and_then(|()| out.flush()).is_err() {
             // The parent stopped reading.
             return Ok(ExitCode::SUCCESS);
+        }
+    }
+}
+
+fn final_status(status: TenderStatus) -> bool {
+    matches!(
+        status,
+        TenderStatus::Approved | TenderStatus::Declined | TenderStatus::Cancelled
+    )
+}
+
+/// Sells through a provider forever (see the module's docs).
+fn pay_through_provider(
+    kassa: &Kassa,
+    cashier: &Actor,
+    method: TenderMethod,
+    out: &mut impl Write,
+) -> Result<ExitCode, kassa_app::AppError> {
+    loop {
+        // What a killed predecessor left: an outcome still unknown is asked again.
+        if let Some(sale) = kassa.current_sale(cashier)? {
+            for tender in sale.tenders.iter().filter(|t| t.status == TenderStatus::Unknown) {
+                kassa.reconcile_payment(cashier, tender.id)?;
+            }
+        }
+        let sale = kassa.add_item(cashier, SKUS[0], None)?;
+        let view = match method {
+            TenderMethod::Swip => kassa.start_swip_payment(cashier, sale.id, None)?,
+            _ => kassa.start_vourity_payment(cashier, sale.id, None)?,
+        };
+        let tender = view
+            .tenders
+            .iter()
+            .rev()
+            .find(|t| t.method == method)
+            .expect("the payment just started")
+            .clone();
+        let qr = tender
+            .prompt
+            .as_ref()
+            .and_then(|p| p.qr.clone())
+            .unwrap_or_else(|| "-".into());
+        if writeln!(out, "waiting {} {qr}", tender.id)
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let mut status = tender.status;
+        while !final_status(status) {
+            let view = if status == TenderStatus::Unknown {
+                kassa.reconcile_payment(cashier, tender.id)?
+            } else {
+                // Neither provider pushes to this loop: asking again is the protocol.
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                kassa.poll_payment(cashier, tender.id)?
+            };
+            status = view
+                .tenders
+                .iter()
+                .find(|t| t.id == tender.id)
+                .expect("the tender")
+                .status;
+        }
+        if writeln!(out, "done {} {status}", tender.id)
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let view = kassa.sale(cashier, sale.id)?;
+        if view.status == SaleStatus::Open {
+            kassa.void_sale(cashier, sale.id, None)?;
         }
     }
 }

@@ -99,3 +99,82 @@ pub fn demo_till(products: &[Product]) -> DemoTill {
         cashier,
     }
 }
+
+/// An emulator's control routes (`/_sandbox/...`), called over loopback HTTP as any
+/// outside test would: faults to arm, the emulator's own log to read.
+pub struct SandboxControl {
+    pub origin: String,
+    http: tokio::runtime::Runtime,
+}
+
+impl SandboxControl {
+    pub fn new(origin: String) -> SandboxControl {
+        SandboxControl {
+            origin,
+            http: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Calls a control route; its status and body (JSON, or null when empty).
+    pub fn try_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        self.http.block_on(async {
+            let mut request = reqwest::Client::new().request(method, format!("{}{path}", self.origin));
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            let answer = request.send().await.unwrap();
+            let status = answer.status().as_u16();
+            let text = answer.text().await.unwrap();
+            let value = if text.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+            };
+            (status, value)
+        })
+    }
+
+    /// Calls a control route that must succeed.
+    pub fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let (status, value) = self.try_call(method, path, body);
+        assert!((200..300).contains(&status), "{path}: {status} {value}");
+        value
+    }
+
+    /// Arms one fault for the next matching call.
+    pub fn fault(&self, method: &str, path: &str, fault: serde_json::Value) {
+        self.call(
+            reqwest::Method::POST,
+            "/_sandbox/faults",
+            Some(serde_json::json!({"method": method, "path": path, "fault": fault, "times": 1})),
+        );
+    }
+
+    pub fn clear_faults(&self) {
+        self.call(reqwest::Method::DELETE, "/_sandbox/faults", None);
+    }
+
+    /// The emulator's state changes of one kind (`order_closed`, `payment_captured`...).
+    pub fn state_changes(&self, what: &str) -> Vec<serde_json::Value> {
+        self.call(reqwest::Method::GET, "/_sandbox/log", None)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "state" && e["what"] == what)
+            .cloned()
+            .collect()
+    }
+}

@@ -90,6 +90,14 @@ pub fn run(ctx: &Context, command: ProviderCommand) -> Result<(), AppError> {
                 format!("Vourity webhooks: {address}"),
             )
         }
+        ProviderCommand::TerminalStatus { status } => {
+            let status = kassa.set_vourity_terminal_status(&actor, &status)?;
+            output::record(
+                ctx.json,
+                &serde_json::json!({ "status": status }),
+                format!("the Vourity terminal is {status}"),
+            )
+        }
     }
 }
 

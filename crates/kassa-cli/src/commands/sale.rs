@@ -235,7 +235,12 @@ fn ring_up_and_pay(
         view = kassa.confirm_card_payment(actor, tender.id, true)?;
     }
     if args.swip && view.status != SaleStatus::Completed {
-        view = pay_with_swip(kassa, actor, view, args.poll_interval_ms)?;
+        view = kassa.start_swip_payment(actor, view.id, None)?;
+        view = follow_provider_payment(kassa, actor, view, TenderMethod::Swip, args.poll_interval_ms)?;
+    }
+    if args.vourity && view.status != SaleStatus::Completed {
+        view = kassa.start_vourity_payment(actor, view.id, None)?;
+        view = follow_provider_payment(kassa, actor, view, TenderMethod::Vourity, args.poll_interval_ms)?;
     }
     if view.status != SaleStatus::Completed {
         return Err(AppError::Conflict(format!(
@@ -246,43 +251,56 @@ fn ring_up_and_pay(
     Ok(view)
 }
 
-/// Starts a SWiP payment for what is left and asks SWiP until it is final. The QR text
-/// goes to stderr for the customer's phone (or a QR tool), so stdout stays the receipt.
-fn pay_with_swip(
+/// Follows a provider payment just started until it is final: prints what the till would
+/// show (a QR code's text, the provider's messages) to stderr, so stdout stays the
+/// receipt, and asks the terminal's questions on stdin.
+fn follow_provider_payment(
     kassa: &Kassa,
     actor: &Actor,
-    view: SaleView,
+    mut view: SaleView,
+    method: TenderMethod,
     interval_ms: u64,
 ) -> Result<SaleView, AppError> {
-    let mut view = kassa.start_swip_payment(actor, view.id, None)?;
+    let name = match method {
+        TenderMethod::Vourity => "Vourity",
+        _ => "SWiP",
+    };
     let Some(tender_id) = view
         .tenders
         .iter()
         .rev()
-        .find(|t| t.method == TenderMethod::Swip)
+        .find(|t| t.method == method)
         .map(|t| t.id)
     else {
-        return Err(AppError::Internal("the SWiP payment was not recorded".into()));
+        return Err(AppError::Internal(format!("the {name} payment was not recorded")));
     };
-    let mut shown = None;
+    let mut shown_qr = None;
+    let mut shown_message = None;
     loop {
         let Some(tender) = view.tenders.iter().find(|t| t.id == tender_id) else {
-            return Err(AppError::Internal("the SWiP payment vanished".into()));
+            return Err(AppError::Internal(format!("the {name} payment vanished")));
         };
         match tender.status {
             TenderStatus::Pending => {
                 if let Some(prompt) = &tender.prompt {
                     if let Some(qr) = &prompt.qr
-                        && shown.as_ref() != Some(qr)
+                        && shown_qr.as_ref() != Some(qr)
                     {
                         eprintln!("SWiP QR code: {qr}");
-                        shown = Some(qr.clone());
+                        shown_qr = Some(qr.clone());
                     }
-                    if let Some(message) = &prompt.message {
-                        eprintln!("{message}");
+                    if prompt.message.is_some() && prompt.message != shown_message {
+                        eprintln!("{}", prompt.message.as_deref().unwrap_or_default());
+                        shown_message = prompt.message.clone();
+                    }
+                    if let Some(question) = &prompt.question {
+                        let answer = ask(&question.text, &question.answers)?;
+                        view = kassa.answer_payment_question(actor, tender_id, &question.id, &answer)?;
+                        continue;
                     }
                 }
-                // SWiP has no push to a till: asking again after a pause is its protocol.
+                // Neither provider pushes to a command line: asking again after a pause is
+                // how it learns the outcome.
                 std::thread::sleep(std::time::Duration::from_millis(interval_ms));
                 view = kassa.poll_payment(actor, tender_id)?;
             }
@@ -292,8 +310,8 @@ fn pay_with_swip(
                     kassa_app::ErrorCode::PaymentUnresolved,
                     None,
                     format!(
-                        "SWiP did not answer for payment {}; its outcome is unknown. Run `kassa sale resolve {tender_id}` \
-                         to ask SWiP what became of it (nothing is charged again)",
+                        "{name} did not answer for payment {}; its outcome is unknown. Run `kassa sale resolve {tender_id}` \
+                         to ask {name} what became of it (nothing is charged again)",
                         tender.reference
                     ),
                 ));
@@ -303,13 +321,39 @@ fn pay_with_swip(
                     .prompt
                     .as_ref()
                     .and_then(|p| p.message.clone())
-                    .unwrap_or_else(|| format!("the SWiP payment was {}", tender.status));
+                    .unwrap_or_else(|| format!("the {name} payment was {}", tender.status));
                 return Err(AppError::Conflict(format!(
-                    "SWiP payment {} was not paid: {why}",
+                    "{name} payment {} was not paid: {why}",
                     tender.reference
                 )));
             }
         }
+    }
+}
+
+/// Asks the cashier a payment's question on stderr and reads one of its answers from stdin.
+fn ask(question: &str, answers: &[String]) -> Result<String, AppError> {
+    use std::io::BufRead as _;
+    let choices = answers.join(" or ");
+    loop {
+        eprintln!("{question}");
+        eprintln!("Answer {choices}:");
+        let mut line = String::new();
+        let read = std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| AppError::Internal(format!("reading the answer from stdin: {e}")))?;
+        if read == 0 {
+            return Err(AppError::validation(
+                "answer",
+                format!("the terminal asks a question and stdin ended without an answer ({choices})"),
+            ));
+        }
+        let answer = line.trim();
+        if let Some(found) = answers.iter().find(|a| a.eq_ignore_ascii_case(answer)) {
+            return Ok(found.clone());
+        }
+        eprintln!("{answer:?} is not one of the answers.");
     }
 }
 
@@ -326,7 +370,9 @@ fn undo(kassa: &Kassa, actor: &Actor, sale_id: i64) -> Result<Option<String>, Ap
     }
     for tender in view.tenders.iter().filter(|t| t.status == TenderStatus::Pending) {
         match tender.method {
-            TenderMethod::Swip => kassa.cancel_payment(actor, tender.id)?,
+            TenderMethod::Swip | TenderMethod::Vourity | TenderMethod::Flexiti => {
+                kassa.cancel_payment(actor, tender.id)?
+            }
             _ => kassa.cancel_card_payment(actor, tender.id)?,
         };
     }

@@ -296,6 +296,8 @@ export const en = {
 	'tender.cash': 'Cash',
 	'tender.external_card': 'Card (terminal)',
 	'tender.swip': 'SWiP',
+	'tender.flexiti': 'Flexiti financing',
+	'tender.vourity': 'Card (Vourity)',
 	'tenderStatus.pending': 'pending',
 	'tenderStatus.approved': 'approved',
 	'tenderStatus.declined': 'declined',

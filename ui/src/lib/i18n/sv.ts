@@ -297,6 +297,8 @@ export const sv: Record<MessageKey, string> = {
 	'tender.cash': 'Kontant',
 	'tender.external_card': 'Kort (terminal)',
 	'tender.swip': 'SWiP',
+	'tender.flexiti': 'Flexiti-finansiering',
+	'tender.vourity': 'Kort (Vourity)',
 	'tenderStatus.pending': 'väntar',
 	'tenderStatus.approved': 'godkänd',
 	'tenderStatus.declined': 'nekad',
