@@ -431,7 +431,10 @@ pub async fn start_vourity_payment(
 /// Takes the till's Vourity terminal in or out of service (managers).
 #[tauri::command]
 #[specta::specta]
-pub async fn set_vourity_terminal_status(shell: State<'_, Shell>, status: String) -> Result<String, ApiError> {
+pub async fn set_vourity_terminal_status(
+    shell: State<'_, Shell>,
+    status: String,
+) -> Result<String, ApiError> {
     as_actor(&shell, move |k, a| k.set_vourity_terminal_status(a, &status)).await
 }
 

@@ -337,7 +337,11 @@ fn scans_reported_before_a_sigkill_survive_it() {
 }
 
 /// The demo database of `prepare` with Till 1's `provider` account on the emulator.
-fn prepare_provider(dir: &Path, sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app::Provider) -> PathBuf {
+fn prepare_provider(
+    dir: &Path,
+    sandbox: &kassa_sandbox::BackgroundSandbox,
+    provider: kassa_app::Provider,
+) -> PathBuf {
     let path = prepare(dir);
     let kassa = Kassa::open(&path).unwrap();
     let manager = kassa.login("manager", "1234").unwrap().0;
@@ -378,14 +382,22 @@ fn prepare_provider(dir: &Path, sandbox: &kassa_sandbox::BackgroundSandbox, prov
         };
         input.values.insert((*key).to_owned(), value.to_owned());
     }
-    kassa.set_provider_account(&manager, pos, provider, input).unwrap();
+    kassa
+        .set_provider_account(&manager, pos, provider, input)
+        .unwrap();
     path
 }
 
 /// The customer: pays the SWiP order behind `qr` in the app, or approves the card
-/// payment pending on the Vourity terminal. A payment no longer there (reconciled away
-/// after a kill) is not paid.
-fn customer_pays(sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app::Provider, qr: &str) {
+/// payment pending on the Vourity terminal; or (`pays: false`) walks away, which SWiP
+/// ends by timing the order out and the terminal by declining. A payment no longer there
+/// (reconciled away after a kill) is left alone.
+fn customer_acts(
+    sandbox: &kassa_sandbox::BackgroundSandbox,
+    provider: kassa_app::Provider,
+    qr: &str,
+    pays: bool,
+) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -405,7 +417,8 @@ fn customer_pays(sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app
                     .unwrap();
                 if let Some(order) = orders.as_array().unwrap().iter().find(|o| o["sessionCode"] == qr) {
                     let id = order["id"].as_str().unwrap();
-                    http.post(format!("{origin}/_sandbox/orders/{id}/pay"))
+                    let what = if pays { "pay" } else { "abandon" };
+                    http.post(format!("{origin}/_sandbox/orders/{id}/{what}"))
                         .json(&serde_json::json!({}))
                         .send()
                         .await
@@ -413,9 +426,13 @@ fn customer_pays(sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app
                 }
             }
             _ => {
-                let origin = sandbox.sandbox().emulator(kassa_sandbox::Provider::Vourity).origin();
+                let origin = sandbox
+                    .sandbox()
+                    .emulator(kassa_sandbox::Provider::Vourity)
+                    .origin();
                 let pos = kassa_sandbox::vourity::POINT_OF_SERVICE_ID;
-                http.post(format!("{origin}/_sandbox/vourity/terminal/{pos}/approve"))
+                let what = if pays { "approve" } else { "decline" };
+                http.post(format!("{origin}/_sandbox/vourity/terminal/{pos}/{what}"))
                     .send()
                     .await
                     .unwrap();
@@ -436,7 +453,10 @@ fn taken_by_provider(
     let mut taken = std::collections::BTreeMap::new();
     match provider {
         kassa_app::Provider::Swip => {
-            let harness = sandbox.sandbox().emulator(kassa_sandbox::Provider::Swip).harness();
+            let harness = sandbox
+                .sandbox()
+                .emulator(kassa_sandbox::Provider::Swip)
+                .harness();
             let created = harness.changes("order_created");
             for close in harness.changes("order_closed") {
                 let order = &close["order"];
@@ -450,15 +470,24 @@ fn taken_by_provider(
             let mut seen = std::collections::BTreeSet::new();
             for order in created {
                 let reference = order["merchantOrderId"].as_str().unwrap_or_default().to_owned();
-                assert!(seen.insert(reference.clone()), "SWiP order {reference} created twice");
+                assert!(
+                    seen.insert(reference.clone()),
+                    "SWiP order {reference} created twice"
+                );
             }
         }
         _ => {
-            let harness = sandbox.sandbox().emulator(kassa_sandbox::Provider::Vourity).harness();
+            let harness = sandbox
+                .sandbox()
+                .emulator(kassa_sandbox::Provider::Vourity)
+                .harness();
             let mut requested = std::collections::BTreeSet::new();
             for request in harness.changes("payment_requested") {
                 let session = request["sessionID"].as_str().unwrap().to_owned();
-                assert!(requested.insert(session.clone()), "session {session} requested twice");
+                assert!(
+                    requested.insert(session.clone()),
+                    "session {session} requested twice"
+                );
             }
             for capture in harness.changes("payment_captured") {
                 let reference = capture["paymentId"].as_str().unwrap().to_owned();
@@ -494,9 +523,7 @@ fn provider_payments_survive_sigkills(provider: kassa_app::Provider, name: &str)
             let line = read_line(&mut child, &mut out);
             if let Some(rest) = line.strip_prefix("waiting ") {
                 let qr = rest.split_once(' ').map(|(_, qr)| qr).unwrap_or("-");
-                if next() % 5 != 0 {
-                    customer_pays(&sandbox, provider, qr);
-                }
+                customer_acts(&sandbox, provider, qr, !next().is_multiple_of(5));
             }
         }
         sigkill(child);
@@ -506,7 +533,11 @@ fn provider_payments_survive_sigkills(provider: kassa_app::Provider, name: &str)
     let kassa = Kassa::open(&db).unwrap();
     let cashier = kassa.login("cashier", "2222").unwrap().0;
     if let Some(sale) = kassa.current_sale(&cashier).unwrap() {
-        for tender in sale.tenders.iter().filter(|t| t.status == kassa_app::TenderStatus::Unknown) {
+        for tender in sale
+            .tenders
+            .iter()
+            .filter(|t| t.status == kassa_app::TenderStatus::Unknown)
+        {
             kassa.reconcile_payment(&cashier, tender.id).unwrap();
         }
     }
@@ -531,7 +562,10 @@ fn provider_payments_survive_sigkills(provider: kassa_app::Provider, name: &str)
         .into_iter()
         .filter(|(_, amount)| *amount > 0)
         .collect();
-    assert_eq!(taken, approved, "what {name} took and what Kassa recorded as paid");
+    assert_eq!(
+        taken, approved,
+        "what {name} took and what Kassa recorded as paid"
+    );
     let overpaid: i64 = conn
         .query_row(
             "SELECT count(*) FROM sales s WHERE kind = 'sale' AND \

@@ -29,10 +29,10 @@ mod sales;
 mod secrets;
 mod shifts;
 mod swip_payments;
-mod vourity_payments;
 mod users;
 pub mod validate;
 mod venue_manager;
+mod vourity_payments;
 pub mod vourity_webhooks;
 
 use std::path::Path;
