@@ -103,6 +103,9 @@ pub struct Kassa {
     webhooks: vourity_webhooks::WebhookHub,
     /// How long providers are waited for (see [`ProviderTimings`]).
     timings: Mutex<ProviderTimings>,
+    /// The provider clients built so far, so that each call does not build (and load the
+    /// system's root certificates for) a new HTTP client, and connections stay warm.
+    provider_clients: provider_payments::ClientCache,
 }
 
 impl Drop for Kassa {
@@ -140,6 +143,7 @@ impl Kassa {
             runtime: std::sync::OnceLock::new(),
             webhooks: vourity_webhooks::WebhookHub::default(),
             timings: Mutex::new(ProviderTimings::default()),
+            provider_clients: provider_payments::ClientCache::default(),
         };
         match kassa.mark_interrupted_payments()? {
             0 => {}
@@ -170,6 +174,7 @@ impl Kassa {
             runtime: std::sync::OnceLock::new(),
             webhooks: vourity_webhooks::WebhookHub::default(),
             timings: Mutex::new(ProviderTimings::default()),
+            provider_clients: provider_payments::ClientCache::default(),
         })
     }
 

@@ -8,6 +8,7 @@
 //! start marks unknown and reconciles with the provider under the same reference
 //! ([`Kassa::reconcile_interrupted_payments`]). Nothing is ever started again.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::DateTime;
@@ -19,7 +20,7 @@ use kassa_core::payment::{
     PaymentRequest,
 };
 use kassa_core::{Currency, Money};
-use kassa_providers::{swip, vourity};
+use kassa_providers::{Settings, swip, vourity};
 use kassa_store::Transaction;
 use kassa_store::payment_steps::{self, PaymentStep};
 use kassa_store::sales::{self, TenderRow};
@@ -51,6 +52,36 @@ impl Default for ProviderTimings {
             retries_after_429: 3,
         }
     }
+}
+
+/// The provider clients a Kassa built, each kept with the settings it was built from: a
+/// manager's change of the settings (or a rotated secret) builds a new one. Per Kassa,
+/// not per process, because a client's pooled connections belong to the runtime that
+/// opened them, and each Kassa has its own.
+#[derive(Debug, Default)]
+pub(crate) struct ClientCache {
+    swip: Mutex<Vec<(Settings, swip::Client)>>,
+    vourity: Mutex<Vec<(Settings, vourity::Client)>>,
+}
+
+/// The client built from `settings`, from the cache when the same settings built one.
+fn cached<T: Clone, E>(
+    slot: &Mutex<Vec<(Settings, T)>>,
+    settings: Settings,
+    build: impl FnOnce(&Settings) -> Result<T, E>,
+) -> Result<T, E> {
+    // A till serves one POS: a handful of entries at most, old ones dropped.
+    const KEPT: usize = 4;
+    let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, client)) = slot.iter().find(|(built_from, _)| *built_from == settings) {
+        return Ok(client.clone());
+    }
+    let client = build(&settings)?;
+    if slot.len() >= KEPT {
+        slot.remove(0);
+    }
+    slot.push((settings, client.clone()));
+    Ok(client)
 }
 
 /// A provider step to store with the outcome it led to.
@@ -152,7 +183,7 @@ impl Kassa {
 
     fn swip_client(&self, pos_id: i64, currency: Currency) -> Result<swip::Client, AppError> {
         let settings = self.provider_settings(pos_id, Provider::Swip)?;
-        let client = swip::Client::from_settings(&settings).map_err(|e| {
+        let client = cached(&self.provider_clients.swip, settings, swip::Client::from_settings).map_err(|e| {
             AppError::coded(
                 ErrorCode::ProviderFailed,
                 None,
@@ -593,7 +624,7 @@ impl Kassa {
 
     pub(crate) fn vourity_client(&self, pos_id: i64) -> Result<vourity::Client, AppError> {
         let settings = self.provider_settings(pos_id, Provider::Vourity)?;
-        vourity::Client::from_settings(&settings).map_err(|e| {
+        cached(&self.provider_clients.vourity, settings, vourity::Client::from_settings).map_err(|e| {
             AppError::coded(
                 ErrorCode::ProviderFailed,
                 None,
@@ -613,6 +644,26 @@ impl Kassa {
     ) -> Result<SaleView, AppError> {
         let now = self.now();
         let at = crate::timestamp(now);
+        // A poll that learned nothing new (still pending, the same prompt, no step) has
+        // nothing to store: the till polls every second, and an fsync per poll buys
+        // nothing.
+        if let Ok(PaymentOutcome::Pending { prompt }) = &answer
+            && steps.is_empty()
+        {
+            let unchanged = json!({ "prompt": prompt }).to_string();
+            let view = self.read(|conn| {
+                let tender = sales::get_tender(conn, tender_id)?
+                    .ok_or_else(|| AppError::Internal(format!("payment {tender_id} vanished")))?;
+                if tender.status == TenderStatus::Pending && tender.detail.as_deref() == Some(unchanged.as_str()) {
+                    Ok(Some(self.sale_view(conn, tender.sale_id)?))
+                } else {
+                    Ok(None)
+                }
+            })?;
+            if let Some(view) = view {
+                return Ok(view);
+            }
+        }
         let mut refusal = None;
         let view = self.write(|tx| {
             let till = self.till(tx)?;
