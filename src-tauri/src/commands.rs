@@ -8,10 +8,10 @@ use tauri::State;
 use kassa_app::{
     ApiError, AppError, AppStatus, AuditEntry, Brand, BrandInput, CashMovementKind, Category, ConnectionTest,
     DiscountInput, DroppayRegistration, FirstRunInput, ImportPreview, JournalReport, Kassa, Language,
-    ManagerApproval, PosDevice, PosDeviceInput, PosStatus, ProductInput, ProductView, Provider,
+    LoyaltyUsage, ManagerApproval, PosDevice, PosDeviceInput, PosStatus, ProductInput, ProductView, Provider,
     ProviderAccountInput, ProviderAccountView, ReceiptCopy, ReceiptPreview, RefundInput, RefundableSale,
     ReturnItemInput, Role, SaleSummary, SaleView, Session, ShiftReport, ShiftView, Store, StoreInput, User,
-    UserInput, WebhookListenerStatus,
+    UserInput, VoucherView, WebhookListenerStatus,
 };
 
 use crate::state::Shell;
@@ -426,6 +426,43 @@ pub async fn start_vourity_payment(
         k.start_vourity_payment(a, sale_id, amount.as_deref())
     })
     .await
+}
+
+/// Looks a Venue Manager voucher code up for the sale, without redeeming it.
+#[tauri::command]
+#[specta::specta]
+pub async fn look_up_voucher(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    code: String,
+) -> Result<VoucherView, ApiError> {
+    as_actor(&shell, move |k, a| k.look_up_voucher(a, sale_id, &code)).await
+}
+
+/// Pays with a voucher code, redeemed whole (`accept_forfeit`: the customer was told
+/// that what it is worth above what is due is lost).
+#[tauri::command]
+#[specta::specta]
+pub async fn pay_with_voucher(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    code: String,
+    accept_forfeit: bool,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.pay_with_voucher(a, sale_id, &code, accept_forfeit)
+    })
+    .await
+}
+
+/// Registers a scanned Venue Manager loyalty barcode.
+#[tauri::command]
+#[specta::specta]
+pub async fn register_loyalty_barcode(
+    shell: State<'_, Shell>,
+    code: String,
+) -> Result<LoyaltyUsage, ApiError> {
+    as_actor(&shell, move |k, a| k.register_loyalty_barcode(a, &code)).await
 }
 
 /// Takes the till's Vourity terminal in or out of service (managers).

@@ -755,8 +755,14 @@ impl Kassa {
             if part <= 0 {
                 continue;
             }
-            let status = match tender.method {
-                TenderMethod::Cash => {
+            // A voucher cannot be given back through Venue Manager (it has no call that
+            // un-redeems one): its part of a refund is paid back in cash.
+            let method = match tender.method {
+                TenderMethod::Voucher => TenderMethod::Cash,
+                other => other,
+            };
+            let status = match method {
+                TenderMethod::Cash | TenderMethod::Voucher => {
                     // Cash back is rounded like cash taken. Round what is still to give, not
                     // this tender's share of it: 82.30 back from 82.00 paid in cash (rounded
                     // down when it was taken) is 82.00, not 82.00 and 0.30 short. A tender
@@ -785,7 +791,7 @@ impl Kassa {
             n += 1;
             sales::insert_tender(
                 tx,
-                &money_back(sale, n, tender.method, part, status, Some(tender.id), &at),
+                &money_back(sale, n, method, part, status, Some(tender.id), &at),
             )?;
             to_give -= part;
         }

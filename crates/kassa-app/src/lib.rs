@@ -32,6 +32,7 @@ mod swip_payments;
 mod users;
 pub mod validate;
 mod venue_manager;
+mod voucher_payments;
 mod vourity_payments;
 pub mod vourity_webhooks;
 
@@ -65,6 +66,7 @@ pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, 
 pub use secrets::{SECRETS_ENV, SecretBackend};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};
 pub use users::UserInput;
+pub use voucher_payments::{LoyaltyUsage, VoucherView};
 pub use vourity_webhooks::{
     DEFAULT_WEBHOOK_ADDRESS, RecordedWebhook, WebhookListener, WebhookListenerStatus, start_vourity_webhooks,
 };

@@ -62,10 +62,14 @@ impl Default for ProviderTimings {
 pub(crate) struct ClientCache {
     swip: Mutex<Vec<(Settings, swip::Client)>>,
     vourity: Mutex<Vec<(Settings, vourity::Client)>>,
+    pub(crate) venue_manager: Mutex<Vec<(Settings, kassa_providers::venue_manager::Client)>>,
+    /// The shop's guest token the till acts with, by the base URL it came from. Kept in
+    /// memory only, as every token.
+    pub(crate) guest_token: Mutex<Option<(String, kassa_providers::Secret)>>,
 }
 
 /// The client built from `settings`, from the cache when the same settings built one.
-fn cached<T: Clone, E>(
+pub(crate) fn cached<T: Clone, E>(
     slot: &Mutex<Vec<(Settings, T)>>,
     settings: Settings,
     build: impl FnOnce(&Settings) -> Result<T, E>,
@@ -118,6 +122,7 @@ pub(crate) fn provider_of(method: TenderMethod) -> Option<Provider> {
         TenderMethod::Swip => Some(Provider::Swip),
         TenderMethod::Vourity => Some(Provider::Vourity),
         TenderMethod::Flexiti => Some(Provider::Flexiti),
+        TenderMethod::Voucher => Some(Provider::VenueManager),
         TenderMethod::Cash | TenderMethod::ExternalCard => None,
     }
 }
@@ -183,13 +188,14 @@ impl Kassa {
 
     fn swip_client(&self, pos_id: i64, currency: Currency) -> Result<swip::Client, AppError> {
         let settings = self.provider_settings(pos_id, Provider::Swip)?;
-        let client = cached(&self.provider_clients.swip, settings, swip::Client::from_settings).map_err(|e| {
-            AppError::coded(
-                ErrorCode::ProviderFailed,
-                None,
-                format!("SWiP is not set up correctly for this POS: {e}"),
-            )
-        })?;
+        let client =
+            cached(&self.provider_clients.swip, settings, swip::Client::from_settings).map_err(|e| {
+                AppError::coded(
+                    ErrorCode::ProviderFailed,
+                    None,
+                    format!("SWiP is not set up correctly for this POS: {e}"),
+                )
+            })?;
         if client.currency() != currency {
             return Err(AppError::coded(
                 ErrorCode::CurrencyMismatch,
@@ -208,7 +214,7 @@ impl Kassa {
     /// on an open sale, with its first step (`requested`), before anything is sent.
     /// `prepare` runs in the same transaction, for what the method must store with it
     /// (a webhook token) or build from the sale.
-    fn open_provider_tender<T>(
+    pub(crate) fn open_provider_tender<T>(
         &self,
         actor: &Actor,
         sale_id: i64,
@@ -565,6 +571,7 @@ impl Kassa {
         let method: Box<dyn ProviderMethod + '_> = match provider {
             Provider::Swip => Box::new(self.swip_method(stored)?),
             Provider::Vourity => Box::new(self.vourity_method(stored)?),
+            Provider::VenueManager => Box::new(self.voucher_method(stored)?),
             other => {
                 return Err(AppError::Internal(format!(
                     "{} payments are not taken through a provider method",
@@ -624,13 +631,30 @@ impl Kassa {
 
     pub(crate) fn vourity_client(&self, pos_id: i64) -> Result<vourity::Client, AppError> {
         let settings = self.provider_settings(pos_id, Provider::Vourity)?;
-        cached(&self.provider_clients.vourity, settings, vourity::Client::from_settings).map_err(|e| {
+        cached(
+            &self.provider_clients.vourity,
+            settings,
+            vourity::Client::from_settings,
+        )
+        .map_err(|e| {
             AppError::coded(
                 ErrorCode::ProviderFailed,
                 None,
                 format!("Vourity is not set up correctly for this POS: {e}"),
             )
         })
+    }
+
+    /// Stores what the start of a provider payment answered (for methods started outside
+    /// this module, such as vouchers).
+    pub(crate) fn record_provider_answer(
+        &self,
+        tender_id: i64,
+        provider: Provider,
+        steps: Vec<NewStep>,
+        answer: Result<PaymentOutcome, PaymentError>,
+    ) -> Result<SaleView, AppError> {
+        self.record(tender_id, provider, steps, answer, Call::Start)
     }
 
     /// Stores what a provider answered: its steps and the outcome, in one transaction.
@@ -654,7 +678,9 @@ impl Kassa {
             let view = self.read(|conn| {
                 let tender = sales::get_tender(conn, tender_id)?
                     .ok_or_else(|| AppError::Internal(format!("payment {tender_id} vanished")))?;
-                if tender.status == TenderStatus::Pending && tender.detail.as_deref() == Some(unchanged.as_str()) {
+                if tender.status == TenderStatus::Pending
+                    && tender.detail.as_deref() == Some(unchanged.as_str())
+                {
                     Ok(Some(self.sale_view(conn, tender.sale_id)?))
                 } else {
                     Ok(None)
@@ -855,7 +881,7 @@ where
     }
 }
 
-fn insert_steps(
+pub(crate) fn insert_steps(
     tx: &Transaction<'_>,
     tender_id: i64,
     provider: Provider,

@@ -623,7 +623,7 @@ pub enum SaleCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card", "swip", "vourity"])))]
+#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card", "swip", "vourity", "voucher"])))]
 pub struct SaleNew {
     /// An item by barcode or SKU, with an optional quantity: 7310865004703, SKU-1*2,
     /// BANANA*0.532 (kg). Repeatable.
@@ -644,6 +644,14 @@ pub struct SaleNew {
     /// The rest is paid on the till's Vourity card terminal.
     #[arg(long)]
     pub vourity: bool,
+    /// A Venue Manager voucher code, redeemed whole first; --cash or another tender pays
+    /// the rest.
+    #[arg(long, value_name = "CODE")]
+    pub voucher: Option<String>,
+    /// Redeem a --voucher worth more than what is due: the rest is lost (no change is
+    /// given for a voucher). Without it such a voucher is refused.
+    #[arg(long, requires = "voucher")]
+    pub accept_voucher_loss: bool,
     /// How often the provider is asked whether the customer has paid, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
     pub poll_interval_ms: u64,

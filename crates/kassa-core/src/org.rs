@@ -131,6 +131,8 @@ pub enum TenderMethod {
     Vourity,
     /// Flexiti: consumer financing on the customer's Flexiti account.
     Flexiti,
+    /// A Venue Manager voucher code, redeemed whole.
+    Voucher,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -232,6 +234,7 @@ text_enum!(TenderMethod, "tender method", {
     Swip => "swip",
     Vourity => "vourity",
     Flexiti => "flexiti",
+    Voucher => "voucher",
 });
 text_enum!(TenderStatus, "tender status", {
     Pending => "pending",

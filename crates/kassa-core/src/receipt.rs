@@ -372,6 +372,7 @@ struct Labels {
     swip: (&'static str, &'static str),
     vourity: (&'static str, &'static str),
     flexiti: (&'static str, &'static str),
+    voucher: (&'static str, &'static str),
     receipt_no: &'static str,
     cashier: &'static str,
     pos: &'static str,
@@ -399,6 +400,7 @@ const SV: Labels = Labels {
     swip: ("Betalt med SWiP", "Återbetalt via SWiP"),
     vourity: ("Kort (Vourity)", "Återbetalt till kort"),
     flexiti: ("Flexiti-finansiering", "Återbetalt Flexiti"),
+    voucher: ("Presentkort", "Presentkort åter"),
     receipt_no: "Kvitto nr",
     cashier: "Kassör",
     pos: "Kassa",
@@ -427,6 +429,7 @@ const EN: Labels = Labels {
     swip: ("Paid with SWiP", "Refunded through SWiP"),
     vourity: ("Card (Vourity)", "Refunded to card"),
     flexiti: ("Flexiti financing", "Returned to Flexiti"),
+    voucher: ("Voucher", "Voucher returned"),
     receipt_no: "Receipt no",
     cashier: "Cashier",
     pos: "Till",
@@ -443,6 +446,7 @@ fn tender_label(tender: &ReceiptTender, l: &Labels) -> &'static str {
         TenderMethod::Swip => l.swip,
         TenderMethod::Vourity => l.vourity,
         TenderMethod::Flexiti => l.flexiti,
+        TenderMethod::Voucher => l.voucher,
     };
     if tender.amount.is_negative() {
         given_back

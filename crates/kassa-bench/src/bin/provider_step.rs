@@ -28,14 +28,16 @@ use anyhow::{Context, Result, ensure};
 use chrono::{TimeZone, Utc};
 use clap::Parser;
 use kassa_app::{
-    Actor, Kassa, ManualClock, ProductInput, Provider, ProviderAccountInput, SaleUnit, StorePrice, TenderStatus,
-    VatCategory,
+    Actor, Kassa, ManualClock, ProductInput, Provider, ProviderAccountInput, SaleUnit, StorePrice,
+    TenderStatus, VatCategory,
 };
 use kassa_sandbox::{BackgroundSandbox, Ports};
 use serde_json::Value;
 
 #[derive(Parser)]
-#[command(about = "One SWiP payment step through Kassa (poll_payment) vs a bare reqwest GET of the same order")]
+#[command(
+    about = "One SWiP payment step through Kassa (poll_payment) vs a bare reqwest GET of the same order"
+)]
 struct Args {
     /// Measured rounds (each: one step and one bare call).
     #[arg(long, default_value_t = 2000)]
@@ -59,7 +61,9 @@ fn setup(sandbox: &BackgroundSandbox) -> Result<Setup> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("kassa.sqlite3");
     // A still clock: the order never reaches SWiP's 90 s while the bench runs.
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap(),
+    ));
     let kassa = Kassa::create_demo(&path, clock)?;
     let manager = kassa.login("manager", "1234")?.0;
     let store = kassa
@@ -110,7 +114,10 @@ fn setup(sandbox: &BackgroundSandbox) -> Result<Setup> {
     let sale = kassa.add_item(&cashier, "BENCH", None)?;
     let view = kassa.start_swip_payment(&cashier, sale.id, None)?;
     let tender = view.tenders.last().context("the SWiP tender")?;
-    ensure!(tender.status == TenderStatus::Pending, "the payment is pending: {tender:?}");
+    ensure!(
+        tender.status == TenderStatus::Pending,
+        "the payment is pending: {tender:?}"
+    );
     let session_code = tender
         .prompt
         .as_ref()
@@ -189,7 +196,9 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let sandbox = BackgroundSandbox::start(Ports::Ephemeral)?;
     let setup = setup(&sandbox)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let http = reqwest::Client::builder()
         .timeout(kassa_providers::http::DEFAULT_TIMEOUT)
         .connect_timeout(kassa_providers::http::CONNECT_TIMEOUT)

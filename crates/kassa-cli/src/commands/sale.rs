@@ -205,19 +205,42 @@ fn ring_up_and_pay(
             .transpose()?;
         view = kassa.set_order_discount(actor, view.id, Some(discount.clone()), approval.as_ref())?;
     }
+    if let Some(code) = &args.voucher
+        && view.status != SaleStatus::Completed
+    {
+        view = kassa.pay_with_voucher(actor, view.id, code, args.accept_voucher_loss)?;
+        if let Some(t) = view
+            .tenders
+            .iter()
+            .rev()
+            .find(|t| t.method == TenderMethod::Voucher)
+            && t.status == TenderStatus::Unknown
+        {
+            return Err(AppError::coded(
+                kassa_app::ErrorCode::PaymentUnresolved,
+                None,
+                format!(
+                    "Venue Manager did not answer the redemption of voucher {code:?} (payment {}); run `kassa sale \
+                     resolve {}` to ask it (the voucher is never redeemed twice)",
+                    t.reference, t.id
+                ),
+            ));
+        }
+    }
     if let Some(cash) = &args.cash {
         // Without --card, cash that does not cover the sale can only fail. A failed run is
         // voided and its cash handed back (see `undo`), but checking first gives the better
         // message (how much is due, and that --card pays the rest) and leaves no voided sale,
         // with cash in and back out, behind for a mistake the command line can see.
-        if !args.card
+        let another_tender = args.card || args.swip || args.vourity || args.voucher.is_some();
+        if !another_tender
             && let (Some(given), Some(due)) = (typed(kassa, cash), decimal(&view.cash_due))
             && given < due
         {
             return Err(AppError::validation(
                 "cash",
                 format!(
-                    "cash {cash} does not cover the {} {} due; give more cash or add --card for the rest",
+                    "cash {cash} does not cover the {} {} due; give more cash or add --card (or another tender) for the rest",
                     view.cash_due, view.currency
                 ),
             ));

@@ -276,6 +276,11 @@ impl Client {
         })
     }
 
+    /// The shop's base URL, where the document's paths start.
+    pub fn base_url(&self) -> &url::Url {
+        self.http.base_url()
+    }
+
     /// The shop's currency, which every amount it sends must be in.
     pub fn currency(&self) -> Currency {
         self.currency

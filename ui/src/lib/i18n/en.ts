@@ -297,6 +297,7 @@ export const en = {
 	'tender.external_card': 'Card (terminal)',
 	'tender.swip': 'SWiP',
 	'tender.flexiti': 'Flexiti financing',
+	'tender.voucher': 'Voucher',
 	'tender.vourity': 'Card (Vourity)',
 	'tenderStatus.pending': 'pending',
 	'tenderStatus.approved': 'approved',

@@ -298,6 +298,7 @@ export const sv: Record<MessageKey, string> = {
 	'tender.external_card': 'Kort (terminal)',
 	'tender.swip': 'SWiP',
 	'tender.flexiti': 'Flexiti-finansiering',
+	'tender.voucher': 'Presentkort',
 	'tender.vourity': 'Kort (Vourity)',
 	'tenderStatus.pending': 'väntar',
 	'tenderStatus.approved': 'godkänd',
