@@ -149,7 +149,7 @@ impl Kassa {
         };
         match kassa.mark_interrupted_payments()? {
             0 => {}
-            n => tracing::warn!("{n} card payment(s) were pending in a Kassa that stopped; marked unknown"),
+            n => tracing::warn!("{n} payment(s) were pending in a Kassa that stopped; marked unknown"),
         }
         // Provider payments left unknown are asked about now, under their own references;
         // one that cannot be reached yet stays unknown and blocks the till until it is.

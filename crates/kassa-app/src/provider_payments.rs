@@ -848,6 +848,46 @@ impl Kassa {
     }
 }
 
+/// A provider call whose outcome is not known: the payment becomes unknown.
+pub(crate) fn transport_error(
+    method: &'static str,
+    reference: &PaymentReference,
+    detail: impl Into<String>,
+) -> PaymentError {
+    PaymentError::Transport {
+        method,
+        reference: reference.to_string(),
+        detail: detail.into(),
+    }
+}
+
+/// A provider's definite refusal: nothing moved.
+pub(crate) fn rejected_error(
+    method: &'static str,
+    reference: &PaymentReference,
+    reason: impl Into<String>,
+) -> PaymentError {
+    PaymentError::Rejected {
+        method,
+        reference: reference.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A failed call that moves money: unknown when the provider may have acted on it, else
+/// refused.
+pub(crate) fn money_call_error<E: std::fmt::Display>(
+    method: &'static str,
+    reference: &PaymentReference,
+    error: kassa_providers::CallError<E>,
+) -> PaymentError {
+    if error.outcome_unknown() {
+        transport_error(method, reference, error.to_string())
+    } else {
+        rejected_error(method, reference, error.to_string())
+    }
+}
+
 /// Runs a provider call, again after its `Retry-After` while the provider answers 429:
 /// a 429 is an answer to a request the provider did not handle, so calling again cannot
 /// act twice. Waits are bounded by [`ProviderTimings::max_retry_after`].

@@ -558,7 +558,8 @@ impl Kassa {
                 ErrorCode::PaymentUnresolved,
                 None,
                 format!(
-                    "sale {} has a card payment whose outcome is unknown; resolve it before anything else",
+                    "sale {} has a payment whose outcome is unknown; reconcile it (`kassa sale resolve`, or \
+                     Reconcile now at the till) before anything else",
                     sale.id
                 ),
             ));

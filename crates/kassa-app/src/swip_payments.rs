@@ -65,28 +65,15 @@ pub(crate) struct SwipPayment<'k> {
 }
 
 fn transport(reference: &PaymentReference, detail: impl Into<String>) -> PaymentError {
-    PaymentError::Transport {
-        method: METHOD,
-        reference: reference.to_string(),
-        detail: detail.into(),
-    }
+    crate::provider_payments::transport_error(METHOD, reference, detail)
 }
 
 fn rejected(reference: &PaymentReference, reason: impl Into<String>) -> PaymentError {
-    PaymentError::Rejected {
-        method: METHOD,
-        reference: reference.to_string(),
-        reason: reason.into(),
-    }
+    crate::provider_payments::rejected_error(METHOD, reference, reason)
 }
 
-/// A failed call that moves money: unknown when SWiP may have acted on it, else refused.
 fn money_call_error(reference: &PaymentReference, error: CallError<SwipError>) -> PaymentError {
-    if error.outcome_unknown() {
-        transport(reference, error.to_string())
-    } else {
-        rejected(reference, error.to_string())
-    }
+    crate::provider_payments::money_call_error(METHOD, reference, error)
 }
 
 fn order_json(order: &Order) -> String {
@@ -407,9 +394,14 @@ impl PaymentMethod for SwipPayment<'_> {
                 operation: kassa_core::payment::PaymentOperation::Cancel,
             });
         }
-        let order = self
-            .get(reference)
-            .map_err(|e| rejected(reference, e.to_string()))?;
+        // Reading the order moves no money: when it fails the payment stays pending and
+        // the cashier cancels again.
+        let order = self.get(reference).map_err(|e| {
+            rejected(
+                reference,
+                format!("SWiP could not be asked about the order ({e}); nothing was changed, cancel again"),
+            )
+        })?;
         if order.order_status == OrderStatus::Closed {
             return self.closed_outcome(reference, &order);
         }

@@ -79,11 +79,7 @@ pub(crate) struct VoucherPayment<'k> {
 }
 
 fn rejected(reference: &PaymentReference, reason: impl Into<String>) -> PaymentError {
-    PaymentError::Rejected {
-        method: METHOD,
-        reference: reference.to_string(),
-        reason: reason.into(),
-    }
+    crate::provider_payments::rejected_error(METHOD, reference, reason)
 }
 
 fn provider_failed(what: &str, error: impl std::fmt::Display) -> AppError {
@@ -464,11 +460,11 @@ impl PaymentMethod for VoucherPayment<'_> {
                 reference,
                 format!("Venue Manager no longer knows voucher code {code:?}"),
             )),
-            Err(error) if error.outcome_unknown() => Err(PaymentError::Transport {
-                method: METHOD,
-                reference: reference.to_string(),
-                detail: format!("redeeming voucher code {code:?}: {error}"),
-            }),
+            Err(error) if error.outcome_unknown() => Err(crate::provider_payments::transport_error(
+                METHOD,
+                reference,
+                format!("redeeming voucher code {code:?}: {error}"),
+            )),
             Err(error) => Err(rejected(
                 reference,
                 format!("redeeming voucher code {code:?}: {error}"),

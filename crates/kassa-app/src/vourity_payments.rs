@@ -129,28 +129,15 @@ enum Seen {
 }
 
 fn transport(reference: &PaymentReference, detail: impl Into<String>) -> PaymentError {
-    PaymentError::Transport {
-        method: METHOD,
-        reference: reference.to_string(),
-        detail: detail.into(),
-    }
+    crate::provider_payments::transport_error(METHOD, reference, detail)
 }
 
 fn rejected(reference: &PaymentReference, reason: impl Into<String>) -> PaymentError {
-    PaymentError::Rejected {
-        method: METHOD,
-        reference: reference.to_string(),
-        reason: reason.into(),
-    }
+    crate::provider_payments::rejected_error(METHOD, reference, reason)
 }
 
-/// A failed call that moves money: unknown when Vourity may have acted on it, else refused.
 fn money_call_error(reference: &PaymentReference, error: CallError<VourityError>) -> PaymentError {
-    if error.outcome_unknown() {
-        transport(reference, error.to_string())
-    } else {
-        rejected(reference, error.to_string())
-    }
+    crate::provider_payments::money_call_error(METHOD, reference, error)
 }
 
 fn unknown(detail: impl Into<String>) -> PaymentOutcome {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::Duration as Minutes;
 use kassa_app::{
-    Actor, AppError, ErrorCode, Kassa, ManagerApproval, Provider, ProviderAccountInput, ProviderTimings,
-    RefundInput, RefundLineInput, SaleStatus, SaleView, TenderMethod, TenderStatus, VatCategory,
+    Actor, AppError, ErrorCode, Kassa, ManagerApproval, Provider, ProviderTimings, RefundInput,
+    RefundLineInput, SaleStatus, SaleView, TenderMethod, TenderStatus, VatCategory,
 };
 use kassa_sandbox::{BackgroundSandbox, Ports};
 use rand::{Rng, SeedableRng};
@@ -44,24 +44,13 @@ fn world() -> World {
         .find(|d| d.name == "Till 1")
         .unwrap()
         .id;
-    let mut input = ProviderAccountInput {
+    // The demo till sells in kronor; the SWiP merchant account is set to match.
+    let input = common::account_input(
         base_url,
-        ..Default::default()
-    };
-    for (key, value) in kassa_sandbox::swip::DEMO_SETTINGS {
-        match *key {
-            "token" => {
-                input.secrets.insert((*key).to_owned(), (*value).to_owned());
-            }
-            // The demo till sells in kronor; the SWiP merchant account is set to match.
-            "currency" => {
-                input.values.insert((*key).to_owned(), "SEK".to_owned());
-            }
-            _ => {
-                input.values.insert((*key).to_owned(), (*value).to_owned());
-            }
-        }
-    }
+        kassa_sandbox::swip::DEMO_SETTINGS,
+        &["token"],
+        &[("currency", "SEK")],
+    );
     till.kassa
         .set_provider_account(&till.manager, pos, Provider::Swip, input)
         .unwrap();
@@ -485,16 +474,7 @@ fn a_payment_left_pending_by_a_stopped_kassa_is_reconciled_when_it_opens_again()
 #[test]
 fn under_injected_faults_no_payment_is_taken_twice_and_every_one_ends_final() {
     let w = world();
-    let count: usize = std::env::var("KASSA_FAULT_PAYMENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
-        .max(200);
-    let seed: u64 = std::env::var("KASSA_FAULT_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(rand::random);
-    println!("fault seed {seed} (KASSA_FAULT_SEED to repeat)");
+    let (count, seed) = common::fault_loop_settings();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let paths = [
         ("POST", "/orders"),
@@ -510,23 +490,7 @@ fn under_injected_faults_no_payment_is_taken_twice_and_every_one_ends_final() {
         sale_ids.push(sale.id);
         for (method, path) in paths {
             if rng.random_bool(0.2) {
-                let (name, fault) = match rng.random_range(0..6) {
-                    0 => ("latency", json!({"kind": "latency", "millis": 30})),
-                    1 => ("5xx", json!({"kind": "status", "status": 503})),
-                    2 => (
-                        "5xx after commit",
-                        json!({"kind": "status", "status": 500, "after_commit": true}),
-                    ),
-                    3 => ("429", json!({"kind": "too_many_requests", "retry_after_secs": 1})),
-                    4 => (
-                        "dropped after commit",
-                        json!({"kind": "drop", "after_commit": true}),
-                    ),
-                    _ => (
-                        "malformed",
-                        json!({"kind": "body", "text": "{\"orderStatus\": 7"}),
-                    ),
-                };
+                let (name, fault) = common::random_fault(&mut rng, "{\"orderStatus\": 7");
                 *faults.entry(name).or_default() += 1;
                 w.fault(method, path, fault);
             }

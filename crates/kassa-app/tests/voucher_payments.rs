@@ -5,8 +5,8 @@
 mod common;
 
 use kassa_app::{
-    AppError, ErrorCode, ManagerApproval, Provider, ProviderAccountInput, RefundInput, RefundLineInput,
-    SaleStatus, SaleView, TenderMethod, TenderStatus, TenderView, VatCategory,
+    AppError, ErrorCode, ManagerApproval, Provider, RefundInput, RefundLineInput, SaleStatus, SaleView,
+    TenderMethod, TenderStatus, TenderView, VatCategory,
 };
 use kassa_sandbox::{BackgroundSandbox, Ports};
 use reqwest::Method;
@@ -38,23 +38,12 @@ fn world() -> World {
         .find(|d| d.name == "Till 1")
         .unwrap()
         .id;
-    let mut input = ProviderAccountInput {
-        base_url: emulator.base_url(),
-        ..Default::default()
-    };
-    for (key, value) in kassa_sandbox::venue_manager::DEMO_SETTINGS {
-        match *key {
-            "api_password" => {
-                input.secrets.insert((*key).to_owned(), (*value).to_owned());
-            }
-            "currency" => {
-                input.values.insert((*key).to_owned(), "SEK".to_owned());
-            }
-            _ => {
-                input.values.insert((*key).to_owned(), (*value).to_owned());
-            }
-        }
-    }
+    let input = common::account_input(
+        emulator.base_url(),
+        kassa_sandbox::venue_manager::DEMO_SETTINGS,
+        &["api_password"],
+        &[("currency", "SEK")],
+    );
     till.kassa
         .set_provider_account(&till.manager, pos, Provider::VenueManager, input)
         .unwrap();

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kassa_app::{
-    Actor, AppError, ErrorCode, Kassa, ManagerApproval, ManualClock, Provider, ProviderAccountInput,
-    ProviderTimings, RefundInput, RefundLineInput, SaleStatus, SaleView, TenderMethod, TenderStatus,
-    TenderView, VatCategory, WebhookListener, start_vourity_webhooks,
+    Actor, AppError, ErrorCode, Kassa, ManagerApproval, ManualClock, Provider, ProviderTimings, RefundInput,
+    RefundLineInput, SaleStatus, SaleView, TenderMethod, TenderStatus, TenderView, VatCategory,
+    WebhookListener, start_vourity_webhooks,
 };
 use kassa_sandbox::vourity::POINT_OF_SERVICE_ID;
 use kassa_sandbox::{BackgroundSandbox, Ports};
@@ -73,23 +73,12 @@ fn world(listening: bool) -> World {
         .find(|d| d.name == "Till 1")
         .unwrap()
         .id;
-    let mut input = ProviderAccountInput {
+    let input = common::account_input(
         base_url,
-        ..Default::default()
-    };
-    for (key, value) in kassa_sandbox::vourity::DEMO_SETTINGS {
-        match *key {
-            "api_key" | "subscription_key" => {
-                input.secrets.insert((*key).to_owned(), (*value).to_owned());
-            }
-            "webhook_url" => {
-                input.values.insert((*key).to_owned(), webhook_url.clone());
-            }
-            _ => {
-                input.values.insert((*key).to_owned(), (*value).to_owned());
-            }
-        }
-    }
+        kassa_sandbox::vourity::DEMO_SETTINGS,
+        &["api_key", "subscription_key"],
+        &[("webhook_url", &webhook_url)],
+    );
     kassa
         .set_provider_account(&manager, pos, Provider::Vourity, input)
         .unwrap();
@@ -746,16 +735,7 @@ fn bad_input_gets_a_clear_error_and_records_nothing() {
 #[test]
 fn under_injected_faults_no_card_is_charged_twice_and_every_payment_ends_final() {
     let w = world(true);
-    let count: usize = std::env::var("KASSA_FAULT_PAYMENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
-        .max(200);
-    let seed: u64 = std::env::var("KASSA_FAULT_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(rand::random);
-    println!("fault seed {seed} (KASSA_FAULT_SEED to repeat)");
+    let (count, seed) = common::fault_loop_settings();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let paths = [
         ("POST", "/pos-payment-request"),
@@ -772,23 +752,7 @@ fn under_injected_faults_no_card_is_charged_twice_and_every_payment_ends_final()
         sale_ids.push(sale.id);
         for (method, path) in paths {
             if rng.random_bool(0.2) {
-                let (name, fault) = match rng.random_range(0..6) {
-                    0 => ("latency", json!({"kind": "latency", "millis": 30})),
-                    1 => ("5xx", json!({"kind": "status", "status": 503})),
-                    2 => (
-                        "5xx after commit",
-                        json!({"kind": "status", "status": 500, "after_commit": true}),
-                    ),
-                    3 => ("429", json!({"kind": "too_many_requests", "retry_after_secs": 1})),
-                    4 => (
-                        "dropped after commit",
-                        json!({"kind": "drop", "after_commit": true}),
-                    ),
-                    _ => (
-                        "malformed",
-                        json!({"kind": "body", "text": "{\"paymentStatus\": 7"}),
-                    ),
-                };
+                let (name, fault) = common::random_fault(&mut rng, "{\"paymentStatus\": 7");
                 *faults.entry(name).or_default() += 1;
                 w.sandbox.fault(method, path, fault);
             }

@@ -178,3 +178,66 @@ impl SandboxControl {
             .collect()
     }
 }
+
+/// One of the faults the fault loops inject, at random, with its name for the counts:
+/// latency, a 5xx before or after the provider committed, 429 with Retry-After, the
+/// connection dropped after the commit, or a success whose body is `malformed`.
+pub fn random_fault(rng: &mut impl rand::Rng, malformed: &str) -> (&'static str, serde_json::Value) {
+    use serde_json::json;
+    match rng.random_range(0..6) {
+        0 => ("latency", json!({"kind": "latency", "millis": 30})),
+        1 => ("5xx", json!({"kind": "status", "status": 503})),
+        2 => (
+            "5xx after commit",
+            json!({"kind": "status", "status": 500, "after_commit": true}),
+        ),
+        3 => ("429", json!({"kind": "too_many_requests", "retry_after_secs": 1})),
+        4 => (
+            "dropped after commit",
+            json!({"kind": "drop", "after_commit": true}),
+        ),
+        _ => ("malformed", json!({"kind": "body", "text": malformed})),
+    }
+}
+
+/// The fault loops' payment count (KASSA_FAULT_PAYMENTS may raise it, never below 200)
+/// and seed (KASSA_FAULT_SEED repeats a run), printed.
+pub fn fault_loop_settings() -> (usize, u64) {
+    let count = std::env::var("KASSA_FAULT_PAYMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200usize)
+        .max(200);
+    let seed = std::env::var("KASSA_FAULT_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(rand::random);
+    println!("fault seed {seed} (KASSA_FAULT_SEED to repeat)");
+    (count, seed)
+}
+
+/// Provider account settings from a sandbox module's demo values: `secrets` name the
+/// credentials, `overrides` replace values (a currency to match the till, a webhook URL).
+pub fn account_input(
+    base_url: String,
+    demo: &[(&str, &str)],
+    secrets: &[&str],
+    overrides: &[(&str, &str)],
+) -> kassa_app::ProviderAccountInput {
+    let mut input = kassa_app::ProviderAccountInput {
+        base_url,
+        ..Default::default()
+    };
+    for (key, value) in demo {
+        let value = overrides
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(*value, |(_, v)| *v);
+        if secrets.contains(key) {
+            input.secrets.insert((*key).to_owned(), value.to_owned());
+        } else {
+            input.values.insert((*key).to_owned(), value.to_owned());
+        }
+    }
+    input
+}
