@@ -64,6 +64,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::answer_payment_question,
             commands::set_vourity_terminal_status,
             commands::poll_payment,
+            commands::till_payment_providers,
             commands::cancel_payment,
             commands::reconcile_payment,
             commands::find_receipt_for_refund,
