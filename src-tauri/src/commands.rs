@@ -400,6 +400,13 @@ pub async fn cancel_card_payment(shell: State<'_, Shell>, tender_id: i64) -> Res
     as_actor(&shell, move |k, a| k.cancel_card_payment(a, tender_id)).await
 }
 
+/// The providers the bound till takes payments through (its SWiP and Vourity keys).
+#[tauri::command]
+#[specta::specta]
+pub async fn till_payment_providers(shell: State<'_, Shell>) -> Result<Vec<Provider>, ApiError> {
+    as_actor(&shell, |k, a| k.till_payment_providers(a)).await
+}
+
 /// Starts a SWiP payment; its QR code comes back in the tender's prompt.
 #[tauri::command]
 #[specta::specta]

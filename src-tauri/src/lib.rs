@@ -67,6 +67,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::pay_with_voucher,
             commands::register_loyalty_barcode,
             commands::poll_payment,
+            commands::till_payment_providers,
             commands::cancel_payment,
             commands::reconcile_payment,
             commands::find_receipt_for_refund,

@@ -137,6 +137,9 @@ pub(crate) struct OpenedTender {
     pub cashier: String,
 }
 
+/// The providers a cashier takes payments through at the till, in the order of its keys.
+const TILL_PROVIDERS: [Provider; 2] = [Provider::Swip, Provider::Vourity];
+
 /// What a stored provider tender's method is built from.
 pub(crate) struct StoredPayment {
     pub pos_id: i64,
@@ -184,6 +187,36 @@ impl Kassa {
     /// Changes how long providers are waited for (tests, and a slow store network).
     pub fn set_provider_timings(&self, timings: ProviderTimings) {
         *self.timings.lock().unwrap_or_else(|p| p.into_inner()) = timings;
+    }
+
+    /// The providers this till takes payments through, for its tender keys: those of
+    /// SWiP and Vourity whose account on the bound POS device has a base URL and every
+    /// field and credential key entered. Sellers may ask (the till shows a key only for a
+    /// provider it can use); the account's settings stay a manager's
+    /// ([`Kassa::provider_accounts`]). Reads no credential: whether one is on this machine
+    /// shows when the payment starts.
+    pub fn till_payment_providers(&self, actor: &Actor) -> Result<Vec<Provider>, AppError> {
+        self.read(|conn| {
+            self.authorize(conn, actor, SELL, "take payments")?;
+            let till = self.till(conn)?;
+            let accounts = kassa_store::provider_accounts::list_for_pos(conn, till.pos.id)?;
+            Ok(TILL_PROVIDERS
+                .into_iter()
+                .filter(|&provider| {
+                    accounts.iter().any(|a| {
+                        a.provider == provider
+                            && !a.base_url.is_empty()
+                            && crate::providers::provider_fields(provider).iter().all(|field| {
+                                if field.secret {
+                                    a.secret_keys.iter().any(|k| k == field.key)
+                                } else {
+                                    a.fields.contains_key(field.key)
+                                }
+                            })
+                    })
+                })
+                .collect())
+        })
     }
 
     fn swip_client(&self, pos_id: i64, currency: Currency) -> Result<swip::Client, AppError> {

@@ -402,3 +402,55 @@ fn only_a_manager_sees_sets_or_tests_provider_accounts() {
         .collect();
     assert!(none.values().all(String::is_empty), "{none:?}");
 }
+
+#[test]
+fn the_till_offers_the_payment_providers_whose_accounts_are_set_up_to_its_sellers() {
+    let till = common::demo_till(&[]);
+    let sandbox = BackgroundSandbox::start(Ports::Ephemeral).unwrap();
+    let pos = till_1(&till.kassa, &till.manager);
+    assert_eq!(till.kassa.till_payment_providers(&till.cashier).unwrap(), []);
+
+    // Flexiti and DropPay take no payment at the till's keys; a SWiP account missing its
+    // token is not usable yet.
+    for (provider, emulated) in [
+        (Provider::Flexiti, kassa_sandbox::Provider::Flexiti),
+        (Provider::Droppay, kassa_sandbox::Provider::DropPay),
+    ] {
+        let input = account_input(provider, emulator(&sandbox, emulated), None);
+        till.kassa
+            .set_provider_account(&till.manager, pos, provider, input)
+            .unwrap();
+    }
+    let mut no_token = account_input(
+        Provider::Swip,
+        emulator(&sandbox, kassa_sandbox::Provider::Swip),
+        None,
+    );
+    no_token.secrets.clear();
+    till.kassa
+        .set_provider_account(&till.manager, pos, Provider::Swip, no_token)
+        .unwrap();
+    assert_eq!(till.kassa.till_payment_providers(&till.cashier).unwrap(), []);
+
+    for (provider, emulated) in [
+        (Provider::Vourity, kassa_sandbox::Provider::Vourity),
+        (Provider::Swip, kassa_sandbox::Provider::Swip),
+    ] {
+        let input = account_input(provider, emulator(&sandbox, emulated), None);
+        till.kassa
+            .set_provider_account(&till.manager, pos, provider, input)
+            .unwrap();
+    }
+    assert_eq!(
+        till.kassa.till_payment_providers(&till.cashier).unwrap(),
+        [Provider::Swip, Provider::Vourity],
+        "in the order of the till's keys"
+    );
+    assert_eq!(
+        till.kassa.till_payment_providers(&till.manager).unwrap(),
+        [Provider::Swip, Provider::Vourity]
+    );
+    let accountant = till.kassa.login("accountant", "3333").unwrap().0;
+    let error = till.kassa.till_payment_providers(&accountant).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Forbidden);
+}

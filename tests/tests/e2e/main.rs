@@ -20,6 +20,7 @@ mod scanning;
 mod selling;
 mod split;
 mod support;
+mod till_providers;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -85,7 +85,7 @@ async fn flow(ui: &Ui, pin: &str, manager_pin: &str, code: &str) -> Result<()> {
 }
 
 /// Waits until nothing matches `css`.
-async fn wait_gone(ui: &Ui, css: &str) -> Result<()> {
+pub(super) async fn wait_gone(ui: &Ui, css: &str) -> Result<()> {
     let deadline = Instant::now() + WAIT;
     while !ui
         .client

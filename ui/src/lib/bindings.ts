@@ -50,8 +50,16 @@ export const commands = {
 	resolveUnknownPayment: (tenderId: number, approved: boolean, approval: ManagerApproval | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("resolve_unknown_payment", { tenderId, approved, approval })),
 	/**  Starts a SWiP payment; its QR code comes back in the tender's prompt. */
 	startSwipPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_swip_payment", { saleId, amount })),
+	/**  Starts a card payment on the till's Vourity cloud terminal. */
+	startVourityPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_vourity_payment", { saleId, amount })),
+	/**  Answers the question a pending payment asks (a Vourity terminal's action request). */
+	answerPaymentQuestion: (tenderId: number, questionId: string, answer: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("answer_payment_question", { tenderId, questionId, answer })),
+	/**  Takes the till's Vourity terminal in or out of service (managers). */
+	setVourityTerminalStatus: (status: string) => typedError<string, ApiError>(__TAURI_INVOKE("set_vourity_terminal_status", { status })),
 	/**  Asks the provider where a pending payment is (the till calls it while it waits). */
 	pollPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("poll_payment", { tenderId })),
+	/**  The providers the bound till takes payments through (its SWiP and Vourity keys). */
+	tillPaymentProviders: () => typedError<Provider[], ApiError>(__TAURI_INVOKE("till_payment_providers")),
 	/**  Gives up on a pending provider payment (what was paid is kept). */
 	cancelPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("cancel_payment", { tenderId })),
 	/**  Asks the provider what became of a payment whose outcome is unknown. */
@@ -883,7 +891,11 @@ export type TenderMethod = "cash" |
  */
 "external_card" | 
 /**  SWiP: the customer scans a QR code and pays in the SWiP app. */
-"swip";
+"swip" | 
+/**  Vourity: a card payment on the cloud-driven terminal, asked for by the till. */
+"vourity" | 
+/**  Flexiti: consumer financing on the customer's Flexiti account. */
+"flexiti";
 
 export type TenderStatus = "pending" | "approved" | "declined" | "cancelled" | "unknown";
 

@@ -12,7 +12,9 @@ import {
 	type DiscountInput,
 	type LineView,
 	type SaleView,
+	type Provider,
 	type ShiftView,
+	type TenderMethod,
 	type TenderView
 } from '$lib/api';
 import { t, fmtAmount } from '$lib/i18n';
@@ -40,7 +42,35 @@ export type TillApi = Pick<
 	| 'cancelCardPayment'
 	| 'resolveUnknownPayment'
 	| 'receiptPreview'
+	| 'tillPaymentProviders'
+	| 'startSwipPayment'
+	| 'startVourityPayment'
+	| 'pollPayment'
+	| 'answerPaymentQuestion'
+	| 'cancelPayment'
+	| 'reconcilePayment'
 >;
+
+/** The providers with a key at the till. */
+export type TillProvider = Extract<Provider, 'swip' | 'vourity'>;
+
+/**
+ * Tenders whose outcome a provider knows: asked again under the same reference
+ * (reconcile_payment) when it is unknown, never settled by hand.
+ */
+const PROVIDER_METHODS: readonly TenderMethod[] = ['swip', 'vourity', 'flexiti'];
+
+export function isProviderTender(x: TenderView | null | undefined): boolean {
+	return !!x && PROVIDER_METHODS.includes(x.method);
+}
+
+/** The provider's name for a provider tender; a till method's own name otherwise. */
+export function providerName(method: TenderMethod): string {
+	return method === 'swip' || method === 'vourity' || method === 'flexiti' ? t(`provider.${method}`) : t(`tender.${method}`);
+}
+
+/** How often a pending provider payment is asked about (the backend expects about once a second). */
+export const POLL_MS = 1000;
 
 export type DialogKind =
 	| 'cash'
@@ -94,6 +124,12 @@ export class TillState {
 		this.sale?.lines.find((l) => l.id === this.selectedLine) ?? this.sale?.lines[this.sale.lines.length - 1] ?? null
 	);
 	pendingTender = $derived<TenderView | null>(this.sale?.tenders.find((x) => x.status === 'pending') ?? null);
+	/** A pending payment on the stand-alone terminal, answered by the cashier. */
+	cardTender = $derived<TenderView | null>(this.pendingTender?.method === 'external_card' ? this.pendingTender : null);
+	/** A pending payment a provider answers: polled while it lasts. */
+	providerTender = $derived<TenderView | null>(isProviderTender(this.pendingTender) ? this.pendingTender : null);
+	/** The providers this till takes payments through (its SWiP and Vourity keys). */
+	providers = $state<TillProvider[]>([]);
 	unknownTender = $derived<TenderView | null>(this.sale?.tenders.find((x) => x.status === 'unknown') ?? null);
 	/** An unknown card outcome: nothing else may happen until it is resolved. */
 	blocked = $derived(this.sale?.status === 'unknown');
@@ -137,6 +173,9 @@ export class TillState {
 		try {
 			this.shift = await this.#api.currentShift();
 			this.sale = await this.#api.currentSale();
+			this.providers = (await this.#api.tillPaymentProviders()).filter(
+				(p): p is TillProvider => p === 'swip' || p === 'vourity'
+			);
 			this.error = null;
 		} catch (e) {
 			this.error = errorMessage(e);
@@ -315,12 +354,12 @@ export class TillState {
 	}
 
 	async settleCard(approved: boolean): Promise<void> {
-		const tender = this.pendingTender;
+		const tender = this.cardTender;
 		if (tender) await this.run(() => this.#api.confirmCardPayment(tender.id, approved));
 	}
 
 	async cancelCard(): Promise<void> {
-		const tender = this.pendingTender;
+		const tender = this.cardTender;
 		if (tender) await this.run(() => this.#api.cancelCardPayment(tender.id));
 	}
 
@@ -331,10 +370,126 @@ export class TillState {
 	 */
 	async resolve(approved: boolean, approval: ManagerApproval | null = null): Promise<boolean> {
 		const tender = this.unknownTender;
-		if (!tender) return false;
+		// A provider's payment is reconciled with the provider, never settled by hand.
+		if (!tender || isProviderTender(tender)) return false;
 		const given = approved ? this.#asked(approval) : null;
 		const ok = await this.run(() => this.#api.resolveUnknownPayment(tender.id, approved, given));
 		if (ok) this.approvalAsked = false;
+		return ok;
+	}
+
+	/** All that remains through a provider: SWiP shows its QR code, Vourity's terminal takes the card. */
+	async payProvider(provider: TillProvider): Promise<void> {
+		const s = this.sale;
+		if (!s || this.blocked || s.status !== 'open' || !this.providers.includes(provider)) return;
+		const start = provider === 'swip' ? this.#api.startSwipPayment : this.#api.startVourityPayment;
+		await this.run(() => start(s.id, null));
+	}
+
+	/** The poll in flight, if any: user calls on the same payment wait for it. */
+	#polling: Promise<void> | null = null;
+	/** User calls waiting for that poll; no new poll starts before they have run. */
+	#waiting = 0;
+	/** The page's error came from a poll, so the next good poll may clear it. */
+	#pollFailed = false;
+
+	/**
+	 * Asks the provider once where the pending payment is. Never two at a time, and never
+	 * beside a cashier's call: the provider's answers are stored in order.
+	 */
+	poll(): Promise<void> {
+		const tender = this.providerTender;
+		if (!tender || this.busy || this.#polling || this.#waiting > 0) return Promise.resolve();
+		const polling = this.#pollNow(tender).finally(() => (this.#polling = null));
+		this.#polling = polling;
+		return polling;
+	}
+
+	async #pollNow(tender: TenderView): Promise<void> {
+		try {
+			const s = await this.#api.pollPayment(tender.id);
+			if (this.#pollFailed) this.error = null;
+			this.#pollFailed = false;
+			this.show(s);
+			this.#noticeIfEnded(tender, s);
+			if (s.status === 'completed') await this.loadReceipt(s);
+		} catch (e) {
+			this.error = errorMessage(e);
+			this.#pollFailed = true;
+			// A refusal may have ended the payment: show the sale as it is now.
+			try {
+				const now = await this.#api.currentSale();
+				if (now) this.show(now);
+			} catch {
+				// The error above already says what went wrong.
+			}
+		}
+	}
+
+	/** Tells the cashier when the provider ended the payment without money. */
+	#noticeIfEnded(tender: TenderView, s: SaleView): void {
+		const ended = s.tenders.find((x) => x.id === tender.id);
+		if (ended?.status === 'declined') this.notice = t('till.providerDeclined', { provider: providerName(tender.method) });
+		else if (ended?.status === 'cancelled') this.notice = t('till.providerCancelled', { provider: providerName(tender.method) });
+	}
+
+	/**
+	 * Polls every `everyMs` until the returned function is called (the panel going away):
+	 * the next poll is timed from the end of the last, so they never overlap.
+	 */
+	pollEvery(everyMs: number = POLL_MS): () => void {
+		let stopped = false;
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const next = () => {
+			if (!stopped) timer = setTimeout(tick, everyMs);
+		};
+		const tick = () => void this.poll().then(next);
+		next();
+		return () => {
+			stopped = true;
+			clearTimeout(timer);
+		};
+	}
+
+	/** Runs a cashier's call on the pending provider payment once a poll in flight is done. */
+	async #afterPoll(
+		work: (tender: TenderView) => Promise<SaleView>,
+		applies: (tender: TenderView) => boolean = () => true
+	): Promise<boolean> {
+		this.#waiting++;
+		try {
+			await this.#polling;
+		} finally {
+			this.#waiting--;
+		}
+		// The poll may have ended the payment, or changed what it asks, meanwhile.
+		const tender = this.providerTender;
+		if (!tender || !applies(tender)) return false;
+		let after: SaleView | null = null;
+		const ok = await this.run(async () => (after = await work(tender)));
+		if (after) this.#noticeIfEnded(tender, after);
+		return ok;
+	}
+
+	/** The cashier's answer to the question the pending payment asks (a Vourity terminal's action request). */
+	answerQuestion(questionId: string, answer: string): Promise<boolean> {
+		return this.#afterPoll(
+			(tender) => this.#api.answerPaymentQuestion(tender.id, questionId, answer),
+			(tender) => tender.prompt?.question?.id === questionId
+		);
+	}
+
+	/** Gives up on the pending provider payment; what the customer paid already is kept. */
+	cancelProvider(): Promise<boolean> {
+		return this.#afterPoll((tender) => this.#api.cancelPayment(tender.id));
+	}
+
+	/** The unknown payment is a provider's: asks it again under the same reference. */
+	async reconcile(): Promise<boolean> {
+		const tender = this.unknownTender;
+		if (!tender || !isProviderTender(tender)) return false;
+		const ok = await this.run(() => this.#api.reconcilePayment(tender.id));
+		if (ok && this.blocked) this.notice = t('till.stillUnknown', { provider: providerName(tender.method) });
 		return ok;
 	}
 

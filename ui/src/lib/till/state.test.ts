@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiFailure, errorMessage, type DiscountInput, type ManagerApproval, type LineView, type SaleView, type TenderView } from '$lib/api';
 import { setUiLanguage } from '$lib/i18n';
-import { TillState, type TillApi } from './state.svelte';
+import { POLL_MS, TillState, type TillApi } from './state.svelte';
 
 function line(id: number, sku: string): LineView {
 	return {
@@ -67,6 +67,7 @@ function fake(over: Partial<TillApi> = {}): TillApi {
 	const base: Partial<TillApi> = {
 		currentShift: async () => null,
 		currentSale: async () => current,
+		tillPaymentProviders: async () => [],
 		addItem: async (code: string) => {
 			if (code === 'NOPE') throw refused('no product with code NOPE');
 			current = { ...current, lines: [...current.lines, line(current.lines.length + 1, code)] };
@@ -353,5 +354,218 @@ describe('TillState', () => {
 		expect(await till.voidSale(MANAGER)).toBe(true);
 		expect(till.notice).toContain('20,00');
 		setUiLanguage('en');
+	});
+});
+
+/** A pending provider tender with what its provider asks the cashier. */
+function providerTender(id: number, method: TenderView['method'], prompt: TenderView['prompt'], status: TenderView['status'] = 'pending'): TenderView {
+	return { id, method, amount: '10.00', status, reference: `KS-1-1-${id}`, prompt };
+}
+
+const QUESTION = { id: 'action-1', text: 'Signature ok?', answers: ['accepted', 'rejected'] };
+
+function paying(t: TenderView): SaleView {
+	return sale({ status: 'paying', lines: [line(1, 'A-1')], tenders: [t] });
+}
+
+function gated<T>(): { wait: Promise<T>; open: (value: T) => void } {
+	let open: (value: T) => void = () => {};
+	const wait = new Promise<T>((r) => (open = r));
+	return { wait, open };
+}
+
+describe('TillState with payment providers', () => {
+	it('offers the keys of the providers the till has set up, and starts the payment for all that remains', async () => {
+		const started: Array<[string, number, string | null]> = [];
+		const till = new TillState(
+			fake({
+				tillPaymentProviders: async () => ['vourity', 'flexiti'],
+				startSwipPayment: async (id, amount) => (started.push(['swip', id, amount]), paying(providerTender(5, 'swip', null))),
+				startVourityPayment: async (id, amount) => (
+					started.push(['vourity', id, amount]), paying(providerTender(5, 'vourity', { message: 'Insert card', question: null, qr: null, statusLines: [] }))
+				)
+			})
+		);
+		await till.load();
+		expect(till.providers).toEqual(['vourity']);
+		await till.addCode('A-1');
+		await till.payProvider('swip');
+		expect(started).toEqual([]);
+		await till.payProvider('vourity');
+		expect(started).toEqual([['vourity', 1, null]]);
+		expect(till.providerTender?.id).toBe(5);
+		expect(till.cardTender).toBeNull();
+		expect(till.editable).toBe(false);
+	});
+
+	it('polls one call at a time and shows the completed sale when the provider says it is paid', async () => {
+		const polls: number[] = [];
+		let answer = gated<SaleView>();
+		const till = new TillState(
+			fake({
+				pollPayment: (id) => {
+					polls.push(id);
+					return answer.wait;
+				}
+			})
+		);
+		till.show(paying(providerTender(5, 'swip', { message: null, question: null, qr: 'SESSION-1', statusLines: [] })));
+		const first = till.poll();
+		await till.poll();
+		expect(polls).toEqual([5]);
+		answer.open(paying(providerTender(5, 'swip', { message: 'Waiting', question: null, qr: 'SESSION-1', statusLines: [] })));
+		await first;
+		expect(till.providerTender?.prompt?.message).toBe('Waiting');
+
+		answer = gated<SaleView>();
+		const second = till.poll();
+		answer.open(sale({ status: 'completed', receiptNo: 12, lines: [line(1, 'A-1')], tenders: [providerTender(5, 'swip', null, 'approved')] }));
+		await second;
+		expect(polls).toEqual([5, 5]);
+		expect(till.completed?.receiptNo).toBe(12);
+		expect(till.receipt).toBe('receipt of sale 1');
+		expect(till.providerTender).toBeNull();
+		await till.poll();
+		expect(polls).toEqual([5, 5]);
+	});
+
+	it('times each poll from the end of the last, and stops when told', async () => {
+		vi.useFakeTimers();
+		try {
+			let calls = 0;
+			let answer = gated<SaleView>();
+			const pending = paying(providerTender(5, 'swip', { message: null, question: null, qr: 'S', statusLines: [] }));
+			const till = new TillState(fake({ pollPayment: () => (calls++, answer.wait) }));
+			till.show(pending);
+			const stop = till.pollEvery();
+			await vi.advanceTimersByTimeAsync(POLL_MS - 1);
+			expect(calls).toBe(0);
+			await vi.advanceTimersByTimeAsync(1);
+			expect(calls).toBe(1);
+			// A slow provider: no second poll while the first is unanswered.
+			await vi.advanceTimersByTimeAsync(5 * POLL_MS);
+			expect(calls).toBe(1);
+			answer.open(pending);
+			answer = gated<SaleView>();
+			await vi.advanceTimersByTimeAsync(POLL_MS);
+			expect(calls).toBe(2);
+			answer.open(pending);
+			stop();
+			await vi.advanceTimersByTimeAsync(10 * POLL_MS);
+			expect(calls).toBe(2);
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
+	it('sends the cashier\'s answer after the poll in flight, and only to the question still asked', async () => {
+		const asked = paying(providerTender(5, 'vourity', { message: 'Check the signature', question: QUESTION, qr: null, statusLines: [] }));
+		const answers: Array<[number, string, string]> = [];
+		let poll = gated<SaleView>();
+		const till = new TillState(
+			fake({
+				pollPayment: () => poll.wait,
+				answerPaymentQuestion: async (id, question, answer) => {
+					answers.push([id, question, answer]);
+					return paying(providerTender(5, 'vourity', { message: 'Approve on the terminal', question: null, qr: null, statusLines: [] }));
+				}
+			})
+		);
+		till.show(asked);
+		const polling = till.poll();
+		const answering = till.answerQuestion('action-1', 'accepted');
+		await Promise.resolve();
+		expect(answers).toEqual([]);
+		// No new poll starts while the cashier's answer waits.
+		await till.poll();
+		poll.open(asked);
+		await polling;
+		expect(await answering).toBe(true);
+		expect(answers).toEqual([[5, 'action-1', 'accepted']]);
+		expect(till.providerTender?.prompt?.question).toBeNull();
+
+		// A poll that replaced the question drops an answer to the old one.
+		till.show(asked);
+		poll = gated<SaleView>();
+		const replacing = till.poll();
+		const late = till.answerQuestion('action-1', 'rejected');
+		poll.open(paying(providerTender(5, 'vourity', { message: null, question: { ...QUESTION, id: 'action-2' }, qr: null, statusLines: [] })));
+		await replacing;
+		expect(await late).toBe(false);
+		expect(answers).toHaveLength(1);
+	});
+
+	it('shows a failed poll as its error with the sale as it is now, and clears it after a good poll', async () => {
+		const pending = paying(providerTender(5, 'swip', { message: null, question: null, qr: 'S', statusLines: [] }));
+		let fail = true;
+		const failure = new ApiFailure({ code: 'provider_failed', message: 'SWiP answered 503', field: null });
+		const till = new TillState(
+			fake({
+				currentSale: async () => pending,
+				pollPayment: async () => {
+					if (fail) throw failure;
+					return pending;
+				}
+			})
+		);
+		till.show(pending);
+		await till.poll();
+		expect(till.error).toBe(errorMessage(failure));
+		expect(till.providerTender?.id).toBe(5);
+		fail = false;
+		await till.poll();
+		expect(till.error).toBeNull();
+	});
+
+	it('says when the provider declined, and the sale is open again for another tender', async () => {
+		const till = new TillState(
+			fake({ pollPayment: async () => sale({ lines: [line(1, 'A-1')], tenders: [providerTender(5, 'vourity', null, 'declined')] }) })
+		);
+		till.show(paying(providerTender(5, 'vourity', { message: 'Insert card', question: null, qr: null, statusLines: [] })));
+		await till.poll();
+		expect(till.notice).toBe('Vourity declined the payment. Take it another way.');
+		expect(till.providerTender).toBeNull();
+		expect(till.editable).toBe(true);
+	});
+
+	it('cancels through the provider, not the card terminal', async () => {
+		const cancelled: number[] = [];
+		const till = new TillState(
+			fake({
+				cancelPayment: async (id) => (cancelled.push(id), sale({ lines: [line(1, 'A-1')], tenders: [providerTender(5, 'swip', null, 'cancelled')] }))
+			})
+		);
+		till.show(paying(providerTender(5, 'swip', { message: null, question: null, qr: 'S', statusLines: [] })));
+		await till.cancelCard();
+		expect(cancelled).toEqual([]);
+		expect(await till.cancelProvider()).toBe(true);
+		expect(cancelled).toEqual([5]);
+		expect(till.notice).toBe('The SWiP payment was cancelled.');
+	});
+
+	it('reconciles an unknown provider payment with the provider and settles only the card terminal by hand', async () => {
+		const reconciled: number[] = [];
+		let outcome = sale({ status: 'unknown', lines: [line(1, 'A-1')], tenders: [providerTender(5, 'swip', null, 'unknown')] });
+		const till = new TillState(
+			fake({
+				reconcilePayment: async (id) => (reconciled.push(id), outcome),
+				resolveUnknownPayment: async () => sale({ status: 'completed', receiptNo: 3, lines: [line(1, 'A-1')] })
+			})
+		);
+		till.show(outcome);
+		expect(await till.resolve(true, MANAGER)).toBe(false);
+		expect(await till.reconcile()).toBe(true);
+		expect(till.blocked).toBe(true);
+		expect(till.notice).toBe('SWiP cannot say yet what became of the payment. Reconcile again in a moment.');
+		outcome = sale({ status: 'completed', receiptNo: 4, lines: [line(1, 'A-1')], tenders: [providerTender(5, 'swip', null, 'approved')] });
+		expect(await till.reconcile()).toBe(true);
+		expect(reconciled).toEqual([5, 5]);
+		expect(till.completed?.receiptNo).toBe(4);
+		expect(till.notice).toBeNull();
+
+		till.show(sale({ status: 'unknown', lines: [line(1, 'A-1')], tenders: [tender(1, '10.00', 'unknown')].map((x) => ({ ...x, method: 'external_card' as const })) }));
+		expect(await till.reconcile()).toBe(false);
+		expect(reconciled).toEqual([5, 5]);
+		expect(await till.resolve(false)).toBe(true);
 	});
 });
