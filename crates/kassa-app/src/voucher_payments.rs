@@ -182,8 +182,11 @@ impl Kassa {
         let (pos_id, currency, remaining) = self.read(|conn| {
             self.authorize(conn, actor, SELL, "take payments")?;
             let till = self.till(conn)?;
-            let sale = self.sale_view(conn, sale_id)?;
-            let remaining = crate::sales::parse_amount("remaining", &sale.remaining, &till)?;
+            let sale = kassa_store::sales::get_sale(conn, sale_id)?
+                .filter(|s| s.pos_id == till.pos.id)
+                .ok_or_else(|| AppError::NotFound(format!("sale {sale_id} is not on this till")))?;
+            let paid = crate::payments::paid_minor(&kassa_store::sales::tenders(conn, sale.id)?);
+            let remaining = money(sale.total_minor + sale.rounding_minor - paid, till.currency);
             Ok((till.pos.id, till.currency, remaining))
         })?;
         let client = self.venue_manager_client(pos_id)?;

@@ -56,6 +56,15 @@ export const commands = {
 	answerPaymentQuestion: (tenderId: number, questionId: string, answer: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("answer_payment_question", { tenderId, questionId, answer })),
 	/**  Takes the till's Vourity terminal in or out of service (managers). */
 	setVourityTerminalStatus: (status: string) => typedError<string, ApiError>(__TAURI_INVOKE("set_vourity_terminal_status", { status })),
+	/**  Looks a Venue Manager voucher code up for the sale, without redeeming it. */
+	lookUpVoucher: (saleId: number, code: string) => typedError<VoucherView, ApiError>(__TAURI_INVOKE("look_up_voucher", { saleId, code })),
+	/**
+	 *  Pays with a voucher code, redeemed whole (`accept_forfeit`: the customer was told
+	 *  that what it is worth above what is due is lost).
+	 */
+	payWithVoucher: (saleId: number, code: string, acceptForfeit: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("pay_with_voucher", { saleId, code, acceptForfeit })),
+	/**  Registers a scanned Venue Manager loyalty barcode. */
+	registerLoyaltyBarcode: (code: string) => typedError<LoyaltyUsage, ApiError>(__TAURI_INVOKE("register_loyalty_barcode", { code })),
 	/**  Asks the provider where a pending payment is (the till calls it while it waits). */
 	pollPayment: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("poll_payment", { tenderId })),
 	/**  The providers the bound till takes payments through (its SWiP and Vourity keys). */
@@ -432,6 +441,13 @@ export type LineView = {
 	discount: DiscountInput | null,
 	discountAmount: string,
 	total: string,
+};
+
+/**  A scanned loyalty barcode, registered. */
+export type LoyaltyUsage = {
+	code: string,
+	/**  The points Venue Manager gave for it. */
+	points: string,
 };
 
 /**  A manager's name and PIN, for steps that need a manager's approval at the till. */
@@ -895,7 +911,9 @@ export type TenderMethod = "cash" |
 /**  Vourity: a card payment on the cloud-driven terminal, asked for by the till. */
 "vourity" | 
 /**  Flexiti: consumer financing on the customer's Flexiti account. */
-"flexiti";
+"flexiti" | 
+/**  A Venue Manager voucher code, redeemed whole. */
+"voucher";
 
 export type TenderStatus = "pending" | "approved" | "declined" | "cancelled" | "unknown";
 
@@ -951,6 +969,22 @@ export type VatView = {
 	net: string,
 	vat: string,
 	gross: string,
+};
+
+/**  A voucher code as the till shows it before it is redeemed. */
+export type VoucherView = {
+	code: string,
+	/**  Whether Venue Manager says it can be used. */
+	valid: boolean,
+	/**  Venue Manager's reason when it cannot. */
+	message: string | null,
+	/**  What it is worth, in the till's format. */
+	value: string | null,
+	currency: string | null,
+	/**  What it pays of the sale. */
+	covers: string | null,
+	/**  What is lost when it is worth more than what is due (no change for a voucher). */
+	forfeited: string | null,
 };
 
 /**  What the listener is doing, for the app to show. */

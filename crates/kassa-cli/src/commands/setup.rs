@@ -155,7 +155,14 @@ fn shell_quote(s: &str) -> String {
 /// connected with no account anywhere.
 fn connect_demo_providers(kassa: &Kassa, actor: &kassa_app::Actor) -> Result<(), AppError> {
     use kassa_sandbox::Provider as Emulated;
+    let stores = kassa.list_stores(actor)?;
     for pos in kassa.list_pos_devices(actor, None, false)? {
+        // A SWiP merchant account takes one currency, set per till: the one its store
+        // sells in, so every demo till can take SWiP payments.
+        let till_currency = stores
+            .iter()
+            .find(|s| s.id == pos.store_id)
+            .map(|s| s.currency.clone());
         for emulated in Emulated::ALL {
             let (provider, settings) = match emulated {
                 Emulated::Vourity => (
@@ -186,13 +193,17 @@ fn connect_demo_providers(kassa: &Kassa, actor: &kassa_app::Actor) -> Result<(),
                 ..Default::default()
             };
             for (key, value) in settings {
+                let value = match (emulated, *key, &till_currency) {
+                    (Emulated::Swip, "currency", Some(currency)) => currency.as_str(),
+                    _ => *value,
+                };
                 let secret = fields.iter().any(|f| f.key == *key && f.secret);
                 let map = if secret {
                     &mut input.secrets
                 } else {
                     &mut input.values
                 };
-                map.insert((*key).to_owned(), (*value).to_owned());
+                map.insert((*key).to_owned(), value.to_owned());
             }
             kassa.set_provider_account(actor, pos.id, provider, input)?;
         }

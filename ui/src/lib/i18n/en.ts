@@ -637,6 +637,8 @@ export const en = {
 	'errorField.reason': 'the reason',
 	'errorField.receipt': 'the receipt',
 	'errorField.sku': 'the SKU',
+	'errorField.voucher': 'the voucher code',
+	'errorField.barcode': 'the loyalty barcode',
 	'errorField.status': 'the terminal status',
 	'errorField.storeId': 'the store',
 	'errorField.tendered': 'the amount tendered',

@@ -638,6 +638,8 @@ export const sv: Record<MessageKey, string> = {
 	'errorField.reason': 'orsaken',
 	'errorField.receipt': 'kvittot',
 	'errorField.sku': 'artikelnumret',
+	'errorField.voucher': 'presentkortskoden',
+	'errorField.barcode': 'bonusstreckkoden',
 	'errorField.status': 'terminalstatusen',
 	'errorField.storeId': 'butiken',
 	'errorField.tendered': 'det mottagna beloppet',
