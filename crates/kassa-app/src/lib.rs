@@ -12,6 +12,7 @@ mod corrections;
 mod demo;
 mod droppay;
 mod error;
+mod flexiti_payments;
 mod installation;
 mod instance;
 mod journal;
@@ -54,6 +55,7 @@ pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
 pub use numbers::{NumberLocale, UnknownNumberLocale};
 pub use permissions::{DEFAULT_IDLE_LOCK_MINUTES, MAX_IDLE_LOCK_MINUTES, Permissions};
+pub use flexiti_payments::{FlexitiMode, MAX_FLEXITI_ID, mask_account};
 pub use provider_payments::ProviderTimings;
 pub use providers::{
     ConnectionTest, ConnectionTestCode, PROVIDERS, ProviderAccountInput, ProviderAccountView,

@@ -1,4 +1,4 @@
-//! Payments through a provider (SWiP, Vourity): the one place that drives a provider's
+//! Payments through a provider (SWiP, Vourity, Flexiti): the one place that drives a provider's
 //! [`PaymentMethod`] and stores what it answered.
 //!
 //! Every call follows the same order: the tender (with its reference) is committed as
@@ -174,7 +174,7 @@ impl Kassa {
     /// on an open sale, with its first step (`requested`), before anything is sent.
     /// `prepare` runs in the same transaction, for what the method must store with it
     /// (a webhook token) or build from the sale.
-    fn open_provider_tender<T>(
+    pub(crate) fn open_provider_tender<T>(
         &self,
         actor: &Actor,
         sale_id: i64,
@@ -520,6 +520,7 @@ impl Kassa {
         let method: Box<dyn ProviderMethod + '_> = match provider {
             Provider::Swip => Box::new(self.swip_method(stored)?),
             Provider::Vourity => Box::new(self.vourity_method(stored)?),
+            Provider::Flexiti => Box::new(self.flexiti_method(stored)?),
             other => {
                 return Err(AppError::Internal(format!(
                     "{} payments are not taken through a provider method",
@@ -583,6 +584,17 @@ impl Kassa {
                 format!("Vourity is not set up correctly for this POS: {e}"),
             )
         })
+    }
+
+    /// Stores what a provider's first call answered (see [`Kassa::record`]).
+    pub(crate) fn record_provider(
+        &self,
+        tender_id: i64,
+        provider: Provider,
+        steps: Vec<NewStep>,
+        answer: Result<PaymentOutcome, PaymentError>,
+    ) -> Result<SaleView, AppError> {
+        self.record(tender_id, provider, steps, answer, Call::Start)
     }
 
     /// Stores what a provider answered: its steps and the outcome, in one transaction.
@@ -787,7 +799,7 @@ where
     }
 }
 
-fn insert_steps(
+pub(crate) fn insert_steps(
     tx: &Transaction<'_>,
     tender_id: i64,
     provider: Provider,
