@@ -776,9 +776,7 @@ impl Kassa {
                 TenderMethod::ExternalCard
                 | TenderMethod::Swip
                 | TenderMethod::Vourity
-                | TenderMethod::Flexiti => {
-                    TenderStatus::Pending
-                }
+                | TenderMethod::Flexiti => TenderStatus::Pending,
             };
             if part == 0 {
                 // Rounding took the rest to nothing (0.30 back in kronor): no tender to print.

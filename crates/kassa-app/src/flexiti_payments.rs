@@ -131,7 +131,10 @@ pub(crate) fn clean_flexiti_id(field: &'static str, what: &str, raw: &str) -> Re
             format!("{what} is at most {MAX_FLEXITI_ID} characters"),
         ));
     }
-    if !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(AppError::validation(
             field,
             format!("{what} may hold only letters, digits, '-' and '_'"),
@@ -217,7 +220,13 @@ impl FlexitiPayment<'_> {
         }
     }
 
-    fn step(&mut self, step: &'static str, provider_ref: Option<String>, amount: Option<i64>, answer: serde_json::Value) {
+    fn step(
+        &mut self,
+        step: &'static str,
+        provider_ref: Option<String>,
+        amount: Option<i64>,
+        answer: serde_json::Value,
+    ) {
         self.steps.push(NewStep {
             step,
             provider_ref,
@@ -228,7 +237,12 @@ impl FlexitiPayment<'_> {
 
     /// What a failed money call stands for. Documented codes are answers (nothing was
     /// charged); a call that may have arrived leaves the outcome unknown.
-    fn failed(&mut self, reference: &PaymentReference, during: &'static str, error: CallError<FlexitiError>) -> Failed {
+    fn failed(
+        &mut self,
+        reference: &PaymentReference,
+        during: &'static str,
+        error: CallError<FlexitiError>,
+    ) -> Failed {
         let text = self.masked(error.to_string());
         if error.outcome_unknown() {
             return Failed::Error(transport(reference, format!("{during}: {text}")));
@@ -290,8 +304,9 @@ impl FlexitiPayment<'_> {
 
     /// Authorizes (the same request under `<reference>-auth` every time).
     fn authorize(&mut self, reference: &PaymentReference, prepared: &Prepared) -> Result<i64, Failed> {
-        let mut body = AuthorizationRequest::new(&prepared.account_number, self.amount, &prepared.employee_id)
-            .map_err(|e| Failed::Error(self.not_cad(reference, e)))?;
+        let mut body =
+            AuthorizationRequest::new(&prepared.account_number, self.amount, &prepared.employee_id)
+                .map_err(|e| Failed::Error(self.not_cad(reference, e)))?;
         body.reference = Some(reference.to_string());
         body.external_location_id = Some(prepared.location_id.clone());
         let x_ref = format!("{reference}-auth");
@@ -323,7 +338,8 @@ impl FlexitiPayment<'_> {
         prepared: &Prepared,
         authorization_id: i64,
     ) -> Result<PaymentOutcome, PaymentError> {
-        let mut body = CaptureRequest::new(self.amount, &prepared.employee_id).map_err(|e| self.not_cad(reference, e))?;
+        let mut body = CaptureRequest::new(self.amount, &prepared.employee_id)
+            .map_err(|e| self.not_cad(reference, e))?;
         body.reference = Some(reference.to_string());
         body.external_location_id = Some(prepared.location_id.clone());
         let x_ref = format!("{reference}-capture");
@@ -355,8 +371,13 @@ impl FlexitiPayment<'_> {
     }
 
     /// Purchases by account number (the same request under `<reference>-purchase`).
-    fn purchase(&mut self, reference: &PaymentReference, prepared: &Prepared) -> Result<PaymentOutcome, PaymentError> {
-        let mut body = PurchaseRequest::new(self.amount, &prepared.employee_id).map_err(|e| self.not_cad(reference, e))?;
+    fn purchase(
+        &mut self,
+        reference: &PaymentReference,
+        prepared: &Prepared,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        let mut body = PurchaseRequest::new(self.amount, &prepared.employee_id)
+            .map_err(|e| self.not_cad(reference, e))?;
         body.reference = Some(reference.to_string());
         body.external_location_id = Some(prepared.location_id.clone());
         let x_ref = format!("{reference}-purchase");
@@ -414,10 +435,16 @@ impl FlexitiPayment<'_> {
         outcome
     }
 
-    fn give_back_of(&mut self, reference: &PaymentReference, refund: &FlexitiRefund) -> Result<PaymentOutcome, PaymentError> {
-        let (Some(authorization_id), Some(capture_id), Some(prepared)) =
-            (refund.authorization_id, refund.capture_id, refund.prepared.clone())
-        else {
+    fn give_back_of(
+        &mut self,
+        reference: &PaymentReference,
+        refund: &FlexitiRefund,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        let (Some(authorization_id), Some(capture_id), Some(prepared)) = (
+            refund.authorization_id,
+            refund.capture_id,
+            refund.prepared.clone(),
+        ) else {
             return Err(rejected(
                 reference,
                 "the original Flexiti payment has no stored capture to return; give the money back another way",
@@ -436,10 +463,15 @@ impl FlexitiPayment<'_> {
                 ),
             ));
         }
-        let mut body = self.return_body(refund, &prepared).map_err(|e| self.not_cad(reference, e))?;
+        let mut body = self
+            .return_body(refund, &prepared)
+            .map_err(|e| self.not_cad(reference, e))?;
         body.reference = Some(reference.to_string());
         let x_ref = format!("{reference}-return");
-        match self.call(|| self.client.return_capture(&x_ref, authorization_id, capture_id, &body)) {
+        match self.call(|| {
+            self.client
+                .return_capture(&x_ref, authorization_id, capture_id, &body)
+        }) {
             Ok(returned) => {
                 self.step(
                     "returned",
@@ -480,7 +512,10 @@ impl PaymentMethod for FlexitiPayment<'_> {
         if request.amount.currency() != Currency::CAD || self.currency() != Currency::CAD {
             return Err(PaymentError::InvalidRequest {
                 reference: request.reference.to_string(),
-                reason: format!("Flexiti takes CAD only, the payment is in {}", request.amount.currency()),
+                reason: format!(
+                    "Flexiti takes CAD only, the payment is in {}",
+                    request.amount.currency()
+                ),
             });
         }
         match &request.purpose {
@@ -537,7 +572,11 @@ impl crate::provider_payments::ProviderMethod for FlexitiPayment<'_> {
 
 impl Kassa {
     /// The Flexiti client of a POS, refusing a till that does not sell in CAD.
-    pub(crate) fn flexiti_client(&self, pos_id: i64, currency: Currency) -> Result<flexiti::Client, AppError> {
+    pub(crate) fn flexiti_client(
+        &self,
+        pos_id: i64,
+        currency: Currency,
+    ) -> Result<flexiti::Client, AppError> {
         if currency != Currency::CAD {
             return Err(AppError::coded(
                 ErrorCode::CurrencyMismatch,
@@ -569,7 +608,8 @@ impl Kassa {
         mode: FlexitiMode,
     ) -> Result<SaleView, AppError> {
         self.mark_interrupted_payments()?;
-        let account_number = clean_flexiti_id("account_number", "the Flexiti account number", account_number)?;
+        let account_number =
+            clean_flexiti_id("account_number", "the Flexiti account number", account_number)?;
         let (pos_id, currency, store_location, employee) = self.read(|conn| {
             let user = self.authorize(conn, actor, SELL, "take payments")?;
             let till = self.till(conn)?;
@@ -708,7 +748,12 @@ impl Kassa {
     ) -> Result<Option<String>, AppError> {
         let audit = self.audit(Some(actor));
         self.write(|tx| {
-            self.authorize(tx, actor, &[kassa_core::org::Role::Manager], "set a store's Flexiti location id")?;
+            self.authorize(
+                tx,
+                actor,
+                &[kassa_core::org::Role::Manager],
+                "set a store's Flexiti location id",
+            )?;
             let value = location_id
                 .map(|raw| clean_flexiti_id("location_id", "the Flexiti location id", raw))
                 .transpose()?;
@@ -746,7 +791,12 @@ impl Kassa {
     ) -> Result<Option<String>, AppError> {
         let audit = self.audit(Some(actor));
         self.write(|tx| {
-            self.authorize(tx, actor, &[kassa_core::org::Role::Manager], "set a user's Flexiti employee id")?;
+            self.authorize(
+                tx,
+                actor,
+                &[kassa_core::org::Role::Manager],
+                "set a user's Flexiti employee id",
+            )?;
             let value = employee_id
                 .map(|raw| clean_flexiti_id("employee_id", "the Flexiti employee id", raw))
                 .transpose()?;

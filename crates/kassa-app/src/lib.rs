@@ -30,10 +30,10 @@ mod sales;
 mod secrets;
 mod shifts;
 mod swip_payments;
-mod vourity_payments;
 mod users;
 pub mod validate;
 mod venue_manager;
+mod vourity_payments;
 pub mod vourity_webhooks;
 
 use std::path::Path;
@@ -51,11 +51,11 @@ pub use corrections::{
 pub use demo::{DEMO_USERS, DemoUser};
 pub use droppay::{DroppayAttempt, DroppayRegistration, DroppayRemote, DroppayState};
 pub use error::{ApiError, AppError, ErrorCode};
+pub use flexiti_payments::{FlexitiMode, MAX_FLEXITI_ID, mask_account};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
 pub use numbers::{NumberLocale, UnknownNumberLocale};
 pub use permissions::{DEFAULT_IDLE_LOCK_MINUTES, MAX_IDLE_LOCK_MINUTES, Permissions};
-pub use flexiti_payments::{FlexitiMode, MAX_FLEXITI_ID, mask_account};
 pub use provider_payments::ProviderTimings;
 pub use providers::{
     ConnectionTest, ConnectionTestCode, PROVIDERS, ProviderAccountInput, ProviderAccountView,

@@ -70,7 +70,10 @@ enum Call<'a> {
     Cancel,
     Reconcile,
     /// The cashier answers the question the payment's prompt asks.
-    Answer { question_id: &'a str, answer: &'a str },
+    Answer {
+        question_id: &'a str,
+        answer: &'a str,
+    },
 }
 
 /// A provider's [`PaymentMethod`], which also hands over the steps it took, to be stored
@@ -117,7 +120,7 @@ fn reference_of(text: &str) -> Result<PaymentReference, AppError> {
 }
 
 /// What the till shows for a provider tender: the prompt stored while it is pending, or
-/// why it is unknown or was refused.
+/// why it is unknown, was refused or was declined.
 pub(crate) fn tender_prompt(tender: &TenderRow) -> Option<CashierPrompt> {
     provider_of(tender.method)?;
     let value: serde_json::Value = serde_json::from_str(tender.detail.as_deref()?).ok()?;
@@ -126,7 +129,7 @@ pub(crate) fn tender_prompt(tender: &TenderRow) -> Option<CashierPrompt> {
     {
         return serde_json::from_value(prompt.clone()).ok();
     }
-    ["unknown", "refused"]
+    ["unknown", "refused", "declined"]
         .iter()
         .find_map(|key| value.get(*key)?.as_str())
         .map(CashierPrompt::message)
@@ -276,13 +279,8 @@ impl Kassa {
         })?;
         // Set up before anything is recorded: a till without SWiP stores no tender.
         let client = self.swip_client(pos_id, currency)?;
-        let (opened, order) = self.open_provider_tender(
-            actor,
-            sale_id,
-            amount,
-            TenderMethod::Swip,
-            None,
-            |_, opened| {
+        let (opened, order) =
+            self.open_provider_tender(actor, sale_id, amount, TenderMethod::Swip, None, |_, opened| {
                 swip_order(
                     &client,
                     &opened.reference,
@@ -292,8 +290,7 @@ impl Kassa {
                     opened.amount,
                     self.now(),
                 )
-            },
-        )?;
+            })?;
         let request = PaymentRequest {
             reference: reference_of(&opened.reference)?,
             amount: opened.amount,
@@ -312,7 +309,13 @@ impl Kassa {
             steps: Vec::new(),
         };
         let answer = method.start(&request);
-        self.record(opened.tender_id, Provider::Swip, method.steps, answer, Call::Start)
+        self.record(
+            opened.tender_id,
+            Provider::Swip,
+            method.steps,
+            answer,
+            Call::Start,
+        )
     }
 
     /// Starts a card payment of `amount` (all that is left when absent) on this till's
@@ -367,7 +370,13 @@ impl Kassa {
             steps: Vec::new(),
         };
         let answer = method.start(&request);
-        self.record(opened.tender_id, Provider::Vourity, method.steps, answer, Call::Start)
+        self.record(
+            opened.tender_id,
+            Provider::Vourity,
+            method.steps,
+            answer,
+            Call::Start,
+        )
     }
 
     /// Answers the question a pending provider payment asks the cashier (a Vourity
@@ -444,7 +453,12 @@ impl Kassa {
         self.ask_provider(&tender, provider, call)
     }
 
-    fn ask_provider(&self, tender: &TenderRow, provider: Provider, call: Call<'_>) -> Result<SaleView, AppError> {
+    fn ask_provider(
+        &self,
+        tender: &TenderRow,
+        provider: Provider,
+        call: Call<'_>,
+    ) -> Result<SaleView, AppError> {
         let reference = reference_of(&tender.reference)?;
         let (mut method, _) = self.method_for(tender, provider)?;
         let answer = match call {
@@ -557,11 +571,14 @@ impl Kassa {
     /// A Vourity method for a stored tender: its session id is the one its `requested`
     /// step stored before the payment request was sent.
     fn vourity_method(&self, stored: StoredPayment) -> Result<VourityPayment<'_>, AppError> {
-        let refund = stored.original.as_ref().map(|(original, original_steps)| VourityRefund {
-            original_session_id: session_of(original_steps),
-            original_payment_id: original.reference.clone(),
-            refunded_by_others: stored.refunded_by_others,
-        });
+        let refund = stored
+            .original
+            .as_ref()
+            .map(|(original, original_steps)| VourityRefund {
+                original_session_id: session_of(original_steps),
+                original_payment_id: original.reference.clone(),
+                refunded_by_others: stored.refunded_by_others,
+            });
         Ok(VourityPayment {
             kassa: self,
             client: self.vourity_client(stored.pos_id)?,

@@ -162,9 +162,15 @@ fn unknown(detail: impl Into<String>) -> PaymentOutcome {
 /// What the terminal's question means to a cashier.
 fn question_text(action: &vourity::ActionRequestAnswer) -> String {
     let what = match &action.action_type {
-        ActionType::Signature => "The terminal asks for the card holder's signature: has the customer signed?",
-        ActionType::IdentityCheck => "The terminal asks to check the card holder's identity: does the ID match?",
-        ActionType::ConfirmAmount => "The terminal asks to confirm the amount with the customer: is it right?",
+        ActionType::Signature => {
+            "The terminal asks for the card holder's signature: has the customer signed?"
+        }
+        ActionType::IdentityCheck => {
+            "The terminal asks to check the card holder's identity: does the ID match?"
+        }
+        ActionType::ConfirmAmount => {
+            "The terminal asks to confirm the amount with the customer: is it right?"
+        }
         ActionType::Unknown(_) => "The terminal asks the cashier to accept or reject:",
     };
     match action.message.as_deref().map(str::trim) {
@@ -289,7 +295,10 @@ impl VourityPayment<'_> {
 
     /// The prompt for a pending session: the terminal's open question, if it has one.
     fn pending(&self, action_request: Option<String>) -> PaymentOutcome {
-        let waiting = format!("Waiting for the customer to pay {} on the card terminal", self.amount);
+        let waiting = format!(
+            "Waiting for the customer to pay {} on the card terminal",
+            self.amount
+        );
         let Some(id) = action_request else {
             return Self::waiting(waiting);
         };
@@ -330,16 +339,23 @@ impl VourityPayment<'_> {
             let cancelled = self.call(|| self.client.payment_cancel(&session));
             let what = match cancelled {
                 Ok(_) => {
-                    self.step("cancelled", Some(0), Some(json!({"approved": total.to_string()}).to_string()));
+                    self.step(
+                        "cancelled",
+                        Some(0),
+                        Some(json!({"approved": total.to_string()}).to_string()),
+                    );
                     "it was cancelled on the terminal, nothing is charged; take the payment again".to_owned()
                 }
-                Err(error) => format!(
-                    "cancelling it failed ({error}); check the payment in Vourity's back office"
-                ),
+                Err(error) => {
+                    format!("cancelling it failed ({error}); check the payment in Vourity's back office")
+                }
             };
             return Err(rejected(
                 reference,
-                format!("the terminal approved {total}, not the {} asked for: {what}", self.amount),
+                format!(
+                    "the terminal approved {total}, not the {} asked for: {what}",
+                    self.amount
+                ),
             ));
         }
         match self.call(|| self.client.payment_capture(&session)) {
@@ -354,7 +370,10 @@ impl VourityPayment<'_> {
                     Seen::Status {
                         status: PaymentStatus::Approved,
                         ..
-                    } => Err(rejected(reference, "Vourity refused to capture the approved payment")),
+                    } => Err(rejected(
+                        reference,
+                        "Vourity refused to capture the approved payment",
+                    )),
                     Seen::Status { status, .. } => self.settle(reference, status, None, None),
                     Seen::NotOnTerminal => Err(transport(
                         reference,
@@ -530,10 +549,9 @@ impl PaymentMethod for VourityPayment<'_> {
         match &request.purpose {
             PaymentPurpose::Purchase => self.start_purchase(request),
             PaymentPurpose::Refund { .. } => {
-                let refund = self
-                    .refund
-                    .take()
-                    .ok_or_else(|| rejected(&request.reference, "the refund's original payment is not known"))?;
+                let refund = self.refund.take().ok_or_else(|| {
+                    rejected(&request.reference, "the refund's original payment is not known")
+                })?;
                 let answer = self.start_refund(request, &refund);
                 self.refund = Some(refund);
                 answer
@@ -574,17 +592,21 @@ impl PaymentMethod for VourityPayment<'_> {
                 Ok(PaymentOutcome::Cancelled)
             }
             // Approved-and-captured, or declined, won the race: record where it ended.
-            Err(CallError::Api(VourityError::InvalidPaymentState { message })) => match self.seen_after_refusal(reference) {
-                Ok(Seen::Status {
-                    status,
-                    approved_total,
-                    ..
-                }) if status != PaymentStatus::Pending => self.settle(reference, status, approved_total, None),
-                _ => Err(rejected(
-                    reference,
-                    format!("Vourity refused to cancel the payment: {message}"),
-                )),
-            },
+            Err(CallError::Api(VourityError::InvalidPaymentState { message })) => {
+                match self.seen_after_refusal(reference) {
+                    Ok(Seen::Status {
+                        status,
+                        approved_total,
+                        ..
+                    }) if status != PaymentStatus::Pending => {
+                        self.settle(reference, status, approved_total, None)
+                    }
+                    _ => Err(rejected(
+                        reference,
+                        format!("Vourity refused to cancel the payment: {message}"),
+                    )),
+                }
+            }
             Err(error) => Err(money_call_error(reference, error)),
         }
     }
@@ -619,17 +641,17 @@ impl PaymentMethod for VourityPayment<'_> {
                     }
                     Err(CallError::Api(VourityError::InvalidPaymentState { .. })) => {
                         match self.seen_after_refusal(reference) {
-                        Ok(Seen::Status {
-                            status,
-                            approved_total,
-                            ..
-                        }) if status != PaymentStatus::Pending => {
-                            self.settle(reference, status, approved_total, None)
-                        }
-                        _ => Ok(unknown(format!(
-                            "Vourity would not cancel session {session} and the terminal does not show it; \
+                            Ok(Seen::Status {
+                                status,
+                                approved_total,
+                                ..
+                            }) if status != PaymentStatus::Pending => {
+                                self.settle(reference, status, approved_total, None)
+                            }
+                            _ => Ok(unknown(format!(
+                                "Vourity would not cancel session {session} and the terminal does not show it; \
                              check the payment in Vourity's back office"
-                        ))),
+                            ))),
                         }
                     }
                     Err(error) => Ok(unknown(format!("cancelling the session: {error}"))),
@@ -643,7 +665,9 @@ impl PaymentMethod for VourityPayment<'_> {
         };
         match answer {
             Err(error) if error.leaves_outcome_unknown() => Ok(unknown(error.to_string())),
-            Ok(PaymentOutcome::Pending { .. }) => Ok(unknown("the terminal still reports the payment as going on")),
+            Ok(PaymentOutcome::Pending { .. }) => {
+                Ok(unknown("the terminal still reports the payment as going on"))
+            }
             other => other,
         }
     }
@@ -660,12 +684,17 @@ impl PaymentMethod for VourityPayment<'_> {
             other => {
                 return Err(PaymentError::InvalidRequest {
                     reference: reference.to_string(),
-                    reason: format!("the terminal's question is answered accepted or rejected, not {other:?}"),
+                    reason: format!(
+                        "the terminal's question is answered accepted or rejected, not {other:?}"
+                    ),
                 });
             }
         };
         let session = self.session(reference)?;
-        match self.call(|| self.client.action_request_response(question_id, &session, code.clone())) {
+        match self.call(|| {
+            self.client
+                .action_request_response(question_id, &session, code.clone())
+        }) {
             Ok(_) | Err(CallError::Api(VourityError::ActionRequestAlreadyAnswered)) => {
                 self.step(
                     "action_answered",
@@ -694,7 +723,11 @@ impl Kassa {
     /// Takes this till's Vourity terminal in or out of service (`set-pos-status`):
     /// `available`, `offline` or `outOfOrder`. Managers only; answers the status the
     /// terminal now has.
-    pub fn set_vourity_terminal_status(&self, actor: &crate::Actor, status: &str) -> Result<String, AppError> {
+    pub fn set_vourity_terminal_status(
+        &self,
+        actor: &crate::Actor,
+        status: &str,
+    ) -> Result<String, AppError> {
         let code = match status {
             "available" => vourity::PosStatusCode::Available,
             "offline" => vourity::PosStatusCode::Offline,
@@ -707,7 +740,12 @@ impl Kassa {
             }
         };
         let pos_id = self.read(|conn| {
-            self.authorize(conn, actor, &[kassa_core::org::Role::Manager], "take the card terminal out of service")?;
+            self.authorize(
+                conn,
+                actor,
+                &[kassa_core::org::Role::Manager],
+                "take the card terminal out of service",
+            )?;
             Ok(self.till(conn)?.pos.id)
         })?;
         let client = self.vourity_client(pos_id)?;

@@ -142,8 +142,11 @@ impl World {
     }
 
     fn payment(&self, session: &str) -> Value {
-        self.sandbox
-            .call(Method::GET, &format!("/_sandbox/vourity/payments/{session}"), None)
+        self.sandbox.call(
+            Method::GET,
+            &format!("/_sandbox/vourity/payments/{session}"),
+            None,
+        )
     }
 
     /// The sessions the emulator took a payment request for, with how often.
@@ -220,17 +223,25 @@ fn dec(text: &str) -> Decimal {
 fn a_card_payment_approved_at_the_terminal_is_captured_by_webhook_and_completes_the_sale() {
     let w = world(true);
     let sale = w.sell(&["COFFEE", "MUG"]);
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     assert_eq!(view.status, SaleStatus::Paying);
     let t = vourity_tender(&view).clone();
     assert_eq!(t.status, TenderStatus::Pending);
     assert_eq!(t.amount, "169.00");
     let message = t.prompt.clone().unwrap().message.unwrap();
     assert!(message.contains("card terminal"), "{message}");
-    let session = w.session_of(&t.reference).expect("the request names the tender as paymentId");
+    let session = w
+        .session_of(&t.reference)
+        .expect("the request names the tender as paymentId");
     let payment = w.payment(&session);
     assert_eq!(payment["status"], "pending");
-    assert_eq!(dec(payment["totalAmountInclVat"].as_str().unwrap()), dec("169.00"));
+    assert_eq!(
+        dec(payment["totalAmountInclVat"].as_str().unwrap()),
+        dec("169.00")
+    );
     // 40.00 at 12 % and 129.00 at 25 %: 4.29 + 25.80.
     assert_eq!(dec(payment["totalVatAmount"].as_str().unwrap()), dec("30.09"));
 
@@ -242,7 +253,10 @@ fn a_card_payment_approved_at_the_terminal_is_captured_by_webhook_and_completes_
         .wait_for_vourity_webhook(w.cashier(), &t.reference, 0, Duration::from_secs(10))
         .unwrap()
         .expect("the emulator posts the approval");
-    assert!(matches!(event.event.kind, kassa_providers::vourity::WebhookKind::Approved { .. }));
+    assert!(matches!(
+        event.event.kind,
+        kassa_providers::vourity::WebhookKind::Approved { .. }
+    ));
     w.sandbox.fault(
         "GET",
         "/pointOfServices/*/pos-status",
@@ -265,7 +279,10 @@ fn a_card_payment_approved_at_the_terminal_is_captured_by_webhook_and_completes_
 fn without_webhooks_the_terminal_is_polled_and_the_payment_still_completes() {
     let w = world(false);
     let sale = w.sell(&["MUG"]);
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     let t = vourity_tender(&view).clone();
     let view = w.kassa().poll_payment(w.cashier(), t.id).unwrap();
     assert_eq!(vourity_tender(&view).status, TenderStatus::Pending);
@@ -280,7 +297,10 @@ fn without_webhooks_the_terminal_is_polled_and_the_payment_still_completes() {
 fn a_declined_card_leaves_the_sale_open_and_a_new_attempt_is_a_new_session() {
     let w = world(true);
     let sale = w.sell(&["COFFEE"]);
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     let first = vourity_tender(&view).clone();
     let (status, _) = w.terminal("decline", None);
     assert_eq!(status, 200);
@@ -289,7 +309,10 @@ fn a_declined_card_leaves_the_sale_open_and_a_new_attempt_is_a_new_session() {
     assert_eq!(view.status, SaleStatus::Open);
     assert_eq!(view.paid, "0.00");
 
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     let second = vourity_tender(&view).clone();
     assert_ne!(second.reference, first.reference);
     w.approve();
@@ -303,7 +326,10 @@ fn a_declined_card_leaves_the_sale_open_and_a_new_attempt_is_a_new_session() {
 fn the_cashier_cancels_a_waiting_payment_from_the_till_and_the_terminal_lets_it_go() {
     let w = world(true);
     let sale = w.sell(&["COFFEE"]);
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     let t = vourity_tender(&view).clone();
     let view = w.kassa().cancel_payment(w.cashier(), t.id).unwrap();
     assert_eq!(vourity_tender(&view).status, TenderStatus::Cancelled);
@@ -317,10 +343,16 @@ fn the_cashier_cancels_a_waiting_payment_from_the_till_and_the_terminal_lets_it_
 
 #[test]
 fn an_action_request_is_asked_of_the_cashier_and_the_answer_decides() {
-    for (answer, expected) in [("accepted", TenderStatus::Approved), ("rejected", TenderStatus::Declined)] {
+    for (answer, expected) in [
+        ("accepted", TenderStatus::Approved),
+        ("rejected", TenderStatus::Declined),
+    ] {
         let w = world(true);
         let sale = w.sell(&["MUG"]);
-        let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+        let view = w
+            .kassa()
+            .start_vourity_payment(w.cashier(), sale.id, None)
+            .unwrap();
         let t = vourity_tender(&view).clone();
         let (status, body) = w.terminal(
             "action-request",
@@ -329,10 +361,15 @@ fn an_action_request_is_asked_of_the_cashier_and_the_answer_decides() {
         assert_eq!(status, 200, "{body}");
         let view = w.kassa().poll_payment(w.cashier(), t.id).unwrap();
         let prompt = vourity_tender(&view).prompt.clone().expect("a prompt");
-        let question = prompt.question.expect("the terminal's question reaches the cashier");
+        let question = prompt
+            .question
+            .expect("the terminal's question reaches the cashier");
         assert!(question.text.contains("signature"), "{}", question.text);
         assert!(question.text.contains("Sign on the screen"), "{}", question.text);
-        assert_eq!(question.answers, vec!["accepted".to_owned(), "rejected".to_owned()]);
+        assert_eq!(
+            question.answers,
+            vec!["accepted".to_owned(), "rejected".to_owned()]
+        );
         // An answer that is not offered is refused and changes nothing.
         let wrong = w
             .kassa()
@@ -372,7 +409,10 @@ fn a_payment_request_whose_answer_was_lost_reconciles_without_a_second_request()
             "/pos-payment-request",
             json!({"kind": "drop", "after_commit": after_commit}),
         );
-        let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+        let view = w
+            .kassa()
+            .start_vourity_payment(w.cashier(), sale.id, None)
+            .unwrap();
         let t = vourity_tender(&view).clone();
         assert_eq!(t.status, TenderStatus::Unknown);
         assert_eq!(view.status, SaleStatus::Unknown);
@@ -380,7 +420,11 @@ fn a_payment_request_whose_answer_was_lost_reconciles_without_a_second_request()
         assert_eq!(blocked.code(), ErrorCode::PaymentUnresolved, "{blocked}");
 
         let view = w.kassa().reconcile_payment(w.cashier(), t.id).unwrap();
-        assert_eq!(vourity_tender(&view).status, TenderStatus::Cancelled, "after commit: {after_commit}");
+        assert_eq!(
+            vourity_tender(&view).status,
+            TenderStatus::Cancelled,
+            "after commit: {after_commit}"
+        );
         assert_eq!(view.status, SaleStatus::Open);
         assert_eq!(w.requested_sessions().len(), usize::from(after_commit));
         if after_commit {
@@ -396,7 +440,10 @@ fn a_payment_request_whose_answer_was_lost_reconciles_without_a_second_request()
 fn a_capture_whose_answer_was_lost_reconciles_to_approved_and_captures_once() {
     let w = world(false);
     let sale = w.sell(&["MUG"]);
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     let t = vourity_tender(&view).clone();
     w.approve();
     w.sandbox.fault(
@@ -416,7 +463,10 @@ fn a_capture_whose_answer_was_lost_reconciles_to_approved_and_captures_once() {
 fn an_approval_of_another_amount_than_asked_is_cancelled_on_the_terminal_and_refused() {
     let w = world(true);
     let sale = w.sell(&["MUG"]);
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     let t = vourity_tender(&view).clone();
     let session = w.session_of(&t.reference).unwrap();
     // Someone lowers the payment on the terminal's side before the card holder pays.
@@ -442,7 +492,10 @@ fn an_approval_of_another_amount_than_asked_is_cancelled_on_the_terminal_and_ref
             .unwrap()
             .expect("the emulator posts the discount and the approval");
         after = event.seq;
-        if matches!(event.event.kind, kassa_providers::vourity::WebhookKind::Approved { .. }) {
+        if matches!(
+            event.event.kind,
+            kassa_providers::vourity::WebhookKind::Approved { .. }
+        ) {
             break;
         }
     }
@@ -493,7 +546,10 @@ fn a_vourity_sale_and_a_split_cash_and_card_sale_refund_each_part_its_own_way() 
     let w = world(true);
     let sale = w.sell(&["MUG"]);
     let view = w.kassa().pay_cash(w.cashier(), sale.id, "29").unwrap();
-    let view = w.kassa().start_vourity_payment(w.cashier(), view.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), view.id, None)
+        .unwrap();
     let t = vourity_tender(&view).clone();
     assert_eq!(t.amount, "100.00");
     w.approve();
@@ -521,7 +577,10 @@ fn an_unanswered_refund_is_reconciled_from_the_refunded_total_never_resent() {
     for (arrived, expected) in [(true, TenderStatus::Approved), (false, TenderStatus::Cancelled)] {
         let w = world(true);
         let sale = w.sell(&["MUG"]);
-        let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+        let view = w
+            .kassa()
+            .start_vourity_payment(w.cashier(), sale.id, None)
+            .unwrap();
         let t = vourity_tender(&view).clone();
         w.approve();
         let view = w.poll_until_final(t.id);
@@ -550,14 +609,20 @@ fn an_unanswered_refund_is_reconciled_from_the_refunded_total_never_resent() {
                     .unwrap()
                     .expect("the emulator posts the refund");
                 after = event.seq;
-                if matches!(event.event.kind, kassa_providers::vourity::WebhookKind::Refunded { .. }) {
+                if matches!(
+                    event.event.kind,
+                    kassa_providers::vourity::WebhookKind::Refunded { .. }
+                ) {
                     break;
                 }
             }
         }
         let refund = w.kassa().reconcile_payment(w.cashier(), back.id).unwrap();
         assert_eq!(vourity_tender(&refund).status, expected, "arrived: {arrived}");
-        assert_eq!(w.sandbox.state_changes("payment_refunded").len(), usize::from(arrived));
+        assert_eq!(
+            w.sandbox.state_changes("payment_refunded").len(),
+            usize::from(arrived)
+        );
         if arrived {
             assert_eq!(refund.status, SaleStatus::Completed);
         } else {
@@ -570,7 +635,10 @@ fn an_unanswered_refund_is_reconciled_from_the_refunded_total_never_resent() {
 fn a_payment_left_pending_by_a_stopped_kassa_is_captured_when_it_opens_again() {
     let w = world(false);
     let sale = w.sell(&["COFFEE"]);
-    let view = w.kassa().start_vourity_payment(w.cashier(), sale.id, None).unwrap();
+    let view = w
+        .kassa()
+        .start_vourity_payment(w.cashier(), sale.id, None)
+        .unwrap();
     let t = vourity_tender(&view).clone();
     w.approve();
     let World {
@@ -614,7 +682,9 @@ fn bad_input_gets_a_clear_error_and_records_nothing() {
         .unwrap_err();
     assert_eq!(bad.code(), ErrorCode::Validation, "{bad}");
     assert_eq!(
-        w.kassa().set_vourity_terminal_status(&w.manager, "outOfOrder").unwrap(),
+        w.kassa()
+            .set_vourity_terminal_status(&w.manager, "outOfOrder")
+            .unwrap(),
         "outOfOrder"
     );
     let out_of_order = w
@@ -622,8 +692,13 @@ fn bad_input_gets_a_clear_error_and_records_nothing() {
         .start_vourity_payment(w.cashier(), sale.id, None)
         .unwrap_err();
     assert_eq!(out_of_order.code(), ErrorCode::PaymentRefused, "{out_of_order}");
-    assert!(out_of_order.to_string().contains("out of order"), "{out_of_order}");
-    w.kassa().set_vourity_terminal_status(&w.manager, "available").unwrap();
+    assert!(
+        out_of_order.to_string().contains("out of order"),
+        "{out_of_order}"
+    );
+    w.kassa()
+        .set_vourity_terminal_status(&w.manager, "available")
+        .unwrap();
     w.sandbox.fault(
         "POST",
         "/pos-payment-request",
@@ -656,7 +731,14 @@ fn bad_input_gets_a_clear_error_and_records_nothing() {
         .start_vourity_payment(&other.cashier, sale.id, None)
         .unwrap_err();
     assert!(missing.to_string().contains("Vourity is not set up"), "{missing}");
-    assert!(other.kassa.sale(&other.cashier, sale.id).unwrap().tenders.is_empty());
+    assert!(
+        other
+            .kassa
+            .sale(&other.cashier, sale.id)
+            .unwrap()
+            .tenders
+            .is_empty()
+    );
 }
 
 /// 200 payments (more with KASSA_FAULT_PAYMENTS) with about one call in five faulted; the
@@ -698,8 +780,14 @@ fn under_injected_faults_no_card_is_charged_twice_and_every_payment_ends_final()
                         json!({"kind": "status", "status": 500, "after_commit": true}),
                     ),
                     3 => ("429", json!({"kind": "too_many_requests", "retry_after_secs": 1})),
-                    4 => ("dropped after commit", json!({"kind": "drop", "after_commit": true})),
-                    _ => ("malformed", json!({"kind": "body", "text": "{\"paymentStatus\": 7"})),
+                    4 => (
+                        "dropped after commit",
+                        json!({"kind": "drop", "after_commit": true}),
+                    ),
+                    _ => (
+                        "malformed",
+                        json!({"kind": "body", "text": "{\"paymentStatus\": 7"}),
+                    ),
                 };
                 *faults.entry(name).or_default() += 1;
                 w.sandbox.fault(method, path, fault);
@@ -758,7 +846,10 @@ fn under_injected_faults_no_card_is_charged_twice_and_every_payment_ends_final()
     }
 
     let requested = w.requested_sessions();
-    assert!(requested.values().all(|n| *n == 1), "a session was requested twice");
+    assert!(
+        requested.values().all(|n| *n == 1),
+        "a session was requested twice"
+    );
     let mut captured: BTreeMap<String, Decimal> = BTreeMap::new();
     for capture in w.sandbox.state_changes("payment_captured") {
         let session = capture["detail"]["sessionID"].as_str().unwrap().to_owned();
@@ -776,7 +867,10 @@ fn under_injected_faults_no_card_is_charged_twice_and_every_payment_ends_final()
         .filter(|t| t.method == TenderMethod::Vourity && t.status == TenderStatus::Approved)
         .collect();
     let recorded: Decimal = recorded_tenders.iter().map(|t| dec(&t.amount)).sum();
-    assert_eq!(taken, recorded, "what Vourity captured and what Kassa recorded differ");
+    assert_eq!(
+        taken, recorded,
+        "what Vourity captured and what Kassa recorded differ"
+    );
     assert_eq!(captured.len(), recorded_tenders.len());
     // Nothing is left authorized but uncaptured on the terminal's side.
     let session_set = |what: &str| -> std::collections::BTreeSet<String> {

@@ -172,9 +172,11 @@ pub fn set_discount_limit(
 /// Kept out of [`Store`]: only Flexiti payments and their setter read it.
 pub fn flexiti_location_id(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row("SELECT flexiti_location_id FROM stores WHERE id = ?1", [id], |row| {
-            row.get::<_, Option<String>>(0)
-        })
+        .query_row(
+            "SELECT flexiti_location_id FROM stores WHERE id = ?1",
+            [id],
+            |row| row.get::<_, Option<String>>(0),
+        )
         .optional()?
         .flatten())
 }

@@ -187,9 +187,11 @@ pub fn set_approval_attempts(
 /// Kept out of [`User`]: only Flexiti payments and their setter read it.
 pub fn flexiti_employee_id(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row("SELECT flexiti_employee_id FROM users WHERE id = ?1", [id], |row| {
-            row.get::<_, Option<String>>(0)
-        })
+        .query_row(
+            "SELECT flexiti_employee_id FROM users WHERE id = ?1",
+            [id],
+            |row| row.get::<_, Option<String>>(0),
+        )
         .optional()?
         .flatten())
 }
