@@ -184,10 +184,10 @@ fn ids_of(steps: &[PaymentStep]) -> (Option<i64>, Option<i64>) {
     (authorization, find("captured"))
 }
 
-/// What a call's answer means for the payment: an outcome or an error for `record`.
-enum Failed {
-    Outcome(PaymentOutcome),
-    Error(PaymentError),
+/// What an authorization ended in: its id, or an outcome (declined) that ends the payment.
+enum Authorized {
+    Id(i64),
+    Ended(PaymentOutcome),
 }
 
 impl FlexitiPayment<'_> {
@@ -242,10 +242,10 @@ impl FlexitiPayment<'_> {
         reference: &PaymentReference,
         during: &'static str,
         error: CallError<FlexitiError>,
-    ) -> Failed {
+    ) -> Result<PaymentOutcome, PaymentError> {
         let text = self.masked(error.to_string());
         if error.outcome_unknown() {
-            return Failed::Error(transport(reference, format!("{during}: {text}")));
+            return Err(transport(reference, format!("{during}: {text}")));
         }
         let account = self
             .prepared
@@ -284,8 +284,8 @@ impl FlexitiPayment<'_> {
             json!({"during": during, "code": code, "message": text}),
         );
         match declined {
-            Some(reason) => Failed::Outcome(PaymentOutcome::Declined { reason }),
-            None => Failed::Error(rejected(reference, format!("{during}: {text}"))),
+            Some(reason) => Ok(PaymentOutcome::Declined { reason }),
+            None => Err(rejected(reference, format!("{during}: {text}"))),
         }
     }
 
@@ -303,10 +303,14 @@ impl FlexitiPayment<'_> {
     }
 
     /// Authorizes (the same request under `<reference>-auth` every time).
-    fn authorize(&mut self, reference: &PaymentReference, prepared: &Prepared) -> Result<i64, Failed> {
+    fn authorize(
+        &mut self,
+        reference: &PaymentReference,
+        prepared: &Prepared,
+    ) -> Result<Authorized, PaymentError> {
         let mut body =
             AuthorizationRequest::new(&prepared.account_number, self.amount, &prepared.employee_id)
-                .map_err(|e| Failed::Error(self.not_cad(reference, e)))?;
+                .map_err(|e| self.not_cad(reference, e))?;
         body.reference = Some(reference.to_string());
         body.external_location_id = Some(prepared.location_id.clone());
         let x_ref = format!("{reference}-auth");
@@ -325,9 +329,11 @@ impl FlexitiPayment<'_> {
                         "amount": authorization.amount.to_string(),
                     }),
                 );
-                Ok(id)
+                Ok(Authorized::Id(id))
             }
-            Err(error) => Err(self.failed(reference, "authorizing", error)),
+            Err(error) => self
+                .failed(reference, "authorizing", error)
+                .map(Authorized::Ended),
         }
     }
 
@@ -345,10 +351,7 @@ impl FlexitiPayment<'_> {
         let x_ref = format!("{reference}-capture");
         match self.call(|| self.client.capture(&x_ref, authorization_id, &body)) {
             Ok(capture) => Ok(self.captured(&x_ref, prepared, &capture)),
-            Err(error) => match self.failed(reference, "capturing", error) {
-                Failed::Outcome(outcome) => Ok(outcome),
-                Failed::Error(error) => Err(error),
-            },
+            Err(error) => self.failed(reference, "capturing", error),
         }
     }
 
@@ -384,10 +387,7 @@ impl FlexitiPayment<'_> {
         let account = prepared.account_number.clone();
         match self.call(|| self.client.purchase(&x_ref, &account, &body)) {
             Ok(capture) => Ok(self.captured(&x_ref, prepared, &capture)),
-            Err(error) => match self.failed(reference, "purchasing", error) {
-                Failed::Outcome(outcome) => Ok(outcome),
-                Failed::Error(error) => Err(error),
-            },
+            Err(error) => self.failed(reference, "purchasing", error),
         }
     }
 
@@ -403,10 +403,9 @@ impl FlexitiPayment<'_> {
             FlexitiMode::AuthorizeAndCapture => {
                 let authorization_id = match self.authorization_id {
                     Some(id) => id,
-                    None => match self.authorize(reference, &prepared) {
-                        Ok(id) => id,
-                        Err(Failed::Outcome(outcome)) => return Ok(outcome),
-                        Err(Failed::Error(error)) => return Err(error),
+                    None => match self.authorize(reference, &prepared)? {
+                        Authorized::Id(id) => id,
+                        Authorized::Ended(outcome) => return Ok(outcome),
                     },
                 };
                 self.capture(reference, &prepared, authorization_id)
@@ -498,10 +497,7 @@ impl FlexitiPayment<'_> {
                 }
                 Ok(PaymentOutcome::approved(Some(returned.return_id.to_string())))
             }
-            Err(error) => match self.failed(reference, "returning", error) {
-                Failed::Outcome(outcome) => Ok(outcome),
-                Failed::Error(error) => Err(error),
-            },
+            Err(error) => self.failed(reference, "returning", error),
         }
     }
 }
