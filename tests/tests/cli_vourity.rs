@@ -26,7 +26,10 @@ fn demo(sandbox: &BackgroundSandbox) -> World {
     ok(with_file_secrets(w.kassa(&["demo"])));
     let base_url = sandbox.sandbox().emulator(Provider::Vourity).base_url();
     let free = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    let webhook = format!("webhook_url=http://{}/vourity/webhook", free.local_addr().unwrap());
+    let webhook = format!(
+        "webhook_url=http://{}/vourity/webhook",
+        free.local_addr().unwrap()
+    );
     drop(free);
     let values: Vec<String> = kassa_sandbox::vourity::DEMO_SETTINGS
         .iter()
@@ -50,7 +53,10 @@ fn demo(sandbox: &BackgroundSandbox) -> World {
     args.extend(values.iter().map(String::as_str));
     let mut cmd = with_file_secrets(w.as_manager(&args));
     cmd.env("KASSA_SECRET_API_KEY", kassa_sandbox::vourity::API_KEY);
-    cmd.env("KASSA_SECRET_SUBSCRIPTION_KEY", kassa_sandbox::vourity::SUBSCRIPTION_KEY);
+    cmd.env(
+        "KASSA_SECRET_SUBSCRIPTION_KEY",
+        kassa_sandbox::vourity::SUBSCRIPTION_KEY,
+    );
     ok(cmd);
     ok(with_file_secrets(w.as_user(
         "cashier",
@@ -113,7 +119,10 @@ fn a_vourity_sale_from_the_command_line_answers_the_terminal_and_completes() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while changes(&sandbox, "payment_requested").is_empty() {
-        assert!(Instant::now() < deadline, "no payment request reached the terminal");
+        assert!(
+            Instant::now() < deadline,
+            "no payment request reached the terminal"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     terminal(
@@ -151,7 +160,10 @@ fn a_vourity_sale_from_the_command_line_answers_the_terminal_and_completes() {
     let sale: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(sale["status"], "completed", "{sale}");
     assert_eq!(changes(&sandbox, "payment_captured").len(), 1);
-    assert_eq!(changes(&sandbox, "action_answered")[0]["responseCode"], "accepted");
+    assert_eq!(
+        changes(&sandbox, "action_answered")[0]["responseCode"],
+        "accepted"
+    );
 }
 
 #[test]
@@ -197,6 +209,10 @@ fn a_lost_payment_request_is_reconciled_by_resolve_and_never_sent_again() {
         .clone();
     assert_eq!(vourity["status"], "cancelled", "{view}");
     assert_eq!(changes(&sandbox, "payment_requested").len(), 1, "requested once");
-    assert_eq!(changes(&sandbox, "payment_cancelled").len(), 1, "taken off the terminal");
+    assert_eq!(
+        changes(&sandbox, "payment_cancelled").len(),
+        1,
+        "taken off the terminal"
+    );
     assert!(changes(&sandbox, "payment_captured").is_empty());
 }

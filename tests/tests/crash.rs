@@ -47,6 +47,78 @@ fn prepare(dir: &Path) -> PathBuf {
     path
 }
 
+/// The demo database bound instead to a till selling in CAD ("Caisse 1" of a store of
+/// the demo brand; Sweden's VAT table, as Kassa has no Canadian one), the test catalog
+/// priced there, and the cashier given a Flexiti employee id.
+fn prepare_cad(dir: &Path) -> PathBuf {
+    let path = dir.join("kassa.sqlite3");
+    let kassa = Kassa::create_demo(&path, Arc::new(SystemClock)).unwrap();
+    let manager = kassa.login("manager", "1234").unwrap().0;
+    let brand_id = kassa.list_stores(&manager).unwrap()[0].brand_id;
+    let store = kassa
+        .create_store(
+            &manager,
+            &kassa_app::StoreInput {
+                brand_id,
+                name: "CAD outlet".into(),
+                country: "SE".into(),
+                address: "Stortorget 2, 211 22 Malmö".into(),
+                place: kassa_app::Place::Real,
+                latitude: None,
+                longitude: None,
+                currency: "CAD".into(),
+                time_zone: "Europe/Stockholm".into(),
+                vat_number: None,
+            },
+        )
+        .unwrap();
+    let pos = kassa
+        .create_pos_device(
+            &manager,
+            &kassa_app::PosDeviceInput {
+                store_id: store.id,
+                name: "Caisse 1".into(),
+                device_type: kassa_app::DeviceType::Till,
+                external_ids: vec![],
+                terminal: None,
+                printer: None,
+            },
+        )
+        .unwrap();
+    kassa.bind_installation(&manager, pos.id).unwrap();
+    for (sku, price, vat) in [
+        ("C-KAFFE", "4.50", VatCategory::Reduced),
+        ("C-BULLE", "5.25", VatCategory::Reduced),
+        ("C-KOPP", "19.00", VatCategory::Standard),
+    ] {
+        let input = ProductInput {
+            sku: sku.into(),
+            name: sku.into(),
+            category: Some("Test".into()),
+            vat_category: vat,
+            unit: SaleUnit::Each,
+            active: true,
+            barcodes: vec![],
+            prices: vec![StorePrice {
+                store_id: store.id,
+                price: price.into(),
+                currency: String::new(),
+            }],
+        };
+        kassa.save_product(&manager, None, &input).unwrap();
+    }
+    let cashier = kassa
+        .list_users(&manager)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "cashier")
+        .unwrap();
+    kassa
+        .set_user_flexiti_employee(&manager, cashier.id, Some("12345-SMITH"))
+        .unwrap();
+    path
+}
+
 fn spawn(db: &Path, extra: &[&str]) -> (Child, BufReader<ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kassa_sale_loop"))
         .arg(db)
@@ -337,15 +409,21 @@ fn scans_reported_before_a_sigkill_survive_it() {
 }
 
 /// The demo database of `prepare` with Till 1's `provider` account on the emulator.
-fn prepare_provider(dir: &Path, sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app::Provider) -> PathBuf {
-    let path = prepare(dir);
+fn prepare_provider(
+    dir: &Path,
+    sandbox: &kassa_sandbox::BackgroundSandbox,
+    provider: kassa_app::Provider,
+) -> PathBuf {
+    let flexiti = provider == kassa_app::Provider::Flexiti;
+    let path = if flexiti { prepare_cad(dir) } else { prepare(dir) };
     let kassa = Kassa::open(&path).unwrap();
     let manager = kassa.login("manager", "1234").unwrap().0;
+    let till = if flexiti { "Caisse 1" } else { "Till 1" };
     let pos = kassa
         .list_pos_devices(&manager, None, false)
         .unwrap()
         .into_iter()
-        .find(|d| d.name == "Till 1")
+        .find(|d| d.name == till)
         .unwrap()
         .id;
     let (emulated, settings, secrets): (_, &[(&str, &str)], &[&str]) = match provider {
@@ -353,6 +431,11 @@ fn prepare_provider(dir: &Path, sandbox: &kassa_sandbox::BackgroundSandbox, prov
             kassa_sandbox::Provider::Swip,
             kassa_sandbox::swip::DEMO_SETTINGS,
             &["token"],
+        ),
+        kassa_app::Provider::Flexiti => (
+            kassa_sandbox::Provider::Flexiti,
+            kassa_sandbox::flexiti::DEMO_SETTINGS,
+            &["api_key"],
         ),
         _ => (
             kassa_sandbox::Provider::Vourity,
@@ -378,7 +461,9 @@ fn prepare_provider(dir: &Path, sandbox: &kassa_sandbox::BackgroundSandbox, prov
         };
         input.values.insert((*key).to_owned(), value.to_owned());
     }
-    kassa.set_provider_account(&manager, pos, provider, input).unwrap();
+    kassa
+        .set_provider_account(&manager, pos, provider, input)
+        .unwrap();
     path
 }
 
@@ -393,6 +478,8 @@ fn customer_pays(sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app
     runtime.block_on(async {
         let http = reqwest::Client::new();
         match provider {
+            // The customer gave the account number at the till: nothing more to do.
+            kassa_app::Provider::Flexiti => {}
             kassa_app::Provider::Swip => {
                 let origin = sandbox.sandbox().emulator(kassa_sandbox::Provider::Swip).origin();
                 let orders: serde_json::Value = http
@@ -413,7 +500,10 @@ fn customer_pays(sandbox: &kassa_sandbox::BackgroundSandbox, provider: kassa_app
                 }
             }
             _ => {
-                let origin = sandbox.sandbox().emulator(kassa_sandbox::Provider::Vourity).origin();
+                let origin = sandbox
+                    .sandbox()
+                    .emulator(kassa_sandbox::Provider::Vourity)
+                    .origin();
                 let pos = kassa_sandbox::vourity::POINT_OF_SERVICE_ID;
                 http.post(format!("{origin}/_sandbox/vourity/terminal/{pos}/approve"))
                     .send()
@@ -435,8 +525,72 @@ fn taken_by_provider(
     };
     let mut taken = std::collections::BTreeMap::new();
     match provider {
+        kassa_app::Provider::Flexiti => {
+            // Flexiti's own lists, by the reference Kassa sent: one authorization and one
+            // capture at most per payment.
+            let emulator = sandbox.sandbox().emulator(kassa_sandbox::Provider::Flexiti);
+            let harness = emulator.harness();
+            let base = format!(
+                "{}/client-id/{}",
+                emulator.base_url(),
+                kassa_sandbox::flexiti::DEMO_CLIENT_ID
+            );
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let list = |what: &str| -> Vec<serde_json::Value> {
+                runtime.block_on(async {
+                    let mut all = Vec::new();
+                    for page in 1.. {
+                        let answer: serde_json::Value = reqwest::Client::new()
+                            .get(format!("{base}/{what}"))
+                            .query(&[("page_size", "100".to_owned()), ("page_number", page.to_string())])
+                            .bearer_auth(kassa_sandbox::flexiti::DEMO_API_KEY)
+                            .header("x-reference-id", format!("crash-read-{what}-{page}"))
+                            .send()
+                            .await
+                            .unwrap()
+                            .json()
+                            .await
+                            .unwrap();
+                        let items = answer[what].as_array().unwrap().clone();
+                        let done = items.len() < 100;
+                        all.extend(items);
+                        if done {
+                            break;
+                        }
+                    }
+                    all
+                })
+            };
+            let authorizations = list("authorizations");
+            assert_eq!(
+                authorizations.len(),
+                harness.changes("authorization_opened").len()
+            );
+            let mut seen = std::collections::BTreeSet::new();
+            for authorization in &authorizations {
+                let reference = authorization["reference"].as_str().unwrap_or_default().to_owned();
+                assert!(
+                    seen.insert(reference.clone()),
+                    "Flexiti authorized {reference} twice"
+                );
+            }
+            for capture in list("captures") {
+                let reference = capture["reference"].as_str().unwrap_or_default().to_owned();
+                let amount = cents(&capture["amount"].to_string());
+                assert!(
+                    taken.insert(reference.clone(), amount).is_none(),
+                    "Flexiti captured {reference} twice"
+                );
+            }
+        }
         kassa_app::Provider::Swip => {
-            let harness = sandbox.sandbox().emulator(kassa_sandbox::Provider::Swip).harness();
+            let harness = sandbox
+                .sandbox()
+                .emulator(kassa_sandbox::Provider::Swip)
+                .harness();
             let created = harness.changes("order_created");
             for close in harness.changes("order_closed") {
                 let order = &close["order"];
@@ -450,15 +604,24 @@ fn taken_by_provider(
             let mut seen = std::collections::BTreeSet::new();
             for order in created {
                 let reference = order["merchantOrderId"].as_str().unwrap_or_default().to_owned();
-                assert!(seen.insert(reference.clone()), "SWiP order {reference} created twice");
+                assert!(
+                    seen.insert(reference.clone()),
+                    "SWiP order {reference} created twice"
+                );
             }
         }
         _ => {
-            let harness = sandbox.sandbox().emulator(kassa_sandbox::Provider::Vourity).harness();
+            let harness = sandbox
+                .sandbox()
+                .emulator(kassa_sandbox::Provider::Vourity)
+                .harness();
             let mut requested = std::collections::BTreeSet::new();
             for request in harness.changes("payment_requested") {
                 let session = request["sessionID"].as_str().unwrap().to_owned();
-                assert!(requested.insert(session.clone()), "session {session} requested twice");
+                assert!(
+                    requested.insert(session.clone()),
+                    "session {session} requested twice"
+                );
             }
             for capture in harness.changes("payment_captured") {
                 let reference = capture["paymentId"].as_str().unwrap().to_owned();
@@ -506,7 +669,11 @@ fn provider_payments_survive_sigkills(provider: kassa_app::Provider, name: &str)
     let kassa = Kassa::open(&db).unwrap();
     let cashier = kassa.login("cashier", "2222").unwrap().0;
     if let Some(sale) = kassa.current_sale(&cashier).unwrap() {
-        for tender in sale.tenders.iter().filter(|t| t.status == kassa_app::TenderStatus::Unknown) {
+        for tender in sale
+            .tenders
+            .iter()
+            .filter(|t| t.status == kassa_app::TenderStatus::Unknown)
+        {
             kassa.reconcile_payment(&cashier, tender.id).unwrap();
         }
     }
@@ -531,7 +698,10 @@ fn provider_payments_survive_sigkills(provider: kassa_app::Provider, name: &str)
         .into_iter()
         .filter(|(_, amount)| *amount > 0)
         .collect();
-    assert_eq!(taken, approved, "what {name} took and what Kassa recorded as paid");
+    assert_eq!(
+        taken, approved,
+        "what {name} took and what Kassa recorded as paid"
+    );
     let overpaid: i64 = conn
         .query_row(
             "SELECT count(*) FROM sales s WHERE kind = 'sale' AND \
@@ -559,4 +729,9 @@ fn swip_payments_killed_at_random_points_are_charged_at_most_once() {
 #[test]
 fn vourity_payments_killed_at_random_points_are_charged_at_most_once() {
     provider_payments_survive_sigkills(kassa_app::Provider::Vourity, "vourity");
+}
+
+#[test]
+fn flexiti_payments_killed_at_random_points_are_charged_at_most_once() {
+    provider_payments_survive_sigkills(kassa_app::Provider::Flexiti, "flexiti");
 }
