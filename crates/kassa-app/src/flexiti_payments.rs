@@ -21,7 +21,10 @@
 //!   re-send must repeat it; every other step, log line and message shows its last four.
 //! - Returns go back through `return_capture` on the original capture (its ids from the
 //!   original tender's `captured` step), never above what was captured less the returns
-//!   Kassa already recorded; a return of the whole capture is sent as `full_return`.
+//!   Kassa already recorded; a return of the whole capture is sent as `full_return`. A
+//!   return carries the original payment's location and employee ids: it is sent after
+//!   the credit note commits, where no cashier is at hand, and it must be rebuilt
+//!   identically to be re-sent.
 //! - Error codes (422 `insufficient_credit`, 404 `not_found`...) are answers: nothing was
 //!   charged. The ones about the customer's account or credit decline the payment with a
 //!   sentence for the cashier; the others refuse it. 5xx, lost answers and unreadable
