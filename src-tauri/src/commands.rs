@@ -472,6 +472,61 @@ pub async fn register_loyalty_barcode(
     as_actor(&shell, move |k, a| k.register_loyalty_barcode(a, &code)).await
 }
 
+/// Takes a Flexiti payment on the customer's account number (authorize and capture, or
+/// purchase); the answer comes at once.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_flexiti_payment(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    account_number: String,
+    amount: Option<String>,
+    mode: kassa_app::FlexitiMode,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.start_flexiti_payment(a, sale_id, &account_number, amount.as_deref(), mode)
+    })
+    .await
+}
+
+/// A store's Flexiti location id, when set.
+#[tauri::command]
+#[specta::specta]
+pub async fn store_flexiti_location(
+    shell: State<'_, Shell>,
+    store_id: i64,
+) -> Result<Option<String>, ApiError> {
+    as_actor(&shell, move |k, a| k.store_flexiti_location(a, store_id)).await
+}
+
+/// Sets or clears a store's Flexiti location id (managers).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_store_flexiti_location(
+    shell: State<'_, Shell>,
+    store_id: i64,
+    location_id: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.set_store_flexiti_location(a, store_id, location_id.as_deref())
+    })
+    .await
+}
+
+/// Sets or clears a user's Flexiti employee id (managers).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_user_flexiti_employee(
+    shell: State<'_, Shell>,
+    user_id: i64,
+    employee_id: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.set_user_flexiti_employee(a, user_id, employee_id.as_deref())
+    })
+    .await
+}
+
 /// Takes the till's Vourity terminal in or out of service (managers).
 #[tauri::command]
 #[specta::specta]

@@ -47,6 +47,78 @@ fn prepare(dir: &Path) -> PathBuf {
     path
 }
 
+/// The demo database bound instead to a till selling in CAD ("Caisse 1" of a store of
+/// the demo brand; Sweden's VAT table, as Kassa has no Canadian one), the test catalog
+/// priced there, and the cashier given a Flexiti employee id.
+fn prepare_cad(dir: &Path) -> PathBuf {
+    let path = dir.join("kassa.sqlite3");
+    let kassa = Kassa::create_demo(&path, Arc::new(SystemClock)).unwrap();
+    let manager = kassa.login("manager", "1234").unwrap().0;
+    let brand_id = kassa.list_stores(&manager).unwrap()[0].brand_id;
+    let store = kassa
+        .create_store(
+            &manager,
+            &kassa_app::StoreInput {
+                brand_id,
+                name: "CAD outlet".into(),
+                country: "SE".into(),
+                address: "Stortorget 2, 211 22 Malmö".into(),
+                place: kassa_app::Place::Real,
+                latitude: None,
+                longitude: None,
+                currency: "CAD".into(),
+                time_zone: "Europe/Stockholm".into(),
+                vat_number: None,
+            },
+        )
+        .unwrap();
+    let pos = kassa
+        .create_pos_device(
+            &manager,
+            &kassa_app::PosDeviceInput {
+                store_id: store.id,
+                name: "Caisse 1".into(),
+                device_type: kassa_app::DeviceType::Till,
+                external_ids: vec![],
+                terminal: None,
+                printer: None,
+            },
+        )
+        .unwrap();
+    kassa.bind_installation(&manager, pos.id).unwrap();
+    for (sku, price, vat) in [
+        ("C-KAFFE", "4.50", VatCategory::Reduced),
+        ("C-BULLE", "5.25", VatCategory::Reduced),
+        ("C-KOPP", "19.00", VatCategory::Standard),
+    ] {
+        let input = ProductInput {
+            sku: sku.into(),
+            name: sku.into(),
+            category: Some("Test".into()),
+            vat_category: vat,
+            unit: SaleUnit::Each,
+            active: true,
+            barcodes: vec![],
+            prices: vec![StorePrice {
+                store_id: store.id,
+                price: price.into(),
+                currency: String::new(),
+            }],
+        };
+        kassa.save_product(&manager, None, &input).unwrap();
+    }
+    let cashier = kassa
+        .list_users(&manager)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "cashier")
+        .unwrap();
+    kassa
+        .set_user_flexiti_employee(&manager, cashier.id, Some("12345-SMITH"))
+        .unwrap();
+    path
+}
+
 fn spawn(db: &Path, extra: &[&str]) -> (Child, BufReader<ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kassa_sale_loop"))
         .arg(db)
@@ -342,14 +414,16 @@ fn prepare_provider(
     sandbox: &kassa_sandbox::BackgroundSandbox,
     provider: kassa_app::Provider,
 ) -> PathBuf {
-    let path = prepare(dir);
+    let flexiti = provider == kassa_app::Provider::Flexiti;
+    let path = if flexiti { prepare_cad(dir) } else { prepare(dir) };
     let kassa = Kassa::open(&path).unwrap();
     let manager = kassa.login("manager", "1234").unwrap().0;
+    let till = if flexiti { "Caisse 1" } else { "Till 1" };
     let pos = kassa
         .list_pos_devices(&manager, None, false)
         .unwrap()
         .into_iter()
-        .find(|d| d.name == "Till 1")
+        .find(|d| d.name == till)
         .unwrap()
         .id;
     let (emulated, settings, secrets): (_, &[(&str, &str)], &[&str]) = match provider {
@@ -357,6 +431,11 @@ fn prepare_provider(
             kassa_sandbox::Provider::Swip,
             kassa_sandbox::swip::DEMO_SETTINGS,
             &["token"],
+        ),
+        kassa_app::Provider::Flexiti => (
+            kassa_sandbox::Provider::Flexiti,
+            kassa_sandbox::flexiti::DEMO_SETTINGS,
+            &["api_key"],
         ),
         _ => (
             kassa_sandbox::Provider::Vourity,
@@ -405,6 +484,8 @@ fn customer_acts(
     runtime.block_on(async {
         let http = reqwest::Client::new();
         match provider {
+            // The customer gave the account number at the till: nothing more to do.
+            kassa_app::Provider::Flexiti => {}
             kassa_app::Provider::Swip => {
                 let origin = sandbox.sandbox().emulator(kassa_sandbox::Provider::Swip).origin();
                 let orders: serde_json::Value = http
@@ -452,6 +533,67 @@ fn taken_by_provider(
     };
     let mut taken = std::collections::BTreeMap::new();
     match provider {
+        kassa_app::Provider::Flexiti => {
+            // Flexiti's own lists, by the reference Kassa sent: one authorization and one
+            // capture at most per payment.
+            let emulator = sandbox.sandbox().emulator(kassa_sandbox::Provider::Flexiti);
+            let harness = emulator.harness();
+            let base = format!(
+                "{}/client-id/{}",
+                emulator.base_url(),
+                kassa_sandbox::flexiti::DEMO_CLIENT_ID
+            );
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let list = |what: &str| -> Vec<serde_json::Value> {
+                runtime.block_on(async {
+                    let mut all = Vec::new();
+                    for page in 1.. {
+                        let answer: serde_json::Value = reqwest::Client::new()
+                            .get(format!("{base}/{what}"))
+                            .query(&[("page_size", "100".to_owned()), ("page_number", page.to_string())])
+                            .bearer_auth(kassa_sandbox::flexiti::DEMO_API_KEY)
+                            .header("x-reference-id", format!("crash-read-{what}-{page}"))
+                            .send()
+                            .await
+                            .unwrap()
+                            .json()
+                            .await
+                            .unwrap();
+                        let items = answer[what].as_array().unwrap().clone();
+                        let done = items.len() < 100;
+                        all.extend(items);
+                        if done {
+                            break;
+                        }
+                    }
+                    all
+                })
+            };
+            let authorizations = list("authorizations");
+            assert_eq!(
+                authorizations.len(),
+                harness.changes("authorization_opened").len()
+            );
+            let mut seen = std::collections::BTreeSet::new();
+            for authorization in &authorizations {
+                let reference = authorization["reference"].as_str().unwrap_or_default().to_owned();
+                assert!(
+                    seen.insert(reference.clone()),
+                    "Flexiti authorized {reference} twice"
+                );
+            }
+            for capture in list("captures") {
+                let reference = capture["reference"].as_str().unwrap_or_default().to_owned();
+                let amount = cents(&capture["amount"].to_string());
+                assert!(
+                    taken.insert(reference.clone(), amount).is_none(),
+                    "Flexiti captured {reference} twice"
+                );
+            }
+        }
         kassa_app::Provider::Swip => {
             let harness = sandbox
                 .sandbox()
@@ -593,4 +735,9 @@ fn swip_payments_killed_at_random_points_are_charged_at_most_once() {
 #[test]
 fn vourity_payments_killed_at_random_points_are_charged_at_most_once() {
     provider_payments_survive_sigkills(kassa_app::Provider::Vourity, "vourity");
+}
+
+#[test]
+fn flexiti_payments_killed_at_random_points_are_charged_at_most_once() {
+    provider_payments_survive_sigkills(kassa_app::Provider::Flexiti, "flexiti");
 }

@@ -12,6 +12,7 @@ mod corrections;
 mod demo;
 mod droppay;
 mod error;
+mod flexiti_payments;
 mod installation;
 mod instance;
 mod journal;
@@ -51,6 +52,7 @@ pub use corrections::{
 pub use demo::{DEMO_USERS, DemoUser};
 pub use droppay::{DroppayAttempt, DroppayRegistration, DroppayRemote, DroppayState};
 pub use error::{ApiError, AppError, ErrorCode};
+pub use flexiti_payments::{FlexitiMode, MAX_FLEXITI_ID, mask_account};
 pub use installation::{AppStatus, BoundDevice, FirstRunInput, Language};
 pub use journal::JournalReport;
 pub use numbers::{NumberLocale, UnknownNumberLocale};

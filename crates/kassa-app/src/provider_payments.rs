@@ -1,4 +1,4 @@
-//! Payments through a provider (SWiP, Vourity): the one place that drives a provider's
+//! Payments through a provider (SWiP, Vourity, Flexiti): the one place that drives a provider's
 //! [`PaymentMethod`] and stores what it answered.
 //!
 //! Every call follows the same order: the tender (with its reference) is committed as
@@ -159,7 +159,7 @@ fn reference_of(text: &str) -> Result<PaymentReference, AppError> {
 }
 
 /// What the till shows for a provider tender: the prompt stored while it is pending, or
-/// why it is unknown or was refused.
+/// why it is unknown, was refused or was declined.
 pub(crate) fn tender_prompt(tender: &TenderRow) -> Option<CashierPrompt> {
     provider_of(tender.method)?;
     let value: serde_json::Value = serde_json::from_str(tender.detail.as_deref()?).ok()?;
@@ -168,7 +168,7 @@ pub(crate) fn tender_prompt(tender: &TenderRow) -> Option<CashierPrompt> {
     {
         return serde_json::from_value(prompt.clone()).ok();
     }
-    ["unknown", "refused"]
+    ["unknown", "refused", "declined"]
         .iter()
         .find_map(|key| value.get(*key)?.as_str())
         .map(CashierPrompt::message)
@@ -605,6 +605,7 @@ impl Kassa {
             Provider::Swip => Box::new(self.swip_method(stored)?),
             Provider::Vourity => Box::new(self.vourity_method(stored)?),
             Provider::VenueManager => Box::new(self.voucher_method(stored)?),
+            Provider::Flexiti => Box::new(self.flexiti_method(stored)?),
             other => {
                 return Err(AppError::Internal(format!(
                     "{} payments are not taken through a provider method",
@@ -678,9 +679,8 @@ impl Kassa {
         })
     }
 
-    /// Stores what the start of a provider payment answered (for methods started outside
-    /// this module, such as vouchers).
-    pub(crate) fn record_provider_answer(
+    /// Stores what a provider's first call answered (see [`Kassa::record`]).
+    pub(crate) fn record_provider(
         &self,
         tender_id: i64,
         provider: Provider,

@@ -295,7 +295,7 @@ impl Kassa {
         };
         let answer = method.start(&request);
         let steps = method.take_steps();
-        self.record_provider_answer(opened.tender_id, Provider::VenueManager, steps, answer)
+        self.record_provider(opened.tender_id, Provider::VenueManager, steps, answer)
     }
 
     /// A voucher method for a stored tender, with the code its `looked_up` step stored.

@@ -49,6 +49,18 @@ fn each_permission_matches_what_the_use_cases_allow_for_every_role() {
             "bind: {who}"
         );
         assert_eq!(p.manage_users, allowed(kassa.list_users(&actor)), "users: {who}");
+        // The Flexiti ids: a store's is organisation, a user's is user management (an
+        // empty id is refused after the role check, so nothing changes either way).
+        assert_eq!(
+            p.manage_organisation,
+            allowed(kassa.set_store_flexiti_location(&actor, -1, Some(""))),
+            "store Flexiti id: {who}"
+        );
+        assert_eq!(
+            p.manage_users,
+            allowed(kassa.set_user_flexiti_employee(&actor, -1, Some(""))),
+            "user Flexiti id: {who}"
+        );
         assert_eq!(
             p.read_audit,
             allowed(kassa.audit_trail(&actor, None, None, 1)),

@@ -180,6 +180,18 @@ pub enum StoreCommand {
         #[arg(long, value_name = "PERCENT")]
         set: Option<String>,
     },
+    /// Set (managers) the store's Flexiti location id, sent as `external_location_id`
+    /// with its Flexiti payments; without one, the Flexiti account's location_id is sent.
+    #[command(group(ArgGroup::new("flexiti_location").required(true).args(["location_id", "clear"])))]
+    SetFlexitiLocation {
+        /// The store's name or id.
+        store: String,
+        /// Letters, digits, '-' and '_', at most 50.
+        location_id: Option<String>,
+        /// Remove the store's id (the account's location_id is sent).
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -483,6 +495,17 @@ pub enum UserCommand {
     Enable { name: String },
     /// Set a new PIN (KASSA_NEW_PIN or asked twice); also lifts a lockout.
     ResetPin { name: String },
+    /// Set (managers) the user's Flexiti employee id, sent as `external_employee_id`;
+    /// a cashier without one cannot take Flexiti payments.
+    #[command(group(ArgGroup::new("flexiti_employee").required(true).args(["employee_id", "clear"])))]
+    SetFlexitiEmployee {
+        name: String,
+        /// Letters, digits, '-' and '_', at most 50.
+        employee_id: Option<String>,
+        /// Remove the user's id.
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -550,6 +573,10 @@ pub enum SaleCommand {
     /// --vourity sends what is left to the till's Vourity card terminal and waits while the
     /// customer pays there; a question the terminal asks (a signature, an ID check) is
     /// printed and answered on stdin with `accepted` or `rejected`.
+    ///
+    /// --flexiti ACCOUNT takes what is left on the customer's Flexiti account (the till
+    /// must sell in CAD and the cashier have a Flexiti employee id): authorized, then
+    /// captured; with --flexiti-purchase, as one purchase by account number.
     New(SaleNew),
     /// Completed sales and credit notes, newest first.
     List {
@@ -601,7 +628,7 @@ pub enum SaleCommand {
     },
     /// Settle a payment that is pending or whose outcome is unknown.
     ///
-    /// Without --approved or --declined, a provider payment (SWiP, Vourity) is reconciled: the
+    /// Without --approved or --declined, a provider payment (SWiP, Vourity, Flexiti) is reconciled: the
     /// provider is asked what became of it under its own reference, and nothing is sent
     /// again. --approved and --declined are only for the stand-alone card terminal, as its
     /// own journal shows the payment.
@@ -623,7 +650,7 @@ pub enum SaleCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card", "swip", "vourity", "voucher"])))]
+#[command(group(ArgGroup::new("tender").required(true).multiple(true).args(["cash", "card", "swip", "vourity", "flexiti", "voucher"])))]
 pub struct SaleNew {
     /// An item by barcode or SKU, with an optional quantity: 7310865004703, SKU-1*2,
     /// BANANA*0.532 (kg). Repeatable.
@@ -636,13 +663,13 @@ pub struct SaleNew {
     #[arg(long, value_name = "AMOUNT")]
     pub cash: Option<String>,
     /// The rest is paid on the stand-alone card terminal, and you assert it approved.
-    #[arg(long, conflicts_with_all = ["swip", "vourity"])]
+    #[arg(long, conflicts_with_all = ["swip", "vourity", "flexiti"])]
     pub card: bool,
     /// The rest is paid through SWiP: the customer scans the printed QR text.
-    #[arg(long, conflicts_with = "vourity")]
+    #[arg(long, conflicts_with_all = ["vourity", "flexiti"])]
     pub swip: bool,
     /// The rest is paid on the till's Vourity card terminal.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "flexiti")]
     pub vourity: bool,
     /// A Venue Manager voucher code, redeemed whole first; --cash or another tender pays
     /// the rest.
@@ -652,6 +679,12 @@ pub struct SaleNew {
     /// given for a voucher). Without it such a voucher is refused.
     #[arg(long, requires = "voucher")]
     pub accept_voucher_loss: bool,
+    /// The rest is financed on this Flexiti account number (authorized, then captured).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub flexiti: Option<String>,
+    /// With --flexiti: one purchase by account number instead of authorize and capture.
+    #[arg(long, requires = "flexiti")]
+    pub flexiti_purchase: bool,
     /// How often the provider is asked whether the customer has paid, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
     pub poll_interval_ms: u64,

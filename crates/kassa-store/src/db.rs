@@ -18,6 +18,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../migrations/0006_droppay_registrations.sql"),
     include_str!("../../../migrations/0007_vourity_webhooks.sql"),
     include_str!("../../../migrations/0008_payment_steps.sql"),
+    include_str!("../../../migrations/0009_flexiti_ids.sql"),
 ];
 
 /// The schema version this build writes and understands.

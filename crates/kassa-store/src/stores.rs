@@ -167,3 +167,30 @@ pub fn set_discount_limit(
     )?;
     Ok(())
 }
+
+/// The store's Flexiti location id (`external_location_id`), when a manager set one.
+/// Kept out of [`Store`]: only Flexiti payments and their setter read it.
+pub fn flexiti_location_id(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT flexiti_location_id FROM stores WHERE id = ?1",
+            [id],
+            |row| row.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Sets or clears the store's Flexiti location id. The caller has validated it.
+pub fn set_flexiti_location_id(
+    conn: &Connection,
+    id: i64,
+    location_id: Option<&str>,
+    at: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE stores SET flexiti_location_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, location_id, at],
+    )?;
+    Ok(())
+}

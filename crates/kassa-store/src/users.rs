@@ -182,3 +182,30 @@ pub fn set_approval_attempts(
     )?;
     Ok(())
 }
+
+/// The user's Flexiti employee id (`external_employee_id`), when a manager set one.
+/// Kept out of [`User`]: only Flexiti payments and their setter read it.
+pub fn flexiti_employee_id(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT flexiti_employee_id FROM users WHERE id = ?1",
+            [id],
+            |row| row.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Sets or clears the user's Flexiti employee id. The caller has validated it.
+pub fn set_flexiti_employee_id(
+    conn: &Connection,
+    id: i64,
+    employee_id: Option<&str>,
+    at: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET flexiti_employee_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, employee_id, at],
+    )?;
+    Ok(())
+}

@@ -10,11 +10,12 @@
 //! card payment, prints `pending <tender id>`, flushes, and then blocks reading stdin
 //! until the parent kills it (exit code 3 if stdin is closed instead).
 //!
-//! `kassa_sale_loop <database> --provider swip|vourity`: sells one `C-KAFFE` after
+//! `kassa_sale_loop <database> --provider swip|vourity|flexiti`: sells one `C-KAFFE` after
 //! another through the provider set up for Till 1. After each payment is started it
 //! prints `waiting <tender id> <QR text or ->` (the parent then pays as the customer
 //! would), polls every 5 ms until the payment is final, prints `done <tender id>
-//! <status>`, and voids a sale left unpaid. What a killed predecessor left behind is
+//! <status>`, and voids a sale left unpaid. Flexiti takes the sandbox's demo account,
+//! by authorization and capture or by purchase in turn, and answers at once. What a killed predecessor left behind is
 //! settled first: `Kassa::open` reconciles interrupted payments, and an outcome still
 //! unknown is reconciled again before the next sale.
 //!
@@ -31,11 +32,15 @@ use kassa_app::{Actor, Kassa, SaleStatus, TenderMethod, TenderStatus};
 
 const SKUS: [&str; 3] = ["C-KAFFE", "C-BULLE", "C-KOPP"];
 
+/// The Flexiti emulator's demo account (`kassa_sandbox::flexiti::DEMO_ACCOUNT`; the
+/// sandbox is only a dev-dependency of this crate).
+const FLEXITI_ACCOUNT: &str = "12341234";
+
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
     let Some(path) = args.next().map(PathBuf::from) else {
         eprintln!(
-            "usage: kassa_sale_loop <database> [--pending-card | --scan-then-wait | --provider swip|vourity]"
+            "usage: kassa_sale_loop <database> [--pending-card | --scan-then-wait | --provider swip|vourity|flexiti]"
         );
         return ExitCode::from(2);
     };
@@ -46,8 +51,9 @@ fn main() -> ExitCode {
         Some(a) if a == "--provider" => match args.next().and_then(|p| p.into_string().ok()).as_deref() {
             Some("swip") => Mode::Provider(TenderMethod::Swip),
             Some("vourity") => Mode::Provider(TenderMethod::Vourity),
+            Some("flexiti") => Mode::Provider(TenderMethod::Flexiti),
             other => {
-                eprintln!("kassa_sale_loop: --provider swip|vourity, not {other:?}");
+                eprintln!("kassa_sale_loop: --provider swip|vourity|flexiti, not {other:?}");
                 return ExitCode::from(2);
             }
         },
@@ -167,6 +173,14 @@ fn pay_through_provider(
         let sale = kassa.add_item(cashier, SKUS[0], None)?;
         let view = match method {
             TenderMethod::Swip => kassa.start_swip_payment(cashier, sale.id, None)?,
+            TenderMethod::Flexiti => {
+                let mode = if sale.id % 2 == 0 {
+                    kassa_app::FlexitiMode::Purchase
+                } else {
+                    kassa_app::FlexitiMode::AuthorizeAndCapture
+                };
+                kassa.start_flexiti_payment(cashier, sale.id, FLEXITI_ACCOUNT, None, mode)?
+            }
             _ => kassa.start_vourity_payment(cashier, sale.id, None)?,
         };
         let tender = view

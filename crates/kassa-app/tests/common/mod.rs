@@ -163,6 +163,23 @@ impl SandboxControl {
         );
     }
 
+    /// A GET of one of the emulator's documented routes (`url` in full), authenticated
+    /// with `bearer`, that must succeed; its JSON answer.
+    pub fn documented_get(&self, url: &str, bearer: &str, query: &[(&str, String)]) -> serde_json::Value {
+        self.http.block_on(async {
+            let answer = reqwest::Client::new()
+                .get(url)
+                .query(query)
+                .bearer_auth(bearer)
+                .header("x-reference-id", format!("test-read-{}", rand_suffix()))
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_success(), "{url}: {}", answer.status());
+            answer.json().await.unwrap()
+        })
+    }
+
     pub fn clear_faults(&self) {
         self.call(reqwest::Method::DELETE, "/_sandbox/faults", None);
     }
@@ -240,4 +257,87 @@ pub fn account_input(
         }
     }
     input
+}
+
+/// A till selling in CAD: the demo database with a store of the demo brand selling in
+/// CAD and its till "Caisse 1", this installation bound to it, `products` priced there,
+/// and the cashier's shift open on it with a 200.00 float.
+///
+/// Kassa has no Canadian tax table (GST/HST/PST are provincial, not one rate per VAT
+/// category), so the store is registered in Sweden, whose VAT table exists, and sells in
+/// CAD: Flexiti only cares about the currency.
+pub struct CanadianTill {
+    pub till: DemoTill,
+    pub store_id: i64,
+    pub pos_id: i64,
+}
+
+pub fn canadian_till(products: &[Product]) -> CanadianTill {
+    let till = demo_till(&[]);
+    let (kassa, manager) = (&till.kassa, &till.manager);
+    let brand_id = kassa.list_stores(manager).unwrap()[0].brand_id;
+    let store = kassa
+        .create_store(
+            manager,
+            &kassa_app::StoreInput {
+                brand_id,
+                name: "CAD outlet".into(),
+                country: "SE".into(),
+                address: "Stortorget 2, 211 22 Malmö".into(),
+                place: kassa_app::Place::Real,
+                latitude: None,
+                longitude: None,
+                currency: "CAD".into(),
+                time_zone: "Europe/Stockholm".into(),
+                vat_number: None,
+            },
+        )
+        .unwrap();
+    let pos = kassa
+        .create_pos_device(
+            manager,
+            &kassa_app::PosDeviceInput {
+                store_id: store.id,
+                name: "Caisse 1".into(),
+                device_type: kassa_app::DeviceType::Till,
+                external_ids: vec![],
+                terminal: None,
+                printer: None,
+            },
+        )
+        .unwrap();
+    kassa.bind_installation(manager, pos.id).unwrap();
+    for p in products {
+        let input = ProductInput {
+            sku: p.sku.into(),
+            name: p.name.into(),
+            category: Some("Test".into()),
+            vat_category: p.vat,
+            unit: p.unit,
+            active: true,
+            barcodes: if p.code.is_empty() {
+                vec![]
+            } else {
+                vec![p.code.into()]
+            },
+            prices: vec![StorePrice {
+                store_id: store.id,
+                price: p.price.into(),
+                currency: String::new(),
+            }],
+        };
+        kassa.save_product(manager, None, &input).unwrap();
+    }
+    kassa.open_shift(&till.cashier, "200").unwrap();
+    CanadianTill {
+        till,
+        store_id: store.id,
+        pos_id: pos.id,
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
 }

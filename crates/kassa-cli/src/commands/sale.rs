@@ -7,8 +7,8 @@
 use std::str::FromStr;
 
 use kassa_app::{
-    Actor, AppError, Kassa, ManagerApproval, RefundInput, RefundableSale, ReturnItemInput, SaleStatus,
-    SaleView, TenderMethod, TenderStatus,
+    Actor, AppError, FlexitiMode, Kassa, ManagerApproval, RefundInput, RefundableSale, ReturnItemInput,
+    SaleStatus, SaleView, TenderMethod, TenderStatus,
 };
 use kassa_core::Decimal;
 
@@ -265,6 +265,17 @@ fn ring_up_and_pay(
         view = kassa.start_vourity_payment(actor, view.id, None)?;
         view = follow_provider_payment(kassa, actor, view, TenderMethod::Vourity, args.poll_interval_ms)?;
     }
+    if let Some(account) = &args.flexiti
+        && view.status != SaleStatus::Completed
+    {
+        let mode = if args.flexiti_purchase {
+            FlexitiMode::Purchase
+        } else {
+            FlexitiMode::AuthorizeAndCapture
+        };
+        view = kassa.start_flexiti_payment(actor, view.id, account, None, mode)?;
+        view = follow_provider_payment(kassa, actor, view, TenderMethod::Flexiti, args.poll_interval_ms)?;
+    }
     if view.status != SaleStatus::Completed {
         return Err(AppError::Conflict(format!(
             "the sale is not paid in full: {} {} still to pay",
@@ -286,6 +297,7 @@ fn follow_provider_payment(
 ) -> Result<SaleView, AppError> {
     let name = match method {
         TenderMethod::Vourity => "Vourity",
+        TenderMethod::Flexiti => "Flexiti",
         _ => "SWiP",
     };
     let Some(tender_id) = view

@@ -114,6 +114,26 @@ pub fn run(ctx: &Context, command: StoreCommand) -> Result<(), AppError> {
                 message,
             )
         }
+        StoreCommand::SetFlexitiLocation {
+            store,
+            location_id,
+            clear: _,
+        } => {
+            let store = resolve::store(&kassa, &actor, &store)?;
+            let set = kassa.set_store_flexiti_location(&actor, store.id, location_id.as_deref())?;
+            let message = match &set {
+                Some(id) => format!("Store '{}' sends Flexiti location id {id}.", store.name),
+                None => format!(
+                    "Store '{}' has no Flexiti location id; the Flexiti account's location_id is sent.",
+                    store.name
+                ),
+            };
+            output::record(
+                ctx.json,
+                &serde_json::json!({ "storeId": store.id, "store": store.name, "flexitiLocationId": set }),
+                message,
+            )
+        }
     }
 }
 

@@ -39,6 +39,23 @@ pub fn run(ctx: &Context, command: UserCommand) -> Result<(), AppError> {
             let user = kassa.reset_user_pin(&actor, user.id, &pin)?;
             output::record(ctx.json, &user, format!("Set a new PIN for '{}'.", user.name))
         }
+        UserCommand::SetFlexitiEmployee {
+            name,
+            employee_id,
+            clear: _,
+        } => {
+            let user = resolve::user(&kassa, &actor, &name)?;
+            let set = kassa.set_user_flexiti_employee(&actor, user.id, employee_id.as_deref())?;
+            let message = match &set {
+                Some(id) => format!("'{}' takes Flexiti payments as employee {id}.", user.name),
+                None => format!("'{}' has no Flexiti employee id.", user.name),
+            };
+            output::record(
+                ctx.json,
+                &serde_json::json!({ "userId": user.id, "user": user.name, "flexitiEmployeeId": set }),
+                message,
+            )
+        }
     }
 }
 
