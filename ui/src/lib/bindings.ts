@@ -52,6 +52,17 @@ export const commands = {
 	startSwipPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_swip_payment", { saleId, amount })),
 	/**  Starts a card payment on the till's Vourity cloud terminal. */
 	startVourityPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_vourity_payment", { saleId, amount })),
+	/**
+	 *  Takes a Flexiti payment on the customer's account number (authorize and capture, or
+	 *  purchase); the answer comes at once.
+	 */
+	startFlexitiPayment: (saleId: number, accountNumber: string, amount: string | null, mode: FlexitiMode) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_flexiti_payment", { saleId, accountNumber, amount, mode })),
+	/**  A store's Flexiti location id, when set. */
+	storeFlexitiLocation: (storeId: number) => typedError<string | null, ApiError>(__TAURI_INVOKE("store_flexiti_location", { storeId })),
+	/**  Sets or clears a store's Flexiti location id (managers). */
+	setStoreFlexitiLocation: (storeId: number, locationId: string | null) => typedError<string | null, ApiError>(__TAURI_INVOKE("set_store_flexiti_location", { storeId, locationId })),
+	/**  Sets or clears a user's Flexiti employee id (managers). */
+	setUserFlexitiEmployee: (userId: number, employeeId: string | null) => typedError<string | null, ApiError>(__TAURI_INVOKE("set_user_flexiti_employee", { userId, employeeId })),
 	/**  Answers the question a pending payment asks (a Vourity terminal's action request). */
 	answerPaymentQuestion: (tenderId: number, questionId: string, answer: string) => typedError<SaleView, ApiError>(__TAURI_INVOKE("answer_payment_question", { tenderId, questionId, answer })),
 	/**  Takes the till's Vourity terminal in or out of service (managers). */
@@ -378,6 +389,13 @@ export type FirstRunInput = {
 	managerName: string,
 	managerPin: string,
 };
+
+/**  How the till takes a Flexiti payment. */
+export type FlexitiMode = 
+/**  Authorize the amount on the account, then capture it. */
+"authorize_and_capture" | 
+/**  Purchase by account number (authorized and captured in one step). */
+"purchase";
 
 /**
  *  What an import would do. Nothing is written until it is applied, and it is applied
