@@ -137,8 +137,9 @@ pub(crate) struct OpenedTender {
     pub cashier: String,
 }
 
-/// The providers a cashier takes payments through at the till, in the order of its keys.
-const TILL_PROVIDERS: [Provider; 2] = [Provider::Swip, Provider::Vourity];
+/// The providers a cashier takes payments through at the till, in the order of its keys
+/// (Venue Manager: its voucher codes and loyalty barcodes).
+const TILL_PROVIDERS: [Provider; 3] = [Provider::Swip, Provider::Vourity, Provider::VenueManager];
 
 /// What a stored provider tender's method is built from.
 pub(crate) struct StoredPayment {
@@ -213,6 +214,11 @@ impl Kassa {
                                     a.fields.contains_key(field.key)
                                 }
                             })
+                            // An account in another currency than the till's (a shop, a
+                            // merchant account) cannot take its payments: no key for it.
+                            && a.fields
+                                .get("currency")
+                                .is_none_or(|currency| currency.eq_ignore_ascii_case(till.currency.code()))
                     })
                 })
                 .collect())

@@ -432,11 +432,25 @@ fn the_till_offers_the_payment_providers_whose_accounts_are_set_up_to_its_seller
         .unwrap();
     assert_eq!(till.kassa.till_payment_providers(&till.cashier).unwrap(), []);
 
+    // The demo SWiP merchant account is in EUR, Till 1 sells in SEK: no key for it.
+    let swip_in_euros = account_input(
+        Provider::Swip,
+        emulator(&sandbox, kassa_sandbox::Provider::Swip),
+        None,
+    );
+    till.kassa
+        .set_provider_account(&till.manager, pos, Provider::Swip, swip_in_euros)
+        .unwrap();
+    assert_eq!(till.kassa.till_payment_providers(&till.cashier).unwrap(), []);
+
     for (provider, emulated) in [
         (Provider::Vourity, kassa_sandbox::Provider::Vourity),
         (Provider::Swip, kassa_sandbox::Provider::Swip),
     ] {
-        let input = account_input(provider, emulator(&sandbox, emulated), None);
+        let mut input = account_input(provider, emulator(&sandbox, emulated), None);
+        if provider == Provider::Swip {
+            input.values.insert("currency".into(), "SEK".into());
+        }
         till.kassa
             .set_provider_account(&till.manager, pos, provider, input)
             .unwrap();
@@ -449,6 +463,28 @@ fn the_till_offers_the_payment_providers_whose_accounts_are_set_up_to_its_seller
     assert_eq!(
         till.kassa.till_payment_providers(&till.manager).unwrap(),
         [Provider::Swip, Provider::Vourity]
+    );
+    // A Venue Manager shop gives the till its voucher and loyalty keys, when it sells in
+    // the till's currency (the demo shop is in DKK, Till 1 in SEK).
+    let mut input = account_input(
+        Provider::VenueManager,
+        emulator(&sandbox, kassa_sandbox::Provider::VenueManager),
+        None,
+    );
+    till.kassa
+        .set_provider_account(&till.manager, pos, Provider::VenueManager, input.clone())
+        .unwrap();
+    assert_eq!(
+        till.kassa.till_payment_providers(&till.cashier).unwrap(),
+        [Provider::Swip, Provider::Vourity]
+    );
+    input.values.insert("currency".into(), "SEK".into());
+    till.kassa
+        .set_provider_account(&till.manager, pos, Provider::VenueManager, input)
+        .unwrap();
+    assert_eq!(
+        till.kassa.till_payment_providers(&till.cashier).unwrap(),
+        [Provider::Swip, Provider::Vourity, Provider::VenueManager]
     );
     let accountant = till.kassa.login("accountant", "3333").unwrap().0;
     let error = till.kassa.till_payment_providers(&accountant).unwrap_err();

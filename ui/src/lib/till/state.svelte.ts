@@ -15,7 +15,8 @@ import {
 	type Provider,
 	type ShiftView,
 	type TenderMethod,
-	type TenderView
+	type TenderView,
+	type VoucherView
 } from '$lib/api';
 import { t, fmtAmount } from '$lib/i18n';
 
@@ -48,6 +49,9 @@ export type TillApi = Pick<
 	| 'pollPayment'
 	| 'answerPaymentQuestion'
 	| 'cancelPayment'
+	| 'lookUpVoucher'
+	| 'payWithVoucher'
+	| 'registerLoyaltyBarcode'
 	| 'reconcilePayment'
 >;
 
@@ -81,7 +85,9 @@ export type DialogKind =
 	| 'override'
 	| 'customer'
 	| 'recall'
-	| 'void';
+	| 'void'
+	| 'voucher'
+	| 'loyalty';
 
 /** Dialogs that act on the selected line and make no sense without one. */
 const LINE_DIALOGS: readonly DialogKind[] = ['quantity', 'lineDiscount', 'override'];
@@ -130,6 +136,10 @@ export class TillState {
 	providerTender = $derived<TenderView | null>(isProviderTender(this.pendingTender) ? this.pendingTender : null);
 	/** The providers this till takes payments through (its SWiP and Vourity keys). */
 	providers = $state<TillProvider[]>([]);
+	/** The till has a Venue Manager shop: voucher codes pay, loyalty barcodes count. */
+	shop = $state(false);
+	/** The voucher code the voucher dialog looked up, before it is redeemed. */
+	voucher = $state<VoucherView | null>(null);
 	unknownTender = $derived<TenderView | null>(this.sale?.tenders.find((x) => x.status === 'unknown') ?? null);
 	/** An unknown card outcome: nothing else may happen until it is resolved. */
 	blocked = $derived(this.sale?.status === 'unknown');
@@ -173,9 +183,9 @@ export class TillState {
 		try {
 			this.shift = await this.#api.currentShift();
 			this.sale = await this.#api.currentSale();
-			this.providers = (await this.#api.tillPaymentProviders()).filter(
-				(p): p is TillProvider => p === 'swip' || p === 'vourity'
-			);
+			const providers = await this.#api.tillPaymentProviders();
+			this.providers = providers.filter((p): p is TillProvider => p === 'swip' || p === 'vourity');
+			this.shop = providers.includes('venue_manager');
 			this.error = null;
 		} catch (e) {
 			this.error = errorMessage(e);
@@ -303,8 +313,10 @@ export class TillState {
 		if (this.blocked) return false;
 		if (kind !== 'recall' && !this.sale) return false;
 		if (LINE_DIALOGS.includes(kind) && !this.line) return false;
+		if ((kind === 'voucher' || kind === 'loyalty') && !this.shop) return false;
 		this.dialogError = null;
 		this.approvalAsked = false;
+		this.voucher = null;
 		if (kind === 'recall') void this.loadParked();
 		this.dialog = kind;
 		return true;
@@ -519,6 +531,53 @@ export class TillState {
 
 	payCash(tendered: string): Promise<boolean> {
 		return this.#inDialog((s) => this.#api.payCash(s.id, tendered.trim()));
+	}
+
+	/**
+	 * Looks a voucher code up without redeeming it: what it is worth, what it pays and what
+	 * would be lost. The dialog shows it before the cashier redeems.
+	 */
+	async lookUpVoucher(code: string): Promise<void> {
+		const s = this.sale;
+		if (!s || this.busy) return;
+		this.busy = true;
+		try {
+			this.voucher = await this.#api.lookUpVoucher(s.id, code.trim());
+			this.dialogError = null;
+		} catch (e) {
+			this.voucher = null;
+			this.dialogError = errorMessage(e);
+		} finally {
+			this.busy = false;
+		}
+	}
+
+	/**
+	 * Redeems the voucher just looked up. A voucher worth more than is due is redeemed only
+	 * after the dialog showed what is lost: the backend refuses it otherwise.
+	 */
+	payVoucher(code: string): Promise<boolean> {
+		const v = this.voucher;
+		if (!v || v.code !== code.trim() || !v.valid) return Promise.resolve(false);
+		return this.#inDialog((s) => this.#api.payWithVoucher(s.id, v.code, v.forfeited !== null));
+	}
+
+	/** Registers a scanned loyalty barcode with the shop; the points show as a notice. */
+	async registerLoyalty(code: string): Promise<boolean> {
+		if (this.busy) return false;
+		this.busy = true;
+		try {
+			const usage = await this.#api.registerLoyaltyBarcode(code.trim());
+			this.notice = t('till.loyaltyRegistered', { points: usage.points });
+			this.dialogError = null;
+			await this.closeDialog();
+			return true;
+		} catch (e) {
+			this.dialogError = errorMessage(e);
+			return false;
+		} finally {
+			this.busy = false;
+		}
 	}
 
 	/** Part of a split payment: the rest stays due for another tender. */

@@ -569,3 +569,105 @@ describe('TillState with payment providers', () => {
 		expect(await till.resolve(false)).toBe(true);
 	});
 });
+
+describe('TillState with a Venue Manager shop', () => {
+	const voucher = (over: Partial<import('$lib/api').VoucherView> = {}): import('$lib/api').VoucherView => ({
+		code: 'GIFT-1',
+		valid: true,
+		message: null,
+		value: '200.00',
+		currency: 'SEK',
+		covers: '40.00',
+		forfeited: '160.00',
+		...over
+	});
+
+	it('offers vouchers only with a shop, and redeems only the code looked up, accepting the loss it showed', async () => {
+		const redeemed: Array<[number, string, boolean]> = [];
+		const till = new TillState(
+			fake({
+				tillPaymentProviders: async () => ['venue_manager'],
+				lookUpVoucher: async (_id, code) => voucher({ code }),
+				payWithVoucher: async (id, code, accept) => (redeemed.push([id, code, accept]), sale({ status: 'completed' }))
+			})
+		);
+		await till.load();
+		expect(till.shop).toBe(true);
+		expect(till.providers).toEqual([]);
+		await till.addCode('A-1');
+		expect(till.open('voucher')).toBe(true);
+		// Nothing is redeemed before a look-up, nor for another code than the one looked up.
+		expect(await till.payVoucher('GIFT-1')).toBe(false);
+		await till.lookUpVoucher(' GIFT-1 ');
+		expect(till.voucher?.forfeited).toBe('160.00');
+		expect(await till.payVoucher('OTHER')).toBe(false);
+		expect(redeemed).toEqual([]);
+		expect(await till.payVoucher('GIFT-1')).toBe(true);
+		expect(redeemed).toEqual([[1, 'GIFT-1', true]]);
+		expect(till.dialog).toBeNull();
+	});
+
+	it('does not accept a loss the voucher does not have, and never redeems an invalid one', async () => {
+		const redeemed: boolean[] = [];
+		const till = new TillState(
+			fake({
+				tillPaymentProviders: async () => ['venue_manager'],
+				lookUpVoucher: async (_id, code) =>
+					code === 'OLD' ? voucher({ code, valid: false, message: 'expired', covers: null, forfeited: null }) : voucher({ code, forfeited: null }),
+				payWithVoucher: async (_id, _code, accept) => (redeemed.push(accept), sale())
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.open('voucher');
+		await till.lookUpVoucher('OLD');
+		expect(await till.payVoucher('OLD')).toBe(false);
+		await till.lookUpVoucher('SMALL');
+		expect(await till.payVoucher('SMALL')).toBe(true);
+		expect(redeemed).toEqual([false]);
+	});
+
+	it('shows a refused look-up in the dialog, and without a shop opens neither dialog', async () => {
+		const till = new TillState(
+			fake({
+				tillPaymentProviders: async () => ['venue_manager'],
+				lookUpVoucher: async () => {
+					throw refused('Venue Manager knows no voucher code "NOPE"');
+				}
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.open('voucher');
+		await till.lookUpVoucher('NOPE');
+		expect(till.voucher).toBeNull();
+		expect(till.dialogError).toBe(errorMessage(refused('Venue Manager knows no voucher code "NOPE"')));
+
+		const bare = new TillState(fake());
+		await bare.load();
+		await bare.addCode('A-1');
+		expect(bare.open('voucher')).toBe(false);
+		expect(bare.open('loyalty')).toBe(false);
+	});
+
+	it('registers a loyalty barcode and says how many points it gave', async () => {
+		setUiLanguage('en');
+		const till = new TillState(
+			fake({
+				tillPaymentProviders: async () => ['venue_manager'],
+				registerLoyaltyBarcode: async (code) => {
+					if (code === 'USED') throw refused('loyalty barcode "USED" has already been used');
+					return { code, points: '25' };
+				}
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		till.open('loyalty');
+		expect(await till.registerLoyalty('USED')).toBe(false);
+		expect(till.dialog).toBe('loyalty');
+		expect(await till.registerLoyalty(' LOYAL-1 ')).toBe(true);
+		expect(till.notice).toContain('25');
+		expect(till.dialog).toBeNull();
+	});
+});
