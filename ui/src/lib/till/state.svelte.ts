@@ -499,7 +499,7 @@ export class TillState {
 	/** The unknown payment is a provider's: asks it again under the same reference. */
 	async reconcile(): Promise<boolean> {
 		const tender = this.unknownTender;
-		if (!tender || !isProviderTender(tender)) return false;
+		if (!tender || !(isProviderTender(tender) || tender.method === 'voucher')) return false;
 		const ok = await this.run(() => this.#api.reconcilePayment(tender.id));
 		if (ok && this.blocked) this.notice = t('till.stillUnknown', { provider: providerName(tender.method) });
 		return ok;

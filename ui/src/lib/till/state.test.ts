@@ -671,3 +671,20 @@ describe('TillState with a Venue Manager shop', () => {
 		expect(till.dialog).toBeNull();
 	});
 });
+
+describe('TillState with an unknown voucher redemption', () => {
+	it('asks Venue Manager again first, and leaves the by-hand answer for a manager', async () => {
+		const reconciled: number[] = [];
+		const unknown: TenderView = { id: 8, method: 'voucher', amount: '40.00', status: 'unknown', reference: 'KS-1-1-1', prompt: null };
+		const till = new TillState(
+			fake({
+				reconcilePayment: async (id) => (reconciled.push(id), sale({ status: 'unknown', tenders: [unknown] }))
+			})
+		);
+		till.show(sale({ status: 'unknown', tenders: [unknown] }));
+		expect(await till.reconcile()).toBe(true);
+		expect(reconciled).toEqual([8]);
+		expect(till.blocked).toBe(true);
+		expect(till.notice).not.toBeNull();
+	});
+});
