@@ -138,8 +138,14 @@ pub(crate) struct OpenedTender {
 }
 
 /// The providers a cashier takes payments through at the till, in the order of its keys
-/// (Venue Manager: its voucher codes and loyalty barcodes).
-const TILL_PROVIDERS: [Provider; 3] = [Provider::Swip, Provider::Vourity, Provider::VenueManager];
+/// (Venue Manager: its voucher codes and loyalty barcodes; Flexiti only where the till
+/// sells in Canadian dollars, the only currency it finances in).
+const TILL_PROVIDERS: [Provider; 4] = [
+    Provider::Swip,
+    Provider::Vourity,
+    Provider::Flexiti,
+    Provider::VenueManager,
+];
 
 /// What a stored provider tender's method is built from.
 pub(crate) struct StoredPayment {
@@ -203,6 +209,7 @@ impl Kassa {
             let accounts = kassa_store::provider_accounts::list_for_pos(conn, till.pos.id)?;
             Ok(TILL_PROVIDERS
                 .into_iter()
+                .filter(|&provider| provider != Provider::Flexiti || till.currency == Currency::CAD)
                 .filter(|&provider| {
                     accounts.iter().any(|a| {
                         a.provider == provider

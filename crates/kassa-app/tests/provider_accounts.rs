@@ -410,8 +410,8 @@ fn the_till_offers_the_payment_providers_whose_accounts_are_set_up_to_its_seller
     let pos = till_1(&till.kassa, &till.manager);
     assert_eq!(till.kassa.till_payment_providers(&till.cashier).unwrap(), []);
 
-    // Flexiti and DropPay take no payment at the till's keys; a SWiP account missing its
-    // token is not usable yet.
+    // DropPay takes no payment at the till's keys, Flexiti none at a till that does not sell
+    // in Canadian dollars; a SWiP account missing its token is not usable yet.
     for (provider, emulated) in [
         (Provider::Flexiti, kassa_sandbox::Provider::Flexiti),
         (Provider::Droppay, kassa_sandbox::Provider::DropPay),

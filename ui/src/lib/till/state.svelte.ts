@@ -49,6 +49,7 @@ export type TillApi = Pick<
 	| 'pollPayment'
 	| 'answerPaymentQuestion'
 	| 'cancelPayment'
+	| 'startFlexitiPayment'
 	| 'lookUpVoucher'
 	| 'payWithVoucher'
 	| 'registerLoyaltyBarcode'
@@ -87,7 +88,8 @@ export type DialogKind =
 	| 'recall'
 	| 'void'
 	| 'voucher'
-	| 'loyalty';
+	| 'loyalty'
+	| 'flexiti';
 
 /** Dialogs that act on the selected line and make no sense without one. */
 const LINE_DIALOGS: readonly DialogKind[] = ['quantity', 'lineDiscount', 'override'];
@@ -138,6 +140,8 @@ export class TillState {
 	providers = $state<TillProvider[]>([]);
 	/** The till has a Venue Manager shop: voucher codes pay, loyalty barcodes count. */
 	shop = $state(false);
+	/** The till finances through Flexiti (a till selling in CAD with a Flexiti account). */
+	financing = $state(false);
 	/** The voucher code the voucher dialog looked up, before it is redeemed. */
 	voucher = $state<VoucherView | null>(null);
 	unknownTender = $derived<TenderView | null>(this.sale?.tenders.find((x) => x.status === 'unknown') ?? null);
@@ -186,6 +190,7 @@ export class TillState {
 			const providers = await this.#api.tillPaymentProviders();
 			this.providers = providers.filter((p): p is TillProvider => p === 'swip' || p === 'vourity');
 			this.shop = providers.includes('venue_manager');
+			this.financing = providers.includes('flexiti');
 			this.error = null;
 		} catch (e) {
 			this.error = errorMessage(e);
@@ -314,6 +319,7 @@ export class TillState {
 		if (kind !== 'recall' && !this.sale) return false;
 		if (LINE_DIALOGS.includes(kind) && !this.line) return false;
 		if ((kind === 'voucher' || kind === 'loyalty') && !this.shop) return false;
+		if (kind === 'flexiti' && !this.financing) return false;
 		this.dialogError = null;
 		this.approvalAsked = false;
 		this.voucher = null;
@@ -560,6 +566,18 @@ export class TillState {
 		const v = this.voucher;
 		if (!v || v.code !== code.trim() || !v.valid) return Promise.resolve(false);
 		return this.#inDialog((s) => this.#api.payWithVoucher(s.id, v.code, v.forfeited !== null));
+	}
+
+	/**
+	 * Finances what is left (or `amount` of it) on the customer's Flexiti account: authorized
+	 * and captured, or one purchase by account number. Flexiti answers at once.
+	 */
+	payFlexiti(account: string, purchase: boolean, amount: string): Promise<boolean> {
+		const number = account.trim();
+		if (!number || !this.financing) return Promise.resolve(false);
+		return this.#inDialog((s) =>
+			this.#api.startFlexitiPayment(s.id, number, amount.trim() || null, purchase ? 'purchase' : 'authorize_and_capture')
+		);
 	}
 
 	/** Registers a scanned loyalty barcode with the shop; the points show as a notice. */

@@ -688,3 +688,33 @@ describe('TillState with an unknown voucher redemption', () => {
 		expect(till.notice).not.toBeNull();
 	});
 });
+
+describe('TillState with Flexiti financing', () => {
+	it('offers financing only where the till finances, and sends the account, the amount and the mode', async () => {
+		const calls: Array<[number, string, string | null, string]> = [];
+		const till = new TillState(
+			fake({
+				tillPaymentProviders: async () => ['flexiti'],
+				// Part financed: the sale stays open for the rest.
+				startFlexitiPayment: async (id, account, amount, mode) => (calls.push([id, account, amount, mode]), sale({ lines: [line(1, 'A-1')] }))
+			})
+		);
+		await till.load();
+		expect(till.financing).toBe(true);
+		expect(till.providers).toEqual([]);
+		await till.addCode('A-1');
+		expect(till.open('flexiti')).toBe(true);
+		expect(await till.payFlexiti('   ', false, '')).toBe(false);
+		expect(await till.payFlexiti(' 12341234 ', true, ' ')).toBe(true);
+		expect(calls).toEqual([[1, '12341234', null, 'purchase']]);
+		expect(till.dialog).toBeNull();
+		expect(till.open('flexiti')).toBe(true);
+		await till.payFlexiti('12341234', false, '20.00');
+		expect(calls[1]).toEqual([1, '12341234', '20.00', 'authorize_and_capture']);
+
+		const elsewhere = new TillState(fake());
+		await elsewhere.load();
+		await elsewhere.addCode('A-1');
+		expect(elsewhere.open('flexiti')).toBe(false);
+	});
+});
