@@ -934,6 +934,36 @@ pub(crate) fn money_call_error<E: std::fmt::Display>(
     }
 }
 
+/// An unanswered refund, judged by the refunded total the provider shows against the
+/// refunds Kassa already knows of (providers that do not deduplicate refunds are never
+/// sent one again): nothing beyond them means this one never arrived (cancelled), exactly
+/// this refund beyond them means it went through (approved). Anything else is `None`:
+/// the caller leaves it unknown for the back office. The step it finds is pushed.
+pub(crate) fn refund_from_refunded_total(
+    refunded: rust_decimal::Decimal,
+    others: Money,
+    this: Money,
+    provider_ref: String,
+    answer: Option<String>,
+    steps: &mut Vec<NewStep>,
+) -> Option<PaymentOutcome> {
+    let extra = refunded - others.amount();
+    let (step, amount_minor, outcome) = if extra.is_zero() {
+        ("refund_not_found", Some(0), PaymentOutcome::Cancelled)
+    } else if extra == this.amount() {
+        ("refunded", this.to_minor().ok(), PaymentOutcome::approved(None))
+    } else {
+        return None;
+    };
+    steps.push(NewStep {
+        step,
+        provider_ref: Some(provider_ref),
+        amount_minor,
+        answer,
+    });
+    Some(outcome)
+}
+
 /// Runs a provider call, again after its `Retry-After` while the provider answers 429:
 /// a 429 is an answer to a request the provider did not handle, so calling again cannot
 /// act twice. Waits are bounded by [`ProviderTimings::max_retry_after`].

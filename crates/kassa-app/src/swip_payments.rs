@@ -296,25 +296,16 @@ impl SwipPayment<'_> {
             .amounts(self.currency())
             .map_err(|e| transport(reference, format!("SWiP answered amounts Kassa cannot read: {e}")))?
             .refunded;
-        let extra = refunded.amount() - others.amount();
         let answer = Some(order_json(&order));
-        if extra.is_zero() {
-            // SWiP shows no refund beyond those Kassa knows: this one never arrived.
-            self.steps.push(NewStep {
-                step: "refund_not_found",
-                provider_ref: Some(order_id),
-                amount_minor: Some(0),
-                answer,
-            });
-            Ok(PaymentOutcome::Cancelled)
-        } else if extra == self.amount.amount() {
-            self.steps.push(NewStep {
-                step: "refunded",
-                provider_ref: Some(order_id),
-                amount_minor: self.minor(&self.amount),
-                answer,
-            });
-            Ok(PaymentOutcome::approved(None))
+        if let Some(outcome) = crate::provider_payments::refund_from_refunded_total(
+            refunded.amount(),
+            others,
+            self.amount,
+            order_id,
+            answer,
+            &mut self.steps,
+        ) {
+            Ok(outcome)
         } else {
             Ok(PaymentOutcome::Unknown {
                 detail: format!(

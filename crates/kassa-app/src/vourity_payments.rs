@@ -501,25 +501,16 @@ impl VourityPayment<'_> {
                 }
             }
         };
-        let extra = refunded - others.amount();
         let answer = Some(json!({"session": session, "refunded": refunded.to_string()}).to_string());
-        if extra.is_zero() {
-            // Vourity shows no refund beyond those Kassa knows: this one never arrived.
-            self.steps.push(NewStep {
-                step: "refund_not_found",
-                provider_ref: Some(session),
-                amount_minor: Some(0),
-                answer,
-            });
-            Ok(PaymentOutcome::Cancelled)
-        } else if extra == self.amount.amount() {
-            self.steps.push(NewStep {
-                step: "refunded",
-                provider_ref: Some(session),
-                amount_minor: self.minor(&self.amount),
-                answer,
-            });
-            Ok(PaymentOutcome::approved(None))
+        if let Some(outcome) = crate::provider_payments::refund_from_refunded_total(
+            refunded,
+            others,
+            self.amount,
+            session,
+            answer,
+            &mut self.steps,
+        ) {
+            Ok(outcome)
         } else {
             Ok(unknown(format!(
                 "Vourity shows {refunded} refunded of the payment, Kassa knows of {others}; this refund is {}. \
