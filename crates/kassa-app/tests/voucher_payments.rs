@@ -63,7 +63,8 @@ impl World {
         view.unwrap()
     }
 
-    fn add_voucher(&self, id: u64, code: &str, amount: &str, currency: &str, valid: bool) {
+    /// A voucher worth `kronor` whole units of `currency` (whole numbers keep the JSON exact).
+    fn add_voucher(&self, id: u64, code: &str, kronor: u32, currency: &str, valid: bool) {
         self.sandbox.call(
             Method::POST,
             "/_sandbox/vouchers",
@@ -73,7 +74,7 @@ impl World {
                 "code": code,
                 "isValid": valid,
                 "message": if valid { None } else { Some("Koden er udløbet") },
-                "creationPrice": {"amount": amount.parse::<f64>().unwrap(), "vatPercentage": 25, "currencyCode": currency},
+                "creationPrice": {"amount": kronor, "vatPercentage": 25, "currencyCode": currency},
             })),
         );
     }
@@ -94,7 +95,7 @@ fn voucher_tender(view: &SaleView) -> &TenderView {
 #[test]
 fn a_voucher_pays_part_of_a_sale_and_the_rest_is_paid_in_cash() {
     let w = world();
-    w.add_voucher(900, "GIFT-50", "50.00", "SEK", true);
+    w.add_voucher(900, "GIFT-50", 50, "SEK", true);
     let sale = w.sell(&["COFFEE", "MUG"]);
     let (kassa, cashier) = (&w.till.kassa, &w.till.cashier);
     let look = kassa.look_up_voucher(cashier, sale.id, "GIFT-50").unwrap();
@@ -164,7 +165,7 @@ fn a_voucher_pays_part_of_a_sale_and_the_rest_is_paid_in_cash() {
 #[test]
 fn a_voucher_worth_more_than_is_due_is_redeemed_only_once_the_loss_is_accepted() {
     let w = world();
-    w.add_voucher(901, "GIFT-200", "200.00", "SEK", true);
+    w.add_voucher(901, "GIFT-200", 200, "SEK", true);
     let sale = w.sell(&["COFFEE"]);
     let (kassa, cashier) = (&w.till.kassa, &w.till.cashier);
     let look = kassa.look_up_voucher(cashier, sale.id, "GIFT-200").unwrap();
@@ -190,8 +191,8 @@ fn a_voucher_worth_more_than_is_due_is_redeemed_only_once_the_loss_is_accepted()
 #[test]
 fn invalid_unknown_and_foreign_vouchers_are_refused_with_nothing_recorded() {
     let w = world();
-    w.add_voucher(902, "OLD-1", "50.00", "SEK", false);
-    w.add_voucher(903, "DKK-1", "50.00", "DKK", true);
+    w.add_voucher(902, "OLD-1", 50, "SEK", false);
+    w.add_voucher(903, "DKK-1", 50, "DKK", true);
     let sale = w.sell(&["COFFEE"]);
     let (kassa, cashier) = (&w.till.kassa, &w.till.cashier);
     let cases: [(&str, ErrorCode, &str); 4] = [
@@ -215,7 +216,7 @@ fn invalid_unknown_and_foreign_vouchers_are_refused_with_nothing_recorded() {
 fn a_lost_redemption_is_never_redeemed_again_and_goes_to_a_manager_when_the_code_reads_used() {
     for after_commit in [false, true] {
         let w = world();
-        w.add_voucher(904, "GIFT-40", "40.00", "SEK", true);
+        w.add_voucher(904, "GIFT-40", 40, "SEK", true);
         let sale = w.sell(&["COFFEE"]);
         let (kassa, cashier) = (&w.till.kassa, &w.till.cashier);
         w.sandbox.fault(
