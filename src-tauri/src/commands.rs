@@ -462,6 +462,28 @@ pub async fn pay_with_voucher(
     .await
 }
 
+/// Asks SWiP's loyalty programs for a discount on the open sale, before it is paid.
+#[tauri::command]
+#[specta::specta]
+pub async fn apply_swip_loyalty(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.apply_swip_loyalty(a, sale_id)).await
+}
+
+/// The customer pays a pending SWiP order at the till instead: SWiP's order is closed with
+/// the cash amount and the sale waits for the cash.
+#[tauri::command]
+#[specta::specta]
+pub async fn pay_swip_order_at_till(shell: State<'_, Shell>, tender_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.pay_swip_order_at_till(a, tender_id)).await
+}
+
+/// Takes the loyalty discount off the open sale again.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_loyalty_discount(shell: State<'_, Shell>, sale_id: i64) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| k.remove_loyalty_discount(a, sale_id)).await
+}
+
 /// Registers a scanned Venue Manager loyalty barcode.
 #[tauri::command]
 #[specta::specta]

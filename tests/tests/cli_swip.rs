@@ -180,3 +180,78 @@ fn a_lost_create_is_reconciled_by_the_next_command_and_never_created_again() {
     assert_eq!(swip["status"], "cancelled", "{view}");
     assert_eq!(orders(&sandbox).len(), 1, "the order was created once");
 }
+
+#[test]
+fn swip_loyalty_from_the_command_line_takes_its_discount_before_a_cash_payment() {
+    let sandbox = BackgroundSandbox::start(Ports::Ephemeral).unwrap();
+    let w = demo(&sandbox);
+    // Bryggkaffe at 32.00 in Malmö C; the demo program's 10 % is 3.20, rounded by SWiP to 3.
+    let view = json(with_file_secrets(w.as_user(
+        "cashier",
+        "2222",
+        &[
+            "sale",
+            "new",
+            "--item",
+            "KAF-001",
+            "--swip-loyalty",
+            "--cash",
+            "29",
+        ],
+    )));
+    assert_eq!(view["status"], "completed", "{view}");
+    assert_eq!(view["total"], "29.00", "{view}");
+    assert_eq!(view["loyaltyDiscount"]["amount"], "3.00", "{view}");
+    assert_eq!(view["loyaltyDiscount"]["provider"], "swip", "{view}");
+    let id = view["id"].as_i64().unwrap().to_string();
+    let receipt = ok(with_file_secrets(w.as_user(
+        "cashier",
+        "2222",
+        &["sale", "show", &id],
+    )));
+    let line = receipt
+        .lines()
+        .find(|l| l.starts_with("SWiP"))
+        .unwrap_or_else(|| panic!("a loyalty line in\n{receipt}"));
+    assert!(
+        line.trim_end().ends_with("-3,00") || line.trim_end().ends_with("-3.00"),
+        "{line}"
+    );
+
+    // SWiP down: the sale is not made and nothing is left open.
+    sandbox
+        .sandbox()
+        .emulator(Provider::Swip)
+        .harness()
+        .add_fault(FaultRule {
+            method: Some("POST".into()),
+            path: "/loyalty-calculations".into(),
+            fault: Fault::Status {
+                status: 500,
+                after_commit: false,
+            },
+            times: Some(1),
+        });
+    let out = with_file_secrets(w.as_user(
+        "cashier",
+        "2222",
+        &[
+            "sale",
+            "new",
+            "--item",
+            "KAF-001",
+            "--swip-loyalty",
+            "--cash",
+            "29",
+        ],
+    ))
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SWiP could not calculate a loyalty discount"),
+        "{err}"
+    );
+    assert_eq!(orders(&sandbox).len(), 0, "a calculation creates no order");
+}

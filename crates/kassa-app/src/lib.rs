@@ -29,6 +29,7 @@ mod restore;
 mod sales;
 mod secrets;
 mod shifts;
+mod swip_loyalty;
 mod swip_payments;
 mod users;
 pub mod validate;
@@ -67,6 +68,7 @@ pub use restore::RestoreReport;
 pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, VatView};
 pub use secrets::{SECRETS_ENV, SecretBackend};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};
+pub use swip_loyalty::LoyaltyDiscountView;
 pub use users::UserInput;
 pub use voucher_payments::{LoyaltyUsage, VoucherView};
 pub use vourity_webhooks::{

@@ -700,6 +700,12 @@ impl Kassa {
                 "transAmntEx": excl.amount_string(),
             },
         });
+        let mut payload = payload;
+        if let Some(loyalty) = &view.loyalty_discount {
+            // A loyalty program's discount, named apart: part of discountTotal and of the
+            // lines' discounts, but the provider's, not the cashier's.
+            payload["loyaltyDiscount"] = json!(loyalty);
+        }
         let message = payload.to_string();
         crate::journal::append(tx, &at, kind, payload)?;
         outbox::enqueue(tx, &format!("{kind}.completed"), &message, &at)?;

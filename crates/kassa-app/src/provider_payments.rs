@@ -109,12 +109,29 @@ enum Call<'a> {
         question_id: &'a str,
         answer: &'a str,
     },
+    /// The customer pays `amount` at the till instead (a SWiP order after loyalty).
+    PaidAtTill {
+        amount: Money,
+    },
 }
 
 /// A provider's [`PaymentMethod`], which also hands over the steps it took, to be stored
 /// with the outcome they led to.
 pub(crate) trait ProviderMethod: PaymentMethod {
     fn take_steps(&mut self) -> Vec<NewStep>;
+
+    /// Tells the provider the customer pays `amount` at the till instead. Only SWiP has
+    /// such a close (after its loyalty in the app); for the others it is refused.
+    fn close_paid_at_till(
+        &mut self,
+        reference: &PaymentReference,
+        _amount: Money,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        Err(PaymentError::InvalidRequest {
+            reference: reference.to_string(),
+            reason: "only a SWiP order can be paid at the till instead".into(),
+        })
+    }
 }
 
 pub(crate) fn provider_of(method: TenderMethod) -> Option<Provider> {
@@ -232,7 +249,7 @@ impl Kassa {
         })
     }
 
-    fn swip_client(&self, pos_id: i64, currency: Currency) -> Result<swip::Client, AppError> {
+    pub(crate) fn swip_client(&self, pos_id: i64, currency: Currency) -> Result<swip::Client, AppError> {
         let settings = self.provider_settings(pos_id, Provider::Swip)?;
         let client =
             cached(&self.provider_clients.swip, settings, swip::Client::from_settings).map_err(|e| {
@@ -474,6 +491,41 @@ impl Kassa {
         self.drive(actor, tender_id, Call::Answer { question_id, answer })
     }
 
+    /// The customer took SWiP's loyalty in the app but pays at the till: the unpaid SWiP
+    /// order is closed with the cash the till will take (`ROUNDED` when that is its total
+    /// cash-rounded), the SWiP payment ends as cancelled (SWiP took nothing) and the sale
+    /// is open again for the cash.
+    pub fn pay_swip_order_at_till(&self, actor: &Actor, tender_id: i64) -> Result<SaleView, AppError> {
+        let amount = self.read(|conn| {
+            self.authorize(conn, actor, SELL, "take payments")?;
+            let tender = sales::get_tender(conn, tender_id)?
+                .ok_or_else(|| AppError::NotFound(format!("there is no payment with id {tender_id}")))?;
+            if tender.method != TenderMethod::Swip {
+                return Err(AppError::Conflict(format!(
+                    "payment {} is not a SWiP payment; only a SWiP order can be paid at the till instead",
+                    tender.reference
+                )));
+            }
+            let sale = sales::get_sale(conn, tender.sale_id)?
+                .ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+            let currency: Currency = sale
+                .currency
+                .parse()
+                .map_err(|e| AppError::Internal(format!("{e}")))?;
+            let tenders = sales::tenders(conn, sale.id)?;
+            let remaining = sale.total_minor + sale.rounding_minor - paid_minor(&tenders);
+            // Cash rounding is of what is left of the sale: only when this payment is all of
+            // it is the cash the rounded amount.
+            let minor = if tender.amount_minor == remaining {
+                crate::payments::cash_rounded(remaining, currency)?
+            } else {
+                tender.amount_minor
+            };
+            Ok(money(minor, currency))
+        })?;
+        self.drive(actor, tender_id, Call::PaidAtTill { amount })
+    }
+
     /// Asks the provider where a pending payment is; completes the sale when it is paid.
     /// The till calls it while the customer pays (every second or so).
     pub fn poll_payment(&self, actor: &Actor, tender_id: i64) -> Result<SaleView, AppError> {
@@ -553,6 +605,7 @@ impl Kassa {
             Call::Cancel => method.cancel(&reference),
             Call::Reconcile => method.reconcile(&reference),
             Call::Answer { question_id, answer } => method.answer(&reference, question_id, answer),
+            Call::PaidAtTill { amount } => method.close_paid_at_till(&reference, amount),
         };
         let steps = method.take_steps();
         drop(method);
@@ -1031,6 +1084,35 @@ fn created_order_id(steps: &[PaymentStep]) -> Option<String> {
         .and_then(|s| s.provider_ref.clone())
 }
 
+/// One sale line as a SWiP purchase: its unit price, and what it comes to after
+/// `discount_minor` off.
+pub(crate) fn swip_purchase(
+    line: &sales::LineRow,
+    discount_minor: i64,
+    total_minor: i64,
+    currency: Currency,
+) -> Result<swip::Purchase, AppError> {
+    let quantity: rust_decimal::Decimal = line
+        .quantity
+        .parse()
+        .map_err(|e| AppError::Internal(format!("line {}: quantity {:?}: {e}", line.id, line.quantity)))?;
+    let unit = match line.unit {
+        kassa_core::org::SaleUnit::Each => swip::Unit::Pieces,
+        kassa_core::org::SaleUnit::Kg => swip::Unit::Kilograms,
+    };
+    let mut purchase = swip::Purchase::new(
+        line.name.clone(),
+        quantity,
+        unit,
+        money(line.unit_price_minor, currency),
+    );
+    purchase.amount = Some(money(total_minor, currency).amount());
+    if discount_minor != 0 {
+        purchase.discount = Some(money(discount_minor, currency).amount());
+    }
+    Ok(purchase)
+}
+
 /// The create-order body for a SWiP tender: the sale's lines when SWiP pays all of it,
 /// else one purchase for the part SWiP pays (the rest is paid another way).
 fn swip_order(
@@ -1047,26 +1129,7 @@ fn swip_order(
     let purchases: Vec<swip::Purchase> = if whole {
         lines
             .iter()
-            .map(|line| {
-                let quantity: rust_decimal::Decimal = line.quantity.parse().map_err(|e| {
-                    AppError::Internal(format!("line {}: quantity {:?}: {e}", line.id, line.quantity))
-                })?;
-                let unit = match line.unit {
-                    kassa_core::org::SaleUnit::Each => swip::Unit::Pieces,
-                    kassa_core::org::SaleUnit::Kg => swip::Unit::Kilograms,
-                };
-                let mut purchase = swip::Purchase::new(
-                    line.name.clone(),
-                    quantity,
-                    unit,
-                    money(line.unit_price_minor, currency),
-                );
-                purchase.amount = Some(money(line.total_minor, currency).amount());
-                if line.discount_minor != 0 {
-                    purchase.discount = Some(money(line.discount_minor, currency).amount());
-                }
-                Ok(purchase)
-            })
+            .map(|line| swip_purchase(line, line.discount_minor, line.total_minor, currency))
             .collect::<Result<_, AppError>>()?
     } else {
         vec![swip::Purchase::new(

@@ -5,10 +5,11 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use kassa_core::cart::{CartLine, price_cart};
+use kassa_core::cart::{CartLine, price_cart_with_loyalty};
 use kassa_core::org::{Role, SaleKind, SaleStatus, TenderMethod, TenderStatus};
 use kassa_core::receipt::{
-    Columns, Receipt, ReceiptCode, ReceiptKind, ReceiptLanguage, ReceiptLine, ReceiptTender, ReceiptVatLine,
+    Columns, LoyaltyDiscountLine, Receipt, ReceiptCode, ReceiptKind, ReceiptLanguage, ReceiptLine,
+    ReceiptTender, ReceiptVatLine,
 };
 use kassa_core::{Currency, Decimal, Money, VatRate};
 use kassa_store::{Connection, sales, settings, shifts, stores};
@@ -133,7 +134,10 @@ fn regular_price(line: &LineView, currency: Currency) -> Result<Option<Money>, A
     Ok(Some(parse_money(&line.catalog_price, currency)?))
 }
 
-fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine>, Option<Money>), AppError> {
+/// The goods of a receipt, and the order and loyalty discounts printed under them.
+type Goods = (Vec<ReceiptLine>, Option<Money>, Option<LoyaltyDiscountLine>);
+
+fn receipt_goods(view: &SaleView, currency: Currency) -> Result<Goods, AppError> {
     let mut lines = Vec::with_capacity(view.lines.len());
     match view.kind {
         SaleKind::Sale => {
@@ -158,9 +162,28 @@ fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine
                 .as_ref()
                 .map(|d| discount_from_input(d, currency))
                 .transpose()?;
-            let priced = price_cart(currency, &cart, order.as_ref()).map_err(internal)?;
+            let loyalty = view
+                .loyalty_discount
+                .as_ref()
+                .map(|l| {
+                    Ok::<_, AppError>(LoyaltyDiscountLine {
+                        program: l.program.clone(),
+                        amount: parse_money(&l.amount, currency)?,
+                    })
+                })
+                .transpose()?;
+            let priced = price_cart_with_loyalty(
+                currency,
+                &cart,
+                order.as_ref(),
+                loyalty.as_ref().map(|l| &l.amount),
+            )
+            .map_err(internal)?;
             for ((l, c), p) in view.lines.iter().zip(&cart).zip(&priced.lines) {
-                let discount = p.line_discount.checked_add(&p.order_discount_share)?;
+                let discount = p
+                    .line_discount
+                    .checked_add(&p.order_discount_share)?
+                    .checked_add(&p.loyalty_share)?;
                 if p.total != parse_money(&l.total, currency)?
                     || discount != parse_money(&l.discount_amount, currency)?
                 {
@@ -179,7 +202,7 @@ fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine
                     total: p.gross.checked_sub(&p.line_discount)?,
                 });
             }
-            Ok((lines, nonzero(priced.order_discount)))
+            Ok((lines, nonzero(priced.order_discount), loyalty))
         }
         SaleKind::Refund => {
             for l in &view.lines {
@@ -203,7 +226,7 @@ fn receipt_goods(view: &SaleView, currency: Currency) -> Result<(Vec<ReceiptLine
                     total,
                 });
             }
-            Ok((lines, None))
+            Ok((lines, None, None))
         }
     }
 }
@@ -274,7 +297,7 @@ impl Kassa {
             }),
             None => None,
         };
-        let (lines, order_discount) = receipt_goods(&view, currency)?;
+        let (lines, order_discount, loyalty_discount) = receipt_goods(&view, currency)?;
         let vat = view
             .vat
             .iter()
@@ -322,6 +345,7 @@ impl Kassa {
             local_time: local.format("%Y-%m-%d %H:%M:%S").to_string(),
             lines,
             order_discount,
+            loyalty_discount,
             vat,
             total: parse_money(&view.total, currency)?,
             tenders,

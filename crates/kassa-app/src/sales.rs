@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use kassa_core::barcode::{Barcode, MeasureKind, VariableMeasureConfig};
-use kassa_core::cart::{CartLine, Discount, PricedCart, price_cart};
+use kassa_core::cart::{CartLine, Discount, PricedCart, price_cart_with_loyalty};
 use kassa_core::org::{PosStatus, Role, SaleKind, SaleStatus, SaleUnit, TenderStatus};
 use kassa_core::{Currency, Decimal, Money, VatBreakdown, VatRate};
 use kassa_store::pos_devices::PosDevice;
@@ -108,6 +108,9 @@ pub struct SaleView {
     pub original_receipt_code: Option<String>,
     pub lines: Vec<LineView>,
     pub order_discount: Option<DiscountInput>,
+    /// A loyalty program's discount (SWiP loyalty), shown as its own line; part of
+    /// `discount_total` and of the lines' `discount_amount`.
+    pub loyalty_discount: Option<crate::swip_loyalty::LoyaltyDiscountView>,
     pub subtotal: String,
     pub discount_total: String,
     pub total: String,
@@ -313,7 +316,11 @@ pub(crate) fn reduction(
             overrides = overrides.checked_add(&below)?;
         }
     }
-    let amount = overrides.checked_add(&priced.discount_total)?;
+    // A loyalty program's discount is the provider's, not the cashier's: the store's limit
+    // on what the till gives away does not count it.
+    let amount = overrides
+        .checked_add(&priced.discount_total)?
+        .checked_sub(&priced.loyalty_discount)?;
     let share = if undiscounted.is_positive() {
         (amount.amount() * Decimal::from(100) / undiscounted.amount())
             .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::AwayFromZero)
@@ -334,6 +341,8 @@ pub(crate) struct Pricing {
     pub lines: Vec<(Money, Money)>,
     pub subtotal: Money,
     pub discount_total: Money,
+    /// The part of `discount_total` a loyalty program gave.
+    pub loyalty_discount: Money,
     pub total: Money,
     /// Per VAT rate: (rate, net, vat, gross).
     pub vat: Vec<(VatRate, Money, Money, Money)>,
@@ -367,6 +376,7 @@ pub(crate) fn price(sale: &SaleRow, lines: &[LineRow], currency: Currency) -> Re
             lines: out,
             subtotal: money(subtotal, currency),
             discount_total: money(discount_total, currency),
+            loyalty_discount: Money::zero(currency),
             total: money(lines.iter().map(|l| l.total_minor).sum(), currency),
             vat: vat
                 .rates()
@@ -393,16 +403,25 @@ pub(crate) fn price(sale: &SaleRow, lines: &[LineRow], currency: Currency) -> Re
     let order_discount = discount_parse(&sale.order_discount)?
         .map(|d| discount_from_input(&d, currency))
         .transpose()?;
-    let priced: PricedCart = price_cart(currency, &cart, order_discount.as_ref())
-        .map_err(|e| AppError::validation("discount", e.to_string()))?;
+    let loyalty = (sale.loyalty_discount_minor != 0).then(|| money(sale.loyalty_discount_minor, currency));
+    let priced: PricedCart =
+        price_cart_with_loyalty(currency, &cart, order_discount.as_ref(), loyalty.as_ref())
+            .map_err(|e| AppError::validation("discount", e.to_string()))?;
     Ok(Pricing {
         lines: priced
             .lines
             .iter()
-            .map(|l| Ok((l.line_discount.checked_add(&l.order_discount_share)?, l.total)))
+            .map(|l| {
+                let discount = l
+                    .line_discount
+                    .checked_add(&l.order_discount_share)?
+                    .checked_add(&l.loyalty_share)?;
+                Ok((discount, l.total))
+            })
             .collect::<Result<_, AppError>>()?,
         subtotal: priced.subtotal,
         discount_total: priced.discount_total,
+        loyalty_discount: priced.loyalty_discount,
         total: priced.total,
         vat: priced
             .vat
@@ -517,7 +536,12 @@ impl Kassa {
 
     /// An open sale whose cart may change. A refund is open only while its declined card
     /// part waits to be settled, and its lines are fixed from the original sale.
-    fn cart_for_update(&self, conn: &Connection, till: &Till, sale_id: i64) -> Result<SaleRow, AppError> {
+    pub(crate) fn cart_for_update(
+        &self,
+        conn: &Connection,
+        till: &Till,
+        sale_id: i64,
+    ) -> Result<SaleRow, AppError> {
         let sale = self.sale_for_update(conn, till, sale_id, &[SaleStatus::Open])?;
         if sale.kind == SaleKind::Refund {
             return Err(AppError::Conflict(format!(
@@ -571,7 +595,40 @@ impl Kassa {
     /// discount limit and stores the line and sale totals. Every change to an open sale's
     /// lines or discounts passes here, so no order of changes gets past the limit.
     /// `approver` is the manager who approved this change (or the manager making it).
+    ///
+    /// A loyalty discount was calculated by its provider for the basket as it was, so a
+    /// change to the basket removes it (the cashier asks for it again).
     pub(crate) fn reprice(
+        &self,
+        conn: &Connection,
+        sale: &SaleRow,
+        till: &Till,
+        approver: Option<i64>,
+        audit: &crate::Audit<'_>,
+    ) -> Result<(), AppError> {
+        if sale.loyalty_discount_minor == 0 && sale.loyalty_detail.is_none() {
+            return self.store_prices(conn, sale, till, approver, audit);
+        }
+        sales::set_loyalty_discount(conn, sale.id, 0, None, &audit.at)?;
+        audit.record(
+            conn,
+            "sale",
+            sale.id,
+            "clear_loyalty_discount",
+            Some(&serde_json::json!({
+                "amount": money(sale.loyalty_discount_minor, till.currency).amount_string(),
+            })),
+            Some(&serde_json::json!({ "reason": "the basket changed after the calculation" })),
+        )?;
+        let mut cleared = sale.clone();
+        cleared.loyalty_discount_minor = 0;
+        cleared.loyalty_detail = None;
+        self.store_prices(conn, &cleared, till, approver, audit)
+    }
+
+    /// Prices `sale` as stored (its loyalty discount included), checks the discount limit
+    /// and writes the line and sale totals.
+    pub(crate) fn store_prices(
         &self,
         conn: &Connection,
         sale: &SaleRow,
@@ -741,6 +798,7 @@ impl Kassa {
                 })
                 .collect::<Result<_, AppError>>()?,
             order_discount: discount_parse(&sale.order_discount)?,
+            loyalty_discount: crate::swip_loyalty::loyalty_view(&sale, currency)?,
             subtotal: priced.subtotal.amount_string(),
             discount_total: priced.discount_total.amount_string(),
             total: priced.total.amount_string(),

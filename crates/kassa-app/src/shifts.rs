@@ -68,7 +68,10 @@ pub struct ShiftReport {
     pub cashiers: Vec<NamedAmount>,
     pub sales_count: u32,
     pub returns_count: u32,
+    /// Discounts the till gave (line, order and price discounts), loyalty excluded.
     pub discounts: NamedAmount,
+    /// Discounts loyalty programs gave (SWiP loyalty).
+    pub loyalty_discounts: NamedAmount,
     pub voids: NamedAmount,
     pub post_voids: NamedAmount,
     pub copies_printed: u32,
@@ -227,6 +230,7 @@ impl Kassa {
         let mut tenders = BTreeMap::new();
         let mut cashiers = BTreeMap::new();
         let mut discounts = (0u32, 0i64);
+        let mut loyalty_discounts = (0u32, 0i64);
         let mut voids = (0u32, 0i64);
         let mut post_voids = (0u32, 0i64);
         let mut price_overrides = 0;
@@ -272,9 +276,14 @@ impl Kassa {
                     }
                 }
             }
-            if sale.discount_minor != 0 && sale.kind == SaleKind::Sale {
+            let given = sale.discount_minor - sale.loyalty_discount_minor;
+            if given != 0 && sale.kind == SaleKind::Sale {
                 discounts.0 += 1;
-                discounts.1 += sale.discount_minor;
+                discounts.1 += given;
+            }
+            if sale.loyalty_discount_minor != 0 && sale.kind == SaleKind::Sale {
+                loyalty_discounts.0 += 1;
+                loyalty_discounts.1 += sale.loyalty_discount_minor;
             }
             let lines = sales::lines(conn, sale.id)?;
             price_overrides += lines.iter().filter(|l| l.price_override_by.is_some()).count() as u32;
@@ -355,6 +364,7 @@ impl Kassa {
             sales_count,
             returns_count,
             discounts: pair(discounts),
+            loyalty_discounts: pair(loyalty_discounts),
             voids: pair(voids),
             post_voids: pair(post_voids),
             copies_printed: shifts::copies_in_shift(conn, shift.id)? as u32,

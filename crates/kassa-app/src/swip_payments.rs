@@ -17,6 +17,14 @@
 //!   reconciling reads the order, which says whether the close arrived.
 //! - Refunds are not deduplicated by SWiP, so an unanswered refund is never sent again:
 //!   reconciling compares the order's `refunded` with the refunds Kassa already knows.
+//! - The customer may take SWiP's loyalty in the app and pay at the till instead (the
+//!   document's "loyalty calculation without payment inside the SWiP app"): with nothing
+//!   paid in the app, the till closes the order with the amount it will take in cash,
+//!   tagged `ROUNDED` when that is the cash-rounded total (less than one unit off). Such
+//!   an order is CLOSED with a close amount and `paid` 0: SWiP took no money, so the
+//!   tender is cancelled and the cash is taken as cash. (A personal discount the app
+//!   applied shows as an order `total` below the tender; Kassa refuses the at-till close
+//!   then rather than guess how to spread it.)
 //! - 429 is an answer to a request SWiP did not handle: the same call is made again
 //!   after its `Retry-After` (bounded by [`ProviderTimings::max_retry_after`]).
 
@@ -140,6 +148,12 @@ impl SwipPayment<'_> {
             self.step("cancelled", Some(0), Some(order_json(order)));
             return Ok(PaymentOutcome::Cancelled);
         }
+        if amounts.paid.is_zero() {
+            // Closed with an amount nobody paid in the app: paid at the till. SWiP took
+            // nothing; the till takes the money as cash.
+            self.step("closed_at_till", self.minor(&closed), Some(order_json(order)));
+            return Ok(PaymentOutcome::Cancelled);
+        }
         if closed.amount() > self.amount.amount() {
             return Err(rejected(
                 reference,
@@ -176,6 +190,68 @@ impl SwipPayment<'_> {
             self.call(|| self.client.close_order(&id, paid, &[]))
         };
         match answer {
+            Ok(closed) => self.closed_outcome(reference, &closed),
+            // Whether the close arrived is read from the order when reconciling.
+            Err(error) => Err(transport(reference, format!("closing the order: {error}"))),
+        }
+    }
+
+    /// The customer pays at the till after SWiP's loyalty in the app: closes the unpaid
+    /// order with `amount`, the cash the till will take (`ROUNDED` when it is the order's
+    /// total cash-rounded).
+    pub(crate) fn close_paid_at_till(
+        &mut self,
+        reference: &PaymentReference,
+        amount: Money,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        if !matches!(self.purpose, PaymentPurpose::Purchase) {
+            return Err(rejected(reference, "a refund is not paid at the till"));
+        }
+        let order = self.get(reference).map_err(|e| {
+            rejected(
+                reference,
+                format!("SWiP could not be asked about the order ({e}); nothing was changed, try again"),
+            )
+        })?;
+        if order.order_status == OrderStatus::Closed {
+            return self.closed_outcome(reference, &order);
+        }
+        let amounts = self.amounts(reference, &order)?;
+        if !amounts.paid.is_zero() {
+            return Err(rejected(
+                reference,
+                format!(
+                    "the customer has already paid {} in the SWiP app; wait for the rest, or cancel to keep what                      was paid and take the rest another way",
+                    amounts.paid
+                ),
+            ));
+        }
+        if amounts.total != self.amount {
+            return Err(rejected(
+                reference,
+                format!(
+                    "SWiP's order now comes to {} where the till asks {} (a personal discount in the app);                      Kassa does not take that over: cancel the SWiP payment and take {} another way",
+                    amounts.total, self.amount, self.amount
+                ),
+            ));
+        }
+        let difference = (amount.amount() - amounts.total.amount()).abs();
+        if difference >= rust_decimal::Decimal::ONE {
+            return Err(rejected(
+                reference,
+                format!(
+                    "{amount} is not the order's {} rounded for cash; SWiP takes a rounded close only within one unit",
+                    amounts.total
+                ),
+            ));
+        }
+        let tags = if difference.is_zero() {
+            Vec::new()
+        } else {
+            vec![swip::CloseTag::Rounded]
+        };
+        let id = order.id.clone();
+        match self.call(|| self.client.close_order(&id, amount, &tags)) {
             Ok(closed) => self.closed_outcome(reference, &closed),
             // Whether the close arrived is read from the order when reconciling.
             Err(error) => Err(transport(reference, format!("closing the order: {error}"))),
@@ -430,5 +506,13 @@ impl PaymentMethod for SwipPayment<'_> {
 impl crate::provider_payments::ProviderMethod for SwipPayment<'_> {
     fn take_steps(&mut self) -> Vec<NewStep> {
         std::mem::take(&mut self.steps)
+    }
+
+    fn close_paid_at_till(
+        &mut self,
+        reference: &PaymentReference,
+        amount: Money,
+    ) -> Result<PaymentOutcome, PaymentError> {
+        SwipPayment::close_paid_at_till(self, reference, amount)
     }
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::Duration as Minutes;
 use kassa_app::{
-    Actor, AppError, ErrorCode, Kassa, ManagerApproval, Provider, ProviderTimings, RefundInput,
-    RefundLineInput, SaleStatus, SaleView, TenderMethod, TenderStatus, VatCategory,
+    Actor, AppError, DiscountInput, ErrorCode, Kassa, ManagerApproval, Provider, ProviderTimings,
+    RefundInput, RefundLineInput, SaleStatus, SaleView, TenderMethod, TenderStatus, VatCategory,
 };
 use kassa_sandbox::{BackgroundSandbox, Ports};
 use rand::{Rng, SeedableRng};
@@ -600,4 +600,308 @@ fn under_injected_faults_no_payment_is_taken_twice_and_every_one_ends_final() {
          {taken_by_swip} taken = {recorded} recorded",
         orders.len()
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// SWiP loyalty: the anonymous calculation's discount on the basket, before payment.
+
+fn journal_payload_of_last(w: &World, kind: &str) -> Value {
+    let conn = rusqlite::Connection::open(&w.till.path).unwrap();
+    let canonical: Vec<u8> = conn
+        .query_row(
+            "SELECT canonical FROM journal WHERE kind = ?1 ORDER BY seq DESC LIMIT 1",
+            [kind],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let record: Value = serde_json::from_slice(&canonical).unwrap();
+    record["event"].clone()
+}
+
+fn store_of_till(w: &World) -> i64 {
+    w.kassa()
+        .list_stores(&w.till.manager)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Malmö C")
+        .unwrap()
+        .id
+}
+
+#[test]
+fn a_swip_loyalty_discount_is_spread_over_the_vat_rates_named_apart_and_refunded_as_paid() {
+    let w = world();
+    // Far below the discount SWiP gives: the limit is for what the till gives away.
+    w.kassa()
+        .set_discount_limit(&w.till.manager, store_of_till(&w), "5")
+        .unwrap();
+    let sale = w.sell(&["COFFEE", "MUG"]);
+    assert_eq!(sale.total, "169.00");
+    let view = w.kassa().apply_swip_loyalty(w.cashier(), sale.id).unwrap();
+    // The demo program: 10 % of 169.00 = 16.90, rounded by SWiP to 17 ("discount", not
+    // "discountOriginal").
+    let loyalty = view.loyalty_discount.clone().expect("a loyalty discount");
+    assert_eq!(loyalty.amount, "17.00");
+    assert_eq!(loyalty.program, "Discount for all customers");
+    assert_eq!(view.total, "152.00");
+    assert_eq!(view.discount_total, "17.00");
+    // 17.00 split 40:129 by largest remainder in öre: 402.37 → 402, 1297.63 → 1297 + the
+    // öre left over.
+    let lines: Vec<(&str, &str)> = view
+        .lines
+        .iter()
+        .map(|l| (l.discount_amount.as_str(), l.total.as_str()))
+        .collect();
+    assert_eq!(lines, [("4.02", "35.98"), ("12.98", "116.02")]);
+    let vat: Vec<(&str, &str)> = view
+        .vat
+        .iter()
+        .map(|v| (v.rate.as_str(), v.vat.as_str()))
+        .collect();
+    assert!(
+        vat.contains(&("12", "3.86")) && vat.contains(&("25", "23.20")),
+        "{vat:?}"
+    );
+
+    let view = w.kassa().pay_cash(w.cashier(), sale.id, "152").unwrap();
+    assert_eq!(view.status, SaleStatus::Completed);
+    let receipt = w.kassa().receipt_preview(w.cashier(), sale.id, 42).unwrap();
+    let line = receipt
+        .text
+        .lines()
+        .find(|l| l.starts_with("SWiP"))
+        .unwrap_or_else(|| panic!("a loyalty line in\n{}", receipt.text));
+    assert!(
+        line.trim_end().ends_with("-17,00") || line.trim_end().ends_with("-17.00"),
+        "{line}"
+    );
+    let journal = journal_payload_of_last(&w, "sale");
+    assert_eq!(journal["loyaltyDiscount"]["amount"], "17.00", "{journal}");
+    assert_eq!(journal["loyaltyDiscount"]["provider"], "swip", "{journal}");
+    assert_eq!(journal["discountTotal"], "17.00");
+
+    let report = w.kassa().x_report(w.cashier()).unwrap();
+    assert_eq!(report.loyalty_discounts.count, 1, "{report:?}");
+    assert_eq!(report.loyalty_discounts.amount, "17.00");
+    assert_eq!(report.discounts.count, 0, "SWiP's discount is not the till's");
+
+    // A refund credits what the line was paid, its loyalty share taken off.
+    let refund = w.refund(&view, view.lines[0].id);
+    let refund = w.kassa().sale(w.cashier(), refund.id).unwrap();
+    assert_eq!(refund.total, "-35.98", "{refund:?}");
+}
+
+#[test]
+fn a_change_to_the_basket_removes_the_loyalty_discount_and_none_is_given_once_paying() {
+    let w = world();
+    let sale = w.sell(&["COFFEE"]);
+    let view = w.kassa().apply_swip_loyalty(w.cashier(), sale.id).unwrap();
+    assert_eq!(view.total, "36.00");
+    let view = w.kassa().add_item(w.cashier(), "MUG", None).unwrap();
+    assert!(view.loyalty_discount.is_none(), "{view:?}");
+    assert_eq!(view.total, "169.00");
+    assert_eq!(view.discount_total, "0.00");
+
+    let view = w.kassa().apply_swip_loyalty(w.cashier(), sale.id).unwrap();
+    assert_eq!(view.total, "152.00");
+    let view = w.kassa().remove_loyalty_discount(w.cashier(), sale.id).unwrap();
+    assert!(view.loyalty_discount.is_none());
+    assert_eq!(view.total, "169.00");
+
+    // With a payment under way the amount due cannot change.
+    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let tender = swip_tender(&view).clone();
+    let error = w.kassa().apply_swip_loyalty(w.cashier(), sale.id).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Conflict, "{error}");
+    assert!(error.to_string().contains("before anything is paid"), "{error}");
+    w.kassa().cancel_payment(w.cashier(), tender.id).unwrap();
+
+    // Once the attempt is cancelled it can; the SWiP order that follows asks for the
+    // discounted total.
+    let view = w.kassa().apply_swip_loyalty(w.cashier(), sale.id).unwrap();
+    assert_eq!(view.total, "152.00");
+    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let tender = swip_tender(&view).clone();
+    assert_eq!(tender.amount, "152.00");
+    let order = w.order_for(&tender.reference).unwrap();
+    assert_eq!(amount_of(&order["total"]), dec("152.00"));
+    w.customer_pays(&qr_of(&view), None);
+    let view = w.kassa().poll_payment(w.cashier(), tender.id).unwrap();
+    assert_eq!(view.status, SaleStatus::Completed);
+    assert_eq!(view.loyalty_discount.unwrap().amount, "17.00");
+}
+
+#[test]
+fn a_failed_or_contradictory_loyalty_calculation_changes_nothing() {
+    let w = world();
+    let sale = w.sell(&["COFFEE", "MUG"]);
+    let calculation = |before: &str, discount: &str, total: &str| {
+        format!(
+            r#"{{"discountCalcResult":{{"discountOriginal":{discount},"discount":{discount},"lines":[]}},"totalBeforeCalc":{before},"total":{total}}}"#
+        )
+    };
+    let cases = [
+        (
+            json!({"kind": "status", "status": 500}),
+            ErrorCode::ProviderFailed,
+            "HTTP 500",
+        ),
+        (
+            json!({"kind": "status", "status": 401}),
+            ErrorCode::ProviderCredentialsRejected,
+            "token",
+        ),
+        (
+            json!({"kind": "body", "text": "<html>proxy error</html>"}),
+            ErrorCode::ProviderFailed,
+            "SWiP",
+        ),
+        (json!({"kind": "drop"}), ErrorCode::ProviderFailed, "SWiP"),
+        (
+            json!({"kind": "body", "text": calculation("100.00", "10.00", "90.00")}),
+            ErrorCode::ProviderFailed,
+            "169",
+        ),
+        (
+            json!({"kind": "body", "text": calculation("169.00", "10.00", "150.00")}),
+            ErrorCode::ProviderFailed,
+            "less the discount",
+        ),
+        (
+            json!({"kind": "body", "text": calculation("169.00", "16.905", "152.095")}),
+            ErrorCode::ProviderFailed,
+            "SWiP",
+        ),
+        (
+            json!({"kind": "body", "text": calculation("169.00", "170.00", "-1.00")}),
+            ErrorCode::ProviderFailed,
+            "SWiP",
+        ),
+    ];
+    for (fault, code, said) in cases {
+        w.fault("POST", "/loyalty-calculations", fault.clone());
+        let error = w.kassa().apply_swip_loyalty(w.cashier(), sale.id).unwrap_err();
+        assert_eq!(error.code(), code, "{fault}: {error}");
+        let text = error.to_string();
+        assert!(text.contains(said), "{fault}: {text}");
+        assert!(text.contains("unchanged"), "{fault}: {text}");
+        let view = w.kassa().sale(w.cashier(), sale.id).unwrap();
+        assert!(view.loyalty_discount.is_none(), "{fault}");
+        assert_eq!(view.total, "169.00", "{fault}");
+        assert!(view.lines.iter().all(|l| l.discount_amount == "0.00"), "{fault}");
+    }
+    // A 429 handled nothing: the same calculation is asked again after Retry-After.
+    w.fault(
+        "POST",
+        "/loyalty-calculations",
+        json!({"kind": "too_many_requests", "retry_after_secs": 1}),
+    );
+    let view = w.kassa().apply_swip_loyalty(w.cashier(), sale.id).unwrap();
+    assert_eq!(view.total, "152.00");
+    // A refund takes none.
+    let view = w.kassa().pay_cash(w.cashier(), sale.id, "152").unwrap();
+    let refund = w.refund(&view, view.lines[1].id);
+    let error = w.kassa().apply_swip_loyalty(w.cashier(), refund.id).unwrap_err();
+    assert_ne!(error.code(), ErrorCode::Internal, "{error}");
+}
+
+#[test]
+fn a_customer_who_pays_cash_after_swip_loyalty_has_the_order_closed_rounded_and_pays_cash() {
+    let w = world();
+    let sale = w.sell(&["COFFEE", "MUG"]);
+    // 168.40: kronor are rounded to whole kronor in cash.
+    w.kassa()
+        .set_order_discount(
+            w.cashier(),
+            sale.id,
+            Some(DiscountInput::Amount("0.60".into())),
+            None,
+        )
+        .unwrap();
+    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let tender = swip_tender(&view).clone();
+    assert_eq!(tender.amount, "168.40");
+
+    // Something paid in the app already: the rest is not taken at the till this way.
+    w.customer_pays(&qr_of(&view), Some("10.00"));
+    let error = w
+        .kassa()
+        .pay_swip_order_at_till(w.cashier(), tender.id)
+        .unwrap_err();
+    assert!(error.to_string().contains("already paid"), "{error}");
+    let view = w.kassa().sale(w.cashier(), sale.id).unwrap();
+    assert_eq!(swip_tender(&view).status, TenderStatus::Pending);
+    let view = w.kassa().cancel_payment(w.cashier(), tender.id).unwrap();
+    let view = w.kassa().pay_cash(w.cashier(), sale.id, &view.cash_due).unwrap();
+    assert_eq!(view.status, SaleStatus::Completed);
+
+    // Nothing paid in the app: closed with the cash total, ROUNDED, and taken in cash.
+    let sale = w.sell(&["COFFEE", "MUG"]);
+    w.kassa()
+        .set_order_discount(
+            w.cashier(),
+            sale.id,
+            Some(DiscountInput::Amount("0.60".into())),
+            None,
+        )
+        .unwrap();
+    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let tender = swip_tender(&view).clone();
+    let view = w.kassa().pay_swip_order_at_till(w.cashier(), tender.id).unwrap();
+    assert_eq!(swip_tender(&view).status, TenderStatus::Cancelled, "{view:?}");
+    assert_eq!(view.status, SaleStatus::Open);
+    assert_eq!(view.cash_due, "168.00");
+    let order = w.order_for(&tender.reference).unwrap();
+    assert_eq!(order["orderStatus"], "CLOSED");
+    assert_eq!(amount_of(&order["closeAmount"]), dec("168.00"));
+    assert_eq!(amount_of(&order["paid"]), Decimal::ZERO);
+    let closes = w.state_changes("order_closed");
+    let last = closes.last().unwrap();
+    assert_eq!(last["detail"]["rounded"], true, "{last}");
+    let view = w.kassa().pay_cash(w.cashier(), sale.id, "200").unwrap();
+    assert_eq!(view.status, SaleStatus::Completed);
+    assert_eq!(view.rounding, "-0.40");
+    assert_eq!(view.change, "32.00");
+    assert!(
+        view.tenders
+            .iter()
+            .all(|t| t.method != TenderMethod::Swip || t.status == TenderStatus::Cancelled)
+    );
+
+    // A total with nothing to round is closed as it is, without the tag.
+    let sale = w.sell(&["COFFEE"]);
+    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let tender = swip_tender(&view).clone();
+    let view = w.kassa().pay_swip_order_at_till(w.cashier(), tender.id).unwrap();
+    assert_eq!(view.cash_due, "40.00");
+    let order = w.order_for(&tender.reference).unwrap();
+    assert_eq!(amount_of(&order["closeAmount"]), dec("40.00"));
+    let closes = w.state_changes("order_closed");
+    assert_eq!(closes.last().unwrap()["detail"]["rounded"], false);
+
+    // A close whose answer was lost leaves the payment unknown; reconciling reads the
+    // order, finds it closed at the till, and the cash is taken.
+    let view = w.kassa().pay_cash(w.cashier(), sale.id, "40").unwrap();
+    assert_eq!(view.status, SaleStatus::Completed);
+    let sale = w.sell(&["COFFEE"]);
+    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let tender = swip_tender(&view).clone();
+    let order_id = w.order_for(&tender.reference).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.fault(
+        "POST",
+        &format!("/orders/{order_id}/actions/close"),
+        json!({"kind": "drop", "after_commit": true}),
+    );
+    let view = w.kassa().pay_swip_order_at_till(w.cashier(), tender.id).unwrap();
+    assert_eq!(swip_tender(&view).status, TenderStatus::Unknown);
+    let view = w.kassa().reconcile_payment(w.cashier(), tender.id).unwrap();
+    assert_eq!(swip_tender(&view).status, TenderStatus::Cancelled, "{view:?}");
+    assert_eq!(view.status, SaleStatus::Open);
+    let view = w.kassa().pay_cash(w.cashier(), sale.id, "40").unwrap();
+    assert_eq!(view.status, SaleStatus::Completed);
+    // The part-paid order, the two closed at the till and the one whose answer was lost.
+    assert_eq!(w.state_changes("order_closed").len(), 4, "each order closed once");
 }

@@ -577,6 +577,8 @@ pub enum SaleCommand {
     /// --flexiti ACCOUNT takes what is left on the customer's Flexiti account (the till
     /// must sell in CAD and the cashier have a Flexiti employee id): authorized, then
     /// captured; with --flexiti-purchase, as one purchase by account number.
+    ///
+    /// --swip-loyalty asks SWiP's loyalty programs for a discount on the basket first.
     New(SaleNew),
     /// Completed sales and credit notes, newest first.
     List {
@@ -659,6 +661,11 @@ pub struct SaleNew {
     /// An order discount: a percentage (10%) or an amount (5.00).
     #[arg(long, value_name = "N% | AMOUNT", value_parser = parse_discount)]
     pub discount: Option<DiscountInput>,
+    /// Ask the till's SWiP loyalty programs for a discount on the basket before it is
+    /// paid (any tender); it is printed as its own line and not counted against the
+    /// store's discount limit.
+    #[arg(long)]
+    pub swip_loyalty: bool,
     /// Cash handed over; change is computed.
     #[arg(long, value_name = "AMOUNT")]
     pub cash: Option<String>,

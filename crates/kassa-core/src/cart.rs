@@ -42,7 +42,7 @@ pub struct CartLine {
 }
 
 /// One priced line. Every amount is whole minor units and
-/// `total == gross - line_discount - order_discount_share`.
+/// `total == gross - line_discount - order_discount_share - loyalty_share`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PricedLine {
     /// The line's VAT rate, repeated so a priced line stands on its own.
@@ -53,13 +53,16 @@ pub struct PricedLine {
     pub line_discount: Money,
     /// This line's part of the order discount.
     pub order_discount_share: Money,
+    /// This line's part of a loyalty program's discount (SWiP loyalty).
+    pub loyalty_share: Money,
     /// What the customer pays for the line.
     pub total: Money,
 }
 
 /// A priced basket. Invariants, all exact:
 /// - `total` is the sum of the lines' totals, and `subtotal - discount_total`;
-/// - `order_discount` is the sum of the lines' shares;
+/// - `order_discount` is the sum of the lines' order discount shares, and
+///   `loyalty_discount` the sum of their loyalty shares;
 /// - `vat` is [`VatBreakdown::from_gross_lines`] over the line totals, so
 ///   `vat.gross() == total`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -72,7 +75,9 @@ pub struct PricedCart {
     pub subtotal: Money,
     /// The order discount as applied (zero without one).
     pub order_discount: Money,
-    /// All line discounts plus the order discount.
+    /// The loyalty discount as applied (zero without one).
+    pub loyalty_discount: Money,
+    /// All line discounts plus the order and loyalty discounts.
     pub discount_total: Money,
     /// What the customer pays.
     pub total: Money,
@@ -148,6 +153,17 @@ pub enum CartError {
         /// The sum of the lines after their own discounts.
         allowed: Money,
     },
+    /// A loyalty discount that is negative, not whole minor units, in another currency,
+    /// or larger than what the lines come to after every other discount.
+    #[error(
+        "the loyalty discount of {discount} cannot be given: the lines come to {allowed} after their other discounts, and a loyalty discount must be whole minor units from 0 to that"
+    )]
+    InvalidLoyaltyDiscount {
+        /// The loyalty discount as given.
+        discount: Money,
+        /// The sum of the lines after line and order discounts.
+        allowed: Money,
+    },
     /// An amount too large to compute with.
     #[error("the sale's amounts are too large to compute: {0}")]
     Money(#[from] MoneyError),
@@ -163,6 +179,7 @@ impl CartError {
             CartError::InvalidDiscount { .. } => "invalid_discount",
             CartError::LineDiscountTooLarge { .. } => "line_discount_too_large",
             CartError::OrderDiscountTooLarge { .. } => "order_discount_too_large",
+            CartError::InvalidLoyaltyDiscount { .. } => "invalid_loyalty_discount",
             CartError::Money(e) => e.code(),
         }
     }
@@ -189,6 +206,20 @@ pub fn price_cart(
     currency: Currency,
     lines: &[CartLine],
     order_discount: Option<&Discount>,
+) -> Result<PricedCart, CartError> {
+    price_cart_with_loyalty(currency, lines, order_discount, None)
+}
+
+/// [`price_cart`] with a loyalty program's discount as well: a fixed amount the program
+/// (SWiP loyalty) computed for the basket, taken last, after the order discount, and split
+/// over the lines by the same largest-remainder rule in proportion to their amounts after
+/// the line and order discounts. It is kept apart from the order discount so that a
+/// receipt, the journal and a report can name it for what it is.
+pub fn price_cart_with_loyalty(
+    currency: Currency,
+    lines: &[CartLine],
+    order_discount: Option<&Discount>,
+    loyalty_discount: Option<&Money>,
 ) -> Result<PricedCart, CartError> {
     let mut gross = Vec::with_capacity(lines.len());
     let mut line_discounts = Vec::with_capacity(lines.len());
@@ -245,6 +276,33 @@ pub fn price_cart(
         });
     }
     let shares = largest_remainder_split(&order, &after_line)?;
+    let after_order: Vec<Money> = after_line
+        .iter()
+        .zip(&shares)
+        .map(|(a, s)| a.checked_sub(s))
+        .collect::<Result<_, _>>()?;
+    let base = Money::sum(&after_order, currency)?;
+    let loyalty = match loyalty_discount {
+        None => Money::zero(currency),
+        Some(amount) => {
+            let refused = || CartError::InvalidLoyaltyDiscount {
+                discount: *amount,
+                allowed: tidy(base),
+            };
+            if amount.currency() != currency {
+                return Err(CartError::CurrencyMismatch {
+                    what: "the loyalty discount".to_owned(),
+                    expected: currency,
+                    found: amount.currency(),
+                });
+            }
+            if amount.is_negative() || !amount.is_minor_exact() || amount.amount() > base.amount() {
+                return Err(refused());
+            }
+            *amount
+        }
+    };
+    let loyalty_shares = largest_remainder_split(&loyalty, &after_order)?;
 
     let mut priced = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
@@ -253,11 +311,14 @@ pub fn price_cart(
             gross: gross[i],
             line_discount: line_discounts[i],
             order_discount_share: shares[i],
-            total: after_line[i].checked_sub(&shares[i])?,
+            loyalty_share: loyalty_shares[i],
+            total: after_order[i].checked_sub(&loyalty_shares[i])?,
         });
     }
     let subtotal = Money::sum(&gross, currency)?;
-    let discount_total = Money::sum(&line_discounts, currency)?.checked_add(&order)?;
+    let discount_total = Money::sum(&line_discounts, currency)?
+        .checked_add(&order)?
+        .checked_add(&loyalty)?;
     let total = Money::sum(priced.iter().map(|l| l.total), currency)?;
     let vat = VatBreakdown::from_gross_lines(currency, priced.iter().map(|l| (l.vat_rate, l.total)))?;
     Ok(PricedCart {
@@ -265,6 +326,7 @@ pub fn price_cart(
         lines: priced,
         subtotal: tidy(subtotal),
         order_discount: tidy(order),
+        loyalty_discount: tidy(loyalty),
         discount_total: tidy(discount_total),
         total: tidy(total),
         vat,
@@ -401,6 +463,7 @@ impl PricedCart {
                 gross: neg(l.gross),
                 line_discount: neg(l.line_discount),
                 order_discount_share: neg(l.order_discount_share),
+                loyalty_share: neg(l.loyalty_share),
                 total: neg(l.total),
             })
             .collect();
@@ -413,6 +476,7 @@ impl PricedCart {
             lines,
             subtotal: neg(self.subtotal),
             order_discount: neg(self.order_discount),
+            loyalty_discount: neg(self.loyalty_discount),
             discount_total: neg(self.discount_total),
             total: neg(self.total),
             vat,
@@ -693,5 +757,50 @@ mod tests {
             );
         }
         assert_eq!(credit.negated(), cart);
+    }
+
+    #[test]
+    fn a_loyalty_discount_comes_after_the_order_discount_and_is_split_the_same_way() {
+        // 10 % order discount of 100.00 + 50.00 = 15.00, leaving 90.00 and 45.00; a
+        // loyalty discount of 13.50 splits 2:1 over those.
+        let lines = [line("100", "1", "25", None), line("50", "1", "12", None)];
+        let cart = price_cart_with_loyalty(
+            SEK,
+            &lines,
+            Some(&Discount::Percent(dec("10"))),
+            Some(&sek("13.50")),
+        )
+        .unwrap();
+        assert_eq!(cart.order_discount, sek("15.00"));
+        assert_eq!(cart.loyalty_discount, sek("13.50"));
+        assert_eq!(cart.lines[0].loyalty_share, sek("9.00"));
+        assert_eq!(cart.lines[1].loyalty_share, sek("4.50"));
+        assert_eq!(cart.lines[0].total, sek("81.00"));
+        assert_eq!(cart.lines[1].total, sek("40.50"));
+        assert_eq!(cart.total, sek("121.50"));
+        assert_eq!(cart.discount_total, sek("28.50"));
+        assert_eq!(cart.vat.gross(), cart.total);
+
+        // Without one the cart is exactly price_cart's.
+        let plain = price_cart(SEK, &lines, None).unwrap();
+        assert_eq!(price_cart_with_loyalty(SEK, &lines, None, None).unwrap(), plain);
+        assert!(plain.loyalty_discount.is_zero());
+
+        // The whole remainder may go; more, less than zero, a fraction of the minor unit or
+        // another currency may not.
+        let all = price_cart_with_loyalty(SEK, &lines, None, Some(&sek("150"))).unwrap();
+        assert!(all.total.is_zero());
+        let err = price_cart_with_loyalty(SEK, &lines, None, Some(&sek("150.01"))).unwrap_err();
+        assert_eq!(err.code(), "invalid_loyalty_discount");
+        assert_eq!(
+            err.to_string(),
+            "the loyalty discount of 150.01 SEK cannot be given: the lines come to 150.00 SEK after their other discounts, and a loyalty discount must be whole minor units from 0 to that"
+        );
+        for bad in [sek("-1"), Money::new(dec("0.005"), SEK)] {
+            let err = price_cart_with_loyalty(SEK, &lines, None, Some(&bad)).unwrap_err();
+            assert_eq!(err.code(), "invalid_loyalty_discount", "{bad}");
+        }
+        let err = price_cart_with_loyalty(SEK, &lines, None, Some(&Money::from_minor(100, NOK))).unwrap_err();
+        assert_eq!(err.code(), "currency_mismatch");
     }
 }

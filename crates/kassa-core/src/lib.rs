@@ -36,7 +36,7 @@ pub use barcode::{
     Barcode, BarcodeError, InvalidMeasureConfig, MeasureKind, VariableMeasureConfig, gtin_check_digit,
     validate_product_code,
 };
-pub use cart::{CartError, CartLine, Discount, PricedCart, PricedLine, price_cart};
+pub use cart::{CartError, CartLine, Discount, PricedCart, PricedLine, price_cart, price_cart_with_loyalty};
 
 pub use country::{Country, UnknownCountry};
 pub use currency::{Currency, UnknownCurrency};

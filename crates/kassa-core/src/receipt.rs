@@ -284,6 +284,15 @@ pub struct ReceiptLine {
     pub total: Money,
 }
 
+/// A loyalty discount as the receipt names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoyaltyDiscountLine {
+    /// The programs as the provider describes them ("Discount for all customers").
+    pub program: String,
+    /// A positive amount off.
+    pub amount: Money,
+}
+
 /// One rate of the VAT summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptVatLine {
@@ -338,6 +347,10 @@ pub struct Receipt {
     /// as one line between the goods and the total. `lines` must then hold amounts
     /// before it, so that lines, line discounts and this add up to `total`.
     pub order_discount: Option<Money>,
+    /// A loyalty program's discount (SWiP loyalty), printed as its own line after the
+    /// order discount, named by the program; `lines` hold amounts before it, too.
+    #[serde(default)]
+    pub loyalty_discount: Option<LoyaltyDiscountLine>,
     pub vat: Vec<ReceiptVatLine>,
     pub total: Money,
     pub tenders: Vec<ReceiptTender>,
@@ -362,6 +375,7 @@ struct Labels {
     discount: &'static str,
     regular_price: &'static str,
     order_discount: &'static str,
+    loyalty_discount: &'static str,
     total: &'static str,
     vat_header: [&'static str; 4],
     rounding: &'static str,
@@ -391,6 +405,7 @@ const SV: Labels = Labels {
     discount: "Rabatt",
     regular_price: "ord. pris",
     order_discount: "Rabatt på köpet",
+    loyalty_discount: "SWiP-förmån",
     total: "TOTALT",
     vat_header: ["Moms%", "Netto", "Moms", "Brutto"],
     rounding: "Öresavrundning",
@@ -420,6 +435,7 @@ const EN: Labels = Labels {
     discount: "Discount",
     regular_price: "regular price",
     order_discount: "Order discount",
+    loyalty_discount: "SWiP loyalty",
     total: "TOTAL",
     vat_header: ["VAT%", "Net", "VAT", "Gross"],
     rounding: "Rounding",
@@ -539,6 +555,14 @@ pub fn render_text(receipt: &Receipt, columns: Columns, labels: ReceiptLanguage)
     out.rule('-');
     if let Some(d) = &receipt.order_discount {
         out.pair(l.order_discount, &minus(d));
+    }
+    if let Some(loyalty) = &receipt.loyalty_discount {
+        out.pair(l.loyalty_discount, &minus(&loyalty.amount));
+        let program = loyalty.program.trim();
+        if !program.is_empty() {
+            // Text in brackets, as the regular price: not an amount of the sum.
+            out.wrapped(&format!("  ({program})"));
+        }
     }
     out.pair(
         &format!("{} {}", l.total, receipt.total.currency()),
@@ -824,6 +848,7 @@ mod tests {
                 item("Choklad", "1", SaleUnit::Each, "20.00", Some("5.00"), "15.00"),
             ],
             order_discount: Some(sek("10.00")),
+            loyalty_discount: None,
             vat: vec![
                 ReceiptVatLine {
                     rate: "25".parse().unwrap(),
@@ -1094,6 +1119,38 @@ Kassa: Kassa 1
             .filter(|l| !l.starts_with('-'))
             .filter_map(|l| l.split_whitespace().last().and_then(|a| printed(a, language)))
             .sum()
+    }
+
+    #[test]
+    fn a_loyalty_discount_is_its_own_named_line_after_the_order_discount() {
+        let mut receipt = small_sale();
+        receipt.loyalty_discount = Some(LoyaltyDiscountLine {
+            program: "Discount for all customers".into(),
+            amount: sek("9.00"),
+        });
+        receipt.total = sek("80.15");
+        for columns in WIDTHS {
+            for language in LANGUAGES {
+                let text = render_text(&receipt, columns, language);
+                let (order_discount, loyalty, total_label) = match language {
+                    ReceiptLanguage::Sv => ("Rabatt på köpet", "SWiP-förmån", "TOTALT SEK"),
+                    ReceiptLanguage::En => ("Order discount", "SWiP loyalty", "TOTAL SEK"),
+                };
+                let lines: Vec<&str> = text.lines().collect();
+                let at = |label: &str| lines.iter().position(|l| l.starts_with(label)).unwrap();
+                assert!(at(order_discount) < at(loyalty), "{text}");
+                assert!(text.contains("customers"), "{text}");
+                assert!(at(loyalty) < at(total_label), "{text}");
+                assert_eq!(
+                    goods_on_paper(&text, language),
+                    amount_of(&text, total_label, language),
+                    "{columns:?} {language:?}:\n{text}"
+                );
+                for line in text.lines() {
+                    assert!(line.chars().count() <= columns.width(), "{line:?}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -1415,6 +1472,10 @@ Kassa: Kassa 1
             receipt.vat[0].gross = Money::from_minor(minor[0], SEK);
             receipt.total = Money::from_minor(minor[1], SEK);
             receipt.order_discount = Some(Money::from_minor(minor[2], SEK));
+            receipt.loyalty_discount = Some(LoyaltyDiscountLine {
+                program: names[0].clone(),
+                amount: Money::from_minor(minor[6], SEK),
+            });
             receipt.tenders[0].amount = Money::from_minor(minor[3], SEK);
             receipt.tenders[1].amount = Money::from_minor(minor[4], SEK);
             let width = columns.width();

@@ -1,7 +1,9 @@
 //! Property tests of cart pricing, each checked against integer arithmetic written here
 //! independently of `kassa_core::cart`.
 
-use kassa_core::{CartLine, Currency, Decimal, Discount, Money, PricedCart, VatRate, price_cart};
+use kassa_core::{
+    CartLine, Currency, Decimal, Discount, Money, PricedCart, VatRate, price_cart, price_cart_with_loyalty,
+};
 use proptest::prelude::*;
 
 const RATES: [&str; 6] = ["0", "6", "12", "12.5", "15", "25"];
@@ -85,6 +87,15 @@ fn oracle_vat(gross_minor: i128, rate: VatRate) -> i128 {
 }
 
 fn check(cart: &PricedCart, input: &[CartLine], order_discount_minor: i128) -> Result<(), TestCaseError> {
+    check_with_loyalty(cart, input, order_discount_minor, 0)
+}
+
+fn check_with_loyalty(
+    cart: &PricedCart,
+    input: &[CartLine],
+    order_discount_minor: i128,
+    loyalty_minor: i128,
+) -> Result<(), TestCaseError> {
     let totals: i128 = cart.lines.iter().map(|l| minor(&l.total)).sum();
     prop_assert_eq!(totals, minor(&cart.total));
     prop_assert_eq!(
@@ -94,6 +105,23 @@ fn check(cart: &PricedCart, input: &[CartLine], order_discount_minor: i128) -> R
     let shares: i128 = cart.lines.iter().map(|l| minor(&l.order_discount_share)).sum();
     prop_assert_eq!(shares, order_discount_minor);
     prop_assert_eq!(minor(&cart.order_discount), order_discount_minor);
+    let loyalty: i128 = cart.lines.iter().map(|l| minor(&l.loyalty_share)).sum();
+    prop_assert_eq!(loyalty, loyalty_minor);
+    prop_assert_eq!(minor(&cart.loyalty_discount), loyalty_minor);
+    let after_order: Vec<i128> = cart
+        .lines
+        .iter()
+        .map(|l| minor(&l.gross) - minor(&l.line_discount) - minor(&l.order_discount_share))
+        .collect();
+    let after_order_base: i128 = after_order.iter().sum();
+    for (priced, a) in cart.lines.iter().zip(&after_order) {
+        let share = minor(&priced.loyalty_share);
+        prop_assert!(share >= 0 && share <= *a, "loyalty share {} of {}", share, a);
+        if after_order_base > 0 {
+            let exact_floor = loyalty_minor * a / after_order_base;
+            prop_assert!(share == exact_floor || share == exact_floor + 1);
+        }
+    }
 
     let after: Vec<i128> = cart
         .lines
@@ -116,7 +144,7 @@ fn check(cart: &PricedCart, input: &[CartLine], order_discount_minor: i128) -> R
             let exact_floor = order_discount_minor * a / base;
             prop_assert!(share == exact_floor || share == exact_floor + 1);
         }
-        prop_assert_eq!(minor(&priced.total), a - share);
+        prop_assert_eq!(minor(&priced.total), a - share - minor(&priced.loyalty_share));
     }
 
     // VAT per rate, from the line totals, by the formula.
@@ -174,8 +202,30 @@ proptest! {
         let cart = price_cart(currency, &input, discount.as_ref()).unwrap();
         check(&cart, &input, expected)?;
 
+        // A loyalty discount of any part of what is left splits the same way, on top.
+        let left = minor(&cart.total);
+        let loyalty = left * i128::from(order_permille) / 1000;
+        let with_loyalty = price_cart_with_loyalty(
+            currency,
+            &input,
+            discount.as_ref(),
+            Some(&Money::from_minor(loyalty as i64, currency)),
+        )
+        .unwrap();
+        check_with_loyalty(&with_loyalty, &input, expected, loyalty)?;
+        let too_much = Money::from_minor(left as i64 + 1, currency);
+        let refused = matches!(
+            price_cart_with_loyalty(currency, &input, discount.as_ref(), Some(&too_much)),
+            Err(kassa_core::CartError::InvalidLoyaltyDiscount { .. })
+        );
+        prop_assert!(refused);
+
         // A credit note is the exact mirror image.
-        let credit = cart.negated();
+        let credit = with_loyalty.negated();
+        prop_assert_eq!(credit.negated(), with_loyalty.clone());
+        let credit_of_cart = cart.negated();
+        prop_assert_eq!(minor(&credit_of_cart.total), -minor(&cart.total));
+        let cart = with_loyalty;
         prop_assert_eq!(minor(&credit.total), -minor(&cart.total));
         for (c, s) in credit.vat.rates().iter().zip(cart.vat.rates()) {
             prop_assert_eq!(minor(&c.vat), -minor(&s.vat));

@@ -33,6 +33,10 @@ pub struct SaleRow {
     pub created_at: String,
     pub updated_at: String,
     pub completed_at: Option<String>,
+    /// A loyalty program's discount (part of `discount_minor`), and what it was
+    /// calculated for (JSON, see migration 0010).
+    pub loyalty_discount_minor: i64,
+    pub loyalty_detail: Option<String>,
 }
 
 /// What a new sale (or refund) starts with.
@@ -89,7 +93,7 @@ pub struct TenderRow {
 
 const SALE_COLUMNS: &str = "id, kind, status, store_id, pos_id, shift_id, cashier_id, currency, customer_ref, \
      original_sale_id, correction, reason, approved_by, order_discount, receipt_no, total_minor, vat_minor, discount_minor, \
-     rounding_minor, change_minor, created_at, updated_at, completed_at";
+     rounding_minor, change_minor, created_at, updated_at, completed_at, loyalty_discount_minor, loyalty_detail";
 
 fn sale_from_row(r: &Row<'_>) -> rusqlite::Result<SaleRow> {
     Ok(SaleRow {
@@ -116,6 +120,8 @@ fn sale_from_row(r: &Row<'_>) -> rusqlite::Result<SaleRow> {
         created_at: r.get(20)?,
         updated_at: r.get(21)?,
         completed_at: r.get(22)?,
+        loyalty_discount_minor: r.get(23)?,
+        loyalty_detail: r.get(24)?,
     })
 }
 
@@ -301,6 +307,22 @@ pub fn set_order_discount(
         conn,
         "UPDATE sales SET order_discount = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, discount, now],
+    )?;
+    Ok(())
+}
+
+/// Sets or clears (amount 0, no detail) a sale's loyalty discount.
+pub fn set_loyalty_discount(
+    conn: &Connection,
+    id: i64,
+    amount_minor: i64,
+    detail: Option<&str>,
+    now: &str,
+) -> Result<(), StoreError> {
+    crate::cached::execute(
+        conn,
+        "UPDATE sales SET loyalty_discount_minor = ?2, loyalty_detail = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, amount_minor, detail, now],
     )?;
     Ok(())
 }

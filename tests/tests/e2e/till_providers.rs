@@ -2,7 +2,8 @@
 //! this test on ephemeral ports; the till's accounts are pointed at them with `kassa
 //! provider set` before the window opens):
 //!
-//! - SWiP: the cashier rings up a coffee and presses **SWiP**; the panel shows the order's
+//! - SWiP: the cashier rings up a coffee, asks SWiP's loyalty programs for their discount
+//!   (its own line under the discounts, the total lowered), and presses **SWiP**; the panel shows the order's
 //!   QR code. The customer pays in the app (the emulator's control route, the order found
 //!   by the `sessionCode` the till shows) and the till completes the sale by itself, from
 //!   its own polling.
@@ -30,6 +31,8 @@ const TILL: &str = "Till 1";
 /// Bryggkaffe costs 32.00 in Malmö C, the store of the demo's till.
 const SKU: &str = "KAF-001";
 const TOTAL: &str = "32.00";
+/// With SWiP's loyalty discount first: the demo program's 10 % (3.20), rounded by SWiP to 3.
+const LOYALTY_TOTAL: &str = "29.00";
 
 const ENTER: char = '\u{E007}';
 const F2: char = '\u{E032}';
@@ -114,12 +117,15 @@ async fn a_customer_pays_by_swip_and_the_till_completes_the_sale_by_itself() {
     session
         .run(async |ui| swip_flow(ui, &pin, &code, &origin).await)
         .await;
-    check_database(session.db(), "swip", "closed");
+    check_database(session.db(), "swip", "closed", LOYALTY_TOTAL);
     drop(sandbox);
 }
 
 async fn swip_flow(ui: &Ui, pin: &str, code: &str, origin: &str) -> Result<()> {
     ring_up(ui, pin, code).await?;
+    ui.click("sale-swip-loyalty").await?;
+    ui.find("#sale-loyalty-discount").await?;
+    ui.wait_text("#sale-total", LOYALTY_TOTAL).await?;
     ui.click("pay-swip").await?;
     ui.find("#provider-panel[data-method=swip]").await?;
     // The QR code is drawn from the order's session code, which is also written under it.
@@ -133,7 +139,7 @@ async fn swip_flow(ui: &Ui, pin: &str, code: &str, origin: &str) -> Result<()> {
         bail!("the QR code has {modules} modules a side; the smallest QR code has 21");
     }
     let session_code = ui.text("#provider-qr-text").await?;
-    ui.wait_text("#provider-amount", TOTAL).await?;
+    ui.wait_text("#provider-amount", LOYALTY_TOTAL).await?;
     ui.screenshot("e2e-swip-01-qr").await;
 
     let orders = control(origin, "/_sandbox/orders", None).await?;
@@ -191,7 +197,7 @@ async fn the_cashier_answers_the_vourity_terminal_and_the_card_payment_completes
     session
         .run(async |ui| vourity_flow(ui, &pin, &code, &origin).await)
         .await;
-    check_database(session.db(), "vourity", "captured");
+    check_database(session.db(), "vourity", "captured", TOTAL);
     let answered = emulator.harness().changes("action_answered");
     assert_eq!(
         answered.len(),
@@ -242,7 +248,7 @@ async fn vourity_flow(ui: &Ui, pin: &str, code: &str, origin: &str) -> Result<()
 
 /// The last sale is completed, paid by one approved tender of `method` for the whole
 /// total, whose stored steps start with the request and include `final_step`.
-fn check_database(db: &Path, method: &str, final_step: &str) {
+fn check_database(db: &Path, method: &str, final_step: &str, expected_total: &str) {
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .unwrap_or_else(|e| panic!("open {} read-only: {e}", db.display()));
     let (sale, status, total, receipt): (i64, String, i64, Option<i64>) = conn
@@ -253,7 +259,7 @@ fn check_database(db: &Path, method: &str, final_step: &str) {
         )
         .expect("the last sale");
     assert_eq!(status, "completed");
-    assert_eq!(total, minor(TOTAL).unwrap());
+    assert_eq!(total, minor(expected_total).unwrap());
     assert!(receipt.is_some(), "a completed sale has a receipt number");
     let tenders: Vec<(i64, String, String, i64)> = conn
         .prepare("SELECT id, method, status, amount_minor FROM tenders WHERE sale_id = ?1 ORDER BY id")

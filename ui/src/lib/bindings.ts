@@ -74,6 +74,15 @@ export const commands = {
 	 *  that what it is worth above what is due is lost).
 	 */
 	payWithVoucher: (saleId: number, code: string, acceptForfeit: boolean) => typedError<SaleView, ApiError>(__TAURI_INVOKE("pay_with_voucher", { saleId, code, acceptForfeit })),
+	/**  Asks SWiP's loyalty programs for a discount on the open sale, before it is paid. */
+	applySwipLoyalty: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("apply_swip_loyalty", { saleId })),
+	/**
+	 *  The customer pays a pending SWiP order at the till instead: SWiP's order is closed with
+	 *  the cash amount and the sale waits for the cash.
+	 */
+	paySwipOrderAtTill: (tenderId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("pay_swip_order_at_till", { tenderId })),
+	/**  Takes the loyalty discount off the open sale again. */
+	removeLoyaltyDiscount: (saleId: number) => typedError<SaleView, ApiError>(__TAURI_INVOKE("remove_loyalty_discount", { saleId })),
 	/**  Registers a scanned Venue Manager loyalty barcode. */
 	registerLoyaltyBarcode: (code: string) => typedError<LoyaltyUsage, ApiError>(__TAURI_INVOKE("register_loyalty_barcode", { code })),
 	/**  Asks the provider where a pending payment is (the till calls it while it waits). */
@@ -461,6 +470,15 @@ export type LineView = {
 	total: string,
 };
 
+/**  A loyalty discount as the till shows it. */
+export type LoyaltyDiscountView = {
+	provider: Provider,
+	/**  The programs as the provider describes them, joined ("Discount for all customers"). */
+	program: string,
+	/**  The amount off, positive. */
+	amount: string,
+};
+
 /**  A scanned loyalty barcode, registered. */
 export type LoyaltyUsage = {
 	code: string,
@@ -775,6 +793,11 @@ export type SaleView = {
 	originalReceiptCode: string | null,
 	lines: LineView[],
 	orderDiscount: DiscountInput | null,
+	/**
+	 *  A loyalty program's discount (SWiP loyalty), shown as its own line; part of
+	 *  `discount_total` and of the lines' `discount_amount`.
+	 */
+	loyaltyDiscount: LoyaltyDiscountView | null,
 	subtotal: string,
 	discountTotal: string,
 	total: string,
@@ -833,7 +856,10 @@ export type ShiftReport = {
 	cashiers: NamedAmount[],
 	salesCount: number,
 	returnsCount: number,
+	/**  Discounts the till gave (line, order and price discounts), loyalty excluded. */
 	discounts: NamedAmount,
+	/**  Discounts loyalty programs gave (SWiP loyalty). */
+	loyaltyDiscounts: NamedAmount,
 	voids: NamedAmount,
 	postVoids: NamedAmount,
 	copiesPrinted: number,

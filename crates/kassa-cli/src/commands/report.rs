@@ -85,6 +85,7 @@ pub fn render(r: &ShiftReport) -> String {
     );
     totals.add("Net", format!("{} {c}", r.net_total));
     totals.add("Discounts", counted(&r.discounts, c));
+    totals.add("Loyalty discounts (SWiP)", counted(&r.loyalty_discounts, c));
     totals.add("Voids", counted(&r.voids, c));
     totals.add("Post-voids", counted(&r.post_voids, c));
     totals.add("Copies printed", r.copies_printed.to_string());

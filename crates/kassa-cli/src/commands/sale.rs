@@ -205,6 +205,16 @@ fn ring_up_and_pay(
             .transpose()?;
         view = kassa.set_order_discount(actor, view.id, Some(discount.clone()), approval.as_ref())?;
     }
+    if args.swip_loyalty {
+        view = kassa.apply_swip_loyalty(actor, view.id)?;
+        match &view.loyalty_discount {
+            Some(loyalty) => eprintln!(
+                "SWiP loyalty: {} {} off ({})",
+                loyalty.amount, view.currency, loyalty.program
+            ),
+            None => eprintln!("SWiP loyalty: no discount on this basket"),
+        }
+    }
     if let Some(code) = &args.voucher
         && view.status != SaleStatus::Completed
     {

@@ -53,6 +53,9 @@ export type TillApi = Pick<
 	| 'lookUpVoucher'
 	| 'payWithVoucher'
 	| 'registerLoyaltyBarcode'
+	| 'applySwipLoyalty'
+	| 'paySwipOrderAtTill'
+	| 'removeLoyaltyDiscount'
 	| 'reconcilePayment'
 >;
 
@@ -502,6 +505,19 @@ export class TillState {
 		return this.#afterPoll((tender) => this.#api.cancelPayment(tender.id));
 	}
 
+	/**
+	 * The customer took SWiP's loyalty in the app but pays cash at the till: SWiP's order is
+	 * closed with the cash amount and the sale waits for the cash.
+	 */
+	async payProviderAtTill(): Promise<boolean> {
+		const ok = await this.#afterPoll(
+			(tender) => this.#api.paySwipOrderAtTill(tender.id),
+			(tender) => tender.method === 'swip'
+		);
+		if (ok && this.sale?.status === 'open') this.notice = t('till.swipPaidAtTill', { amount: fmtAmount(this.sale.cashDue), currency: this.sale.currency });
+		return ok;
+	}
+
 	/** The unknown payment is a provider's: asks it again under the same reference. */
 	async reconcile(): Promise<boolean> {
 		const tender = this.unknownTender;
@@ -578,6 +594,34 @@ export class TillState {
 		return this.#inDialog((s) =>
 			this.#api.startFlexitiPayment(s.id, number, amount.trim() || null, purchase ? 'purchase' : 'authorize_and_capture')
 		);
+	}
+
+	/**
+	 * SWiP's loyalty programs can take a discount off the basket: the till has a SWiP key.
+	 * Only before anything is paid, as the backend also insists.
+	 */
+	get swipLoyalty(): boolean {
+		return this.providers.includes('swip');
+	}
+
+	/** Nothing is paid or being paid yet: the amount due may still change. */
+	get unpaid(): boolean {
+		return !(this.sale?.tenders ?? []).some((x) => x.status === 'approved' || x.status === 'pending' || x.status === 'unknown');
+	}
+
+	/** Asks SWiP for its loyalty discount on the basket; says so when SWiP gives none. */
+	async applySwipLoyalty(): Promise<void> {
+		const s = this.sale;
+		if (!s || this.blocked || s.status !== 'open' || !this.swipLoyalty) return;
+		const ok = await this.run(() => this.#api.applySwipLoyalty(s.id));
+		if (ok && this.sale && !this.sale.loyaltyDiscount) this.notice = t('till.swipLoyaltyNone');
+	}
+
+	/** Takes the loyalty discount off the basket again. */
+	async removeLoyaltyDiscount(): Promise<void> {
+		const s = this.sale;
+		if (!s || this.blocked || s.status !== 'open' || !s.loyaltyDiscount) return;
+		await this.run(() => this.#api.removeLoyaltyDiscount(s.id));
 	}
 
 	/** Registers a scanned loyalty barcode with the shop; the points show as a notice. */

@@ -36,6 +36,7 @@ function sale(over: Partial<SaleView> = {}): SaleView {
 		originalReceiptCode: null,
 		lines: [],
 		orderDiscount: null,
+		loyaltyDiscount: null,
 		subtotal: '0.00',
 		discountTotal: '0.00',
 		total: '0.00',
@@ -669,6 +670,77 @@ describe('TillState with a Venue Manager shop', () => {
 		expect(await till.registerLoyalty(' LOYAL-1 ')).toBe(true);
 		expect(till.notice).toContain('25');
 		expect(till.dialog).toBeNull();
+	});
+});
+
+describe('TillState with SWiP loyalty', () => {
+	it('asks SWiP for its discount only where the till has SWiP, says when there is none, and takes it off again', async () => {
+		setUiLanguage('en');
+		const asked: number[] = [];
+		const removed: number[] = [];
+		let discount = true;
+		const discounted = () =>
+			sale({
+				lines: [line(1, 'A-1')],
+				total: '9.00',
+				discountTotal: '1.00',
+				loyaltyDiscount: discount ? { provider: 'swip', program: 'Discount for all customers', amount: '1.00' } : null
+			});
+		const till = new TillState(
+			fake({
+				tillPaymentProviders: async () => ['swip'],
+				applySwipLoyalty: async (id) => (asked.push(id), discounted()),
+				removeLoyaltyDiscount: async (id) => (removed.push(id), sale({ lines: [line(1, 'A-1')], total: '10.00' }))
+			})
+		);
+		await till.load();
+		await till.addCode('A-1');
+		expect(till.swipLoyalty).toBe(true);
+		expect(till.unpaid).toBe(true);
+		await till.applySwipLoyalty();
+		expect(asked).toEqual([1]);
+		expect(till.sale?.loyaltyDiscount?.amount).toBe('1.00');
+		expect(till.notice).toBeNull();
+		await till.removeLoyaltyDiscount();
+		expect(removed).toEqual([1]);
+		expect(till.sale?.loyaltyDiscount).toBeNull();
+
+		discount = false;
+		await till.applySwipLoyalty();
+		expect(till.notice).toBe('SWiP gives no loyalty discount on this basket.');
+
+		// Once a payment is taken the amount due is fixed: no call is made.
+		till.show(sale({ lines: [line(1, 'A-1')], tenders: [tender(3, '5.00')] }));
+		expect(till.unpaid).toBe(false);
+
+		const bare = new TillState(fake());
+		await bare.load();
+		await bare.addCode('A-1');
+		expect(bare.swipLoyalty).toBe(false);
+		await bare.applySwipLoyalty();
+	});
+});
+
+describe('TillState with a SWiP order paid at the till', () => {
+	it('closes the SWiP order for cash and says how much cash to take; only for SWiP', async () => {
+		setUiLanguage('en');
+		const closed: number[] = [];
+		const till = new TillState(
+			fake({
+				paySwipOrderAtTill: async (id) => (
+					closed.push(id), sale({ lines: [line(1, 'A-1')], cashDue: '168.00', tenders: [providerTender(5, 'swip', null, 'cancelled')] })
+				)
+			})
+		);
+		till.show(paying(providerTender(5, 'swip', { message: null, question: null, qr: 'S', statusLines: [] })));
+		expect(await till.payProviderAtTill()).toBe(true);
+		expect(closed).toEqual([5]);
+		expect(till.sale?.status).toBe('open');
+		expect(till.notice).toContain('168.00');
+
+		till.show(paying(providerTender(6, 'vourity', { message: 'Insert card', question: null, qr: null, statusLines: [] })));
+		expect(await till.payProviderAtTill()).toBe(false);
+		expect(closed).toEqual([5]);
 	});
 });
 
