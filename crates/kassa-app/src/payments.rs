@@ -712,24 +712,49 @@ impl Kassa {
         Ok((receipt_no, view))
     }
 
+    /// Whether a pending payment's owner (`None` for rows written before owners were) is a
+    /// Kassa process that is no longer running.
+    fn is_lost(&self, db_path: &std::path::Path, owner: Option<&str>) -> bool {
+        match owner {
+            // Written before owners were recorded: its process is long gone.
+            None => true,
+            Some(id) if id == self.instance_id() => false,
+            Some(id) => !crate::instance::is_running(db_path, id),
+        }
+    }
+
+    /// Whether any payment is pending for a Kassa process that is no longer running (see
+    /// [`Kassa::mark_interrupted_payments`]), read in the caller's transaction.
+    /// `db_path` is [`Kassa::db_path`], taken before the transaction (which holds the
+    /// database it would wait for).
+    pub(crate) fn any_interrupted_payment(
+        &self,
+        conn: &Connection,
+        db_path: &std::path::Path,
+    ) -> Result<bool, AppError> {
+        let pending = sales::pending_tenders_with_owner(conn)?;
+        Ok(pending
+            .iter()
+            .any(|(_, owner)| self.is_lost(db_path, owner.as_deref())))
+    }
+
     /// A card payment left pending by a Kassa process that is no longer running has lost
     /// its outcome: it becomes Unknown, with its sale, and must be resolved (through
     /// reconcile) before the till does anything else. A payment that this or another
     /// running process waits for is left alone. Runs when the service opens; returns how
     /// many it marked.
     pub fn mark_interrupted_payments(&self) -> Result<u32, AppError> {
-        let at = crate::timestamp(self.now());
+        // Runs before every payment call: the common case (nothing lost) only reads, so
+        // a till polling its provider does not take the write lock once a second.
         let db_path = self.db_path();
+        if !self.read(|conn| self.any_interrupted_payment(conn, &db_path))? {
+            return Ok(0);
+        }
+        let at = crate::timestamp(self.now());
         self.write(|tx| {
             let mut count = 0;
             for (tender, owner) in sales::pending_tenders_with_owner(tx)? {
-                let lost = match owner.as_deref() {
-                    // Written before owners were recorded: its process is long gone.
-                    None => true,
-                    Some(id) if id == self.instance_id() => false,
-                    Some(id) => !crate::instance::is_running(&db_path, id),
-                };
-                if lost {
+                if self.is_lost(&db_path, owner.as_deref()) {
                     sales::resolve_tender(tx, tender.id, TenderStatus::Unknown, None, &at)?;
                     sales::set_status(tx, tender.sale_id, SaleStatus::Unknown, &at)?;
                     count += 1;

@@ -66,6 +66,11 @@ pub(crate) struct ClientCache {
     /// The shop's guest token the till acts with, by the base URL it came from. Kept in
     /// memory only, as every token.
     pub(crate) guest_token: Mutex<Option<(String, kassa_providers::Secret)>>,
+    /// The settings of an account with its credentials, as last read with the account's
+    /// row: reused while the row is unchanged, so a till polling its provider does not
+    /// read the keyring (or the secret file) every second. Every change of a credential
+    /// rewrites the row (`set_provider_account`), in this process or another.
+    pub(crate) settings: Mutex<Vec<(kassa_store::provider_accounts::ProviderAccount, Settings)>>,
 }
 
 /// The client built from `settings`, from the cache when the same settings built one.
@@ -142,6 +147,14 @@ pub(crate) fn provider_of(method: TenderMethod) -> Option<Provider> {
         TenderMethod::Voucher => Some(Provider::VenueManager),
         TenderMethod::Cash | TenderMethod::ExternalCard => None,
     }
+}
+
+/// What a payment call reads before it asks the provider.
+enum DriveRead {
+    /// The payment is final already: nothing to ask, here is where it ended.
+    Final(Box<SaleView>),
+    /// The tender to ask about, and what its method is made from.
+    Tender(TenderRow, Box<StoredPayment>),
 }
 
 /// A provider tender just committed as pending, with what its method needs to start.
@@ -545,13 +558,56 @@ impl Kassa {
     }
 
     fn drive(&self, actor: &Actor, tender_id: i64, call: Call<'_>) -> Result<SaleView, AppError> {
-        self.mark_interrupted_payments()?;
+        // One read transaction for everything the call needs before it is sent (this runs
+        // about once a second while a customer pays); the rare payment left by a stopped
+        // Kassa is marked first, then the read is done again.
+        match self.drive_read(actor, tender_id, call)? {
+            None => {
+                self.mark_interrupted_payments()?;
+                match self.drive_read(actor, tender_id, call)? {
+                    Some(read) => self.drive_on(read, call),
+                    None => Err(AppError::Conflict(
+                        "a payment left by a stopped Kassa could not be marked; try again".into(),
+                    )),
+                }
+            }
+            Some(read) => self.drive_on(read, call),
+        }
+    }
+
+    fn drive_on(&self, read: DriveRead, call: Call<'_>) -> Result<SaleView, AppError> {
+        let (tender, stored) = match read {
+            DriveRead::Final(view) => return Ok(*view),
+            DriveRead::Tender(tender, stored) => (tender, stored),
+        };
+        let provider = provider_of(tender.method).ok_or_else(|| {
+            AppError::Conflict(format!(
+                "payment {} is a {} payment, which is answered at the till, not asked of a provider",
+                tender.reference,
+                tender.method.as_str()
+            ))
+        })?;
+        self.ask_provider(&tender, provider, call, *stored)
+    }
+
+    /// What [`Kassa::drive`] reads: `None` when a payment left by a stopped Kassa must be
+    /// marked first.
+    fn drive_read(
+        &self,
+        actor: &Actor,
+        tender_id: i64,
+        call: Call<'_>,
+    ) -> Result<Option<DriveRead>, AppError> {
         let expected = if call == Call::Reconcile {
             TenderStatus::Unknown
         } else {
             TenderStatus::Pending
         };
-        let tender = self.read(|conn| {
+        let db_path = self.db_path();
+        self.read(|conn| {
+            if self.any_interrupted_payment(conn, &db_path)? {
+                return Ok(None);
+            }
             let user = self.authorize(conn, actor, SELL, "take payments")?;
             let till = self.till(conn)?;
             // Resolving a payment that is final already (reconciled when Kassa opened, or
@@ -565,27 +621,18 @@ impl Kassa {
                 && sales::get_sale(conn, stored.sale_id)?.is_some_and(|s| s.pos_id == till.pos.id)
                 && provider_of(stored.method).is_some()
             {
-                return Ok(Err(self.sale_view(conn, stored.sale_id)?));
+                return Ok(Some(DriveRead::Final(Box::new(
+                    self.sale_view(conn, stored.sale_id)?,
+                ))));
             }
             let tender = self.tender_on_till(conn, &till, tender_id, expected)?;
             if call != Call::Reconcile {
                 self.refuse_unless_tender_owner(conn, &tender, &user)?;
                 self.refuse_if_taken_elsewhere(conn, &tender)?;
             }
-            Ok(Ok(tender))
-        })?;
-        let tender = match tender {
-            Ok(tender) => tender,
-            Err(final_view) => return Ok(final_view),
-        };
-        let provider = provider_of(tender.method).ok_or_else(|| {
-            AppError::Conflict(format!(
-                "payment {} is a {} payment, which is answered at the till, not asked of a provider",
-                tender.reference,
-                tender.method.as_str()
-            ))
-        })?;
-        self.ask_provider(&tender, provider, call)
+            let stored = stored_payment_in(conn, &tender)?;
+            Ok(Some(DriveRead::Tender(tender, Box::new(stored))))
+        })
     }
 
     fn ask_provider(
@@ -593,9 +640,10 @@ impl Kassa {
         tender: &TenderRow,
         provider: Provider,
         call: Call<'_>,
+        stored: StoredPayment,
     ) -> Result<SaleView, AppError> {
         let reference = reference_of(&tender.reference)?;
-        let (mut method, _) = self.method_for(tender, provider)?;
+        let (mut method, _) = self.method_from(tender, provider, stored)?;
         let answer = match call {
             Call::Start => Err(PaymentError::InvalidRequest {
                 reference: tender.reference.clone(),
@@ -615,44 +663,7 @@ impl Kassa {
     /// What a stored tender's method is made from: its sale, its steps and, for a
     /// refund, the payment it gives back.
     fn stored_payment(&self, tender: &TenderRow) -> Result<StoredPayment, AppError> {
-        self.read(|conn| {
-            let sale = sales::get_sale(conn, tender.sale_id)?
-                .ok_or_else(|| AppError::Internal("sale vanished".into()))?;
-            let currency: Currency = sale
-                .currency
-                .parse()
-                .map_err(|e| AppError::Internal(format!("sale {}: {e}", sale.id)))?;
-            let steps = payment_steps::of_tender(conn, tender.id)?;
-            let (purpose, original, refunded_by_others) = match tender.original_tender_id {
-                None => (PaymentPurpose::Purchase, None, 0),
-                Some(original_id) => {
-                    let original = sales::get_tender(conn, original_id)?
-                        .ok_or_else(|| AppError::Internal(format!("payment {original_id} vanished")))?;
-                    let original_steps = payment_steps::of_tender(conn, original.id)?;
-                    let refunded_by_others: i64 = sales::tenders_returning(conn, original.id)?
-                        .iter()
-                        .filter(|t| t.id != tender.id && t.status == TenderStatus::Approved)
-                        .map(|t| -t.amount_minor)
-                        .sum();
-                    (
-                        PaymentPurpose::Refund {
-                            original: reference_of(&original.reference)?,
-                        },
-                        Some((original, original_steps)),
-                        refunded_by_others,
-                    )
-                }
-            };
-            Ok(StoredPayment {
-                pos_id: sale.pos_id,
-                currency,
-                amount: money(tender.amount_minor.abs(), currency),
-                purpose,
-                steps,
-                original,
-                refunded_by_others: money(refunded_by_others, currency),
-            })
-        })
+        self.read(|conn| stored_payment_in(conn, tender))
     }
 
     /// The method that carries a stored tender on, and the request it was started with.
@@ -662,6 +673,16 @@ impl Kassa {
         provider: Provider,
     ) -> Result<(Box<dyn ProviderMethod + '_>, PaymentRequest), AppError> {
         let stored = self.stored_payment(tender)?;
+        self.method_from(tender, provider, stored)
+    }
+
+    /// The method for a stored tender, from what [`stored_payment_in`] read.
+    fn method_from(
+        &self,
+        tender: &TenderRow,
+        provider: Provider,
+        stored: StoredPayment,
+    ) -> Result<(Box<dyn ProviderMethod + '_>, PaymentRequest), AppError> {
         let request = PaymentRequest {
             reference: reference_of(&tender.reference)?,
             amount: stored.amount,
@@ -806,6 +827,16 @@ impl Kassa {
                     sales::set_tender_detail(tx, tender.id, &json!({ "unknown": detail }).to_string())?;
                 }
                 Ok(outcome) => {
+                    if matches!(outcome, PaymentOutcome::Approved { .. })
+                        && let Some(discount) = steps
+                            .iter()
+                            .find(|s| s.step == "loyalty_applied")
+                            .and_then(|s| s.amount_minor)
+                    {
+                        // Before the tender is settled: the sale's total drops by the
+                        // discount, so what the customer paid covers it.
+                        self.apply_app_loyalty(tx, &till, &tender, discount)?;
+                    }
                     if let PaymentOutcome::Approved {
                         partial: Some(taken), ..
                     } = &outcome
@@ -927,7 +958,10 @@ impl Kassa {
             let Some(provider) = provider_of(tender.method) else {
                 continue;
             };
-            match self.ask_provider(&tender, provider, Call::Reconcile) {
+            let answer = self
+                .stored_payment(&tender)
+                .and_then(|stored| self.ask_provider(&tender, provider, Call::Reconcile, stored));
+            match answer {
                 Ok(view)
                     if view
                         .tenders
@@ -945,6 +979,47 @@ impl Kassa {
         }
         Ok(resolved)
     }
+}
+
+/// What a stored tender's method is made from (see [`Kassa::stored_payment`]), read in the
+/// caller's transaction.
+fn stored_payment_in(conn: &kassa_store::Connection, tender: &TenderRow) -> Result<StoredPayment, AppError> {
+    let sale =
+        sales::get_sale(conn, tender.sale_id)?.ok_or_else(|| AppError::Internal("sale vanished".into()))?;
+    let currency: Currency = sale
+        .currency
+        .parse()
+        .map_err(|e| AppError::Internal(format!("sale {}: {e}", sale.id)))?;
+    let steps = payment_steps::of_tender(conn, tender.id)?;
+    let (purpose, original, refunded_by_others) = match tender.original_tender_id {
+        None => (PaymentPurpose::Purchase, None, 0),
+        Some(original_id) => {
+            let original = sales::get_tender(conn, original_id)?
+                .ok_or_else(|| AppError::Internal(format!("payment {original_id} vanished")))?;
+            let original_steps = payment_steps::of_tender(conn, original.id)?;
+            let refunded_by_others: i64 = sales::tenders_returning(conn, original.id)?
+                .iter()
+                .filter(|t| t.id != tender.id && t.status == TenderStatus::Approved)
+                .map(|t| -t.amount_minor)
+                .sum();
+            (
+                PaymentPurpose::Refund {
+                    original: reference_of(&original.reference)?,
+                },
+                Some((original, original_steps)),
+                refunded_by_others,
+            )
+        }
+    };
+    Ok(StoredPayment {
+        pos_id: sale.pos_id,
+        currency,
+        amount: money(tender.amount_minor.abs(), currency),
+        purpose,
+        steps,
+        original,
+        refunded_by_others: money(refunded_by_others, currency),
+    })
 }
 
 /// A provider call whose outcome is not known: the payment becomes unknown.

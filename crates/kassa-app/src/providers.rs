@@ -340,6 +340,21 @@ impl Kassa {
                     provider_name(provider)
                 ))
             })?;
+        // DropPay's settings also hold the device's registered id, which lives outside the
+        // account's row: those are always read afresh.
+        let cacheable = provider != Provider::Droppay;
+        if cacheable
+            && let Some((_, settings)) = self
+                .provider_clients
+                .settings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .find(|(read_with, _)| *read_with == account)
+        {
+            return Ok(settings.clone());
+        }
+        let row = account.clone();
         let store = self.secret_store()?;
         let mut secrets = BTreeMap::new();
         for key in &account.secret_keys {
@@ -369,11 +384,24 @@ impl Kassa {
                 values.insert("pos_id".to_owned(), id.external_id.clone());
             }
         }
-        Ok(Settings {
+        let settings = Settings {
             base_url: account.base_url,
             values,
             secrets,
-        })
+        };
+        if cacheable {
+            // A till has a few accounts: keep one entry per account, the newest read.
+            let mut cache = self
+                .provider_clients
+                .settings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache.retain(|(read_with, _)| {
+                (read_with.pos_id, read_with.provider) != (row.pos_id, row.provider)
+            });
+            cache.push((row, settings.clone()));
+        }
+        Ok(settings)
     }
 
     /// **Test connection**: calls a harmless endpoint of the provider that needs the

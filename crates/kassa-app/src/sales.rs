@@ -609,7 +609,6 @@ impl Kassa {
         if sale.loyalty_discount_minor == 0 && sale.loyalty_detail.is_none() {
             return self.store_prices(conn, sale, till, approver, audit);
         }
-        sales::set_loyalty_discount(conn, sale.id, 0, None, &audit.at)?;
         audit.record(
             conn,
             "sale",
@@ -620,10 +619,7 @@ impl Kassa {
             })),
             Some(&serde_json::json!({ "reason": "the basket changed after the calculation" })),
         )?;
-        let mut cleared = sale.clone();
-        cleared.loyalty_discount_minor = 0;
-        cleared.loyalty_detail = None;
-        self.store_prices(conn, &cleared, till, approver, audit)
+        self.store_with_loyalty(conn, sale, till, 0, None, approver, audit)
     }
 
     /// Prices `sale` as stored (its loyalty discount included), checks the discount limit

@@ -199,12 +199,7 @@ impl Kassa {
                 })
                 .transpose()
                 .map_err(|e| AppError::Internal(format!("could not encode the loyalty discount: {e}")))?;
-            let minor = discount.to_minor()?;
-            sales::set_loyalty_discount(tx, sale.id, minor, detail.as_deref(), &audit.at)?;
-            let mut updated = sale.clone();
-            updated.loyalty_discount_minor = minor;
-            updated.loyalty_detail = detail;
-            self.store_prices(tx, &updated, &till, None, &audit)?;
+            self.store_with_loyalty(tx, &sale, &till, discount.to_minor()?, detail, None, &audit)?;
             audit.record(
                 tx,
                 "sale",
@@ -222,6 +217,91 @@ impl Kassa {
             tracing::info!(sale = sale.id, discount = %discount, "SWiP loyalty discount applied");
             self.sale_view(tx, sale.id)
         })
+    }
+
+    /// Adds the personal discount SWiP's app gave the customer on `tender`'s order (its
+    /// `total` below what the till asked, all of it paid) to the sale's loyalty discount,
+    /// in the transaction that records the payment, and re-prices the sale with it.
+    pub(crate) fn apply_app_loyalty(
+        &self,
+        tx: &kassa_store::Connection,
+        till: &crate::sales::Till,
+        tender: &kassa_store::sales::TenderRow,
+        discount_minor: i64,
+    ) -> Result<(), AppError> {
+        let audit = self.audit(None);
+        let sale = sales::get_sale(tx, tender.sale_id)?
+            .ok_or_else(|| AppError::Internal(format!("sale {} vanished", tender.sale_id)))?;
+        if sale.kind != SaleKind::Sale || discount_minor <= 0 {
+            return Ok(());
+        }
+        let before = loyalty_view(&sale, till.currency)?;
+        let mut detail = match &sale.loyalty_detail {
+            Some(raw) => serde_json::from_str::<LoyaltyDetail>(raw).map_err(|e| {
+                AppError::Internal(format!(
+                    "sale {} has an unreadable loyalty discount: {e}",
+                    sale.id
+                ))
+            })?,
+            None => LoyaltyDetail {
+                provider: Provider::Swip,
+                merchant_order_id: tender.reference.clone(),
+                basis: money(sale.total_minor, till.currency).amount_string(),
+                discount_original: String::new(),
+                discount: String::new(),
+                programs: Vec::new(),
+                calculated_at: audit.at.clone(),
+            },
+        };
+        let discount = money(discount_minor, till.currency);
+        detail.programs.push(LoyaltyProgram {
+            program_id: 0,
+            description: Some("Personal discount in the SWiP app".to_owned()),
+            discount: discount.amount_string(),
+        });
+        let total = sale.loyalty_discount_minor + discount_minor;
+        detail.discount = money(total, till.currency).amount_string();
+        if detail.discount_original.is_empty() {
+            detail.discount_original = detail.discount.clone();
+        }
+        let json = serde_json::to_string(&detail)
+            .map_err(|e| AppError::Internal(format!("could not encode the loyalty discount: {e}")))?;
+        self.store_with_loyalty(tx, &sale, till, total, Some(json), None, &audit)?;
+        audit.record(
+            tx,
+            "sale",
+            sale.id,
+            "apply_loyalty_discount",
+            before.as_ref().map(|v| json!(v)).as_ref(),
+            Some(&json!({
+                "provider": "swip",
+                "source": "app",
+                "merchantOrderId": tender.reference,
+                "discount": discount.amount_string(),
+            })),
+        )?;
+        tracing::info!(sale = sale.id, discount = %discount, "SWiP's app gave a personal discount");
+        Ok(())
+    }
+
+    /// Stores `sale`'s loyalty discount as `minor` with its `detail` (0 and `None` clear
+    /// it) and re-prices the sale with it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn store_with_loyalty(
+        &self,
+        conn: &kassa_store::Connection,
+        sale: &SaleRow,
+        till: &crate::sales::Till,
+        minor: i64,
+        detail: Option<String>,
+        approver: Option<i64>,
+        audit: &crate::Audit<'_>,
+    ) -> Result<(), AppError> {
+        sales::set_loyalty_discount(conn, sale.id, minor, detail.as_deref(), &audit.at)?;
+        let mut updated = sale.clone();
+        updated.loyalty_discount_minor = minor;
+        updated.loyalty_detail = detail;
+        self.store_prices(conn, &updated, till, approver, audit)
     }
 
     /// Removes the loyalty discount from the open sale (the customer does not want it, or

@@ -35,7 +35,7 @@ use serde_json::json;
 
 use kassa_core::payment::{
     CashierPrompt, PaymentError, PaymentMethod, PaymentOutcome, PaymentPurpose, PaymentReference,
-    PaymentRequest,
+    PaymentRequest, PromptText,
 };
 use kassa_core::{Currency, Money};
 use kassa_providers::CallError;
@@ -163,6 +163,19 @@ impl SwipPayment<'_> {
                 ),
             ));
         }
+        if matches!(self.purpose, PaymentPurpose::Purchase)
+            && amounts.total.amount() < self.amount.amount()
+            && closed == amounts.total
+        {
+            // The app gave the customer a personal discount (the order's `total` is below
+            // what the till asked) and they paid all of the rest: the difference is SWiP's
+            // loyalty discount on the sale, not a part still to pay.
+            let discount = self
+                .amount
+                .checked_sub(&amounts.total)
+                .map_err(|e| transport(reference, format!("the SWiP discount: {e}")))?;
+            self.step("loyalty_applied", self.minor(&discount), Some(order_json(order)));
+        }
         self.step("closed", self.minor(&closed), Some(order_json(order)));
         Ok(PaymentOutcome::Approved {
             authorization: order.authorization_code.clone(),
@@ -268,19 +281,33 @@ impl SwipPayment<'_> {
     }
 
     fn waiting(&self, order: &Order, amounts: &swip::OrderAmounts) -> PaymentOutcome {
-        let message = match &order.error {
-            Some(error) if !error.is_empty() => {
-                format!("SWiP: {error}. The customer may try again in the app, or cancel and pay another way")
-            }
-            _ if !amounts.paid.is_zero() => format!(
-                "The customer has paid {} of {} in the SWiP app",
-                amounts.paid, self.amount
+        let (message, text) = match &order.error {
+            Some(error) if !error.is_empty() => (
+                format!(
+                    "SWiP: {error}. The customer may try again in the app, or cancel and pay another way"
+                ),
+                PromptText::SwipAppError { error: error.clone() },
             ),
-            _ => "Waiting for the customer to scan the QR code and pay in the SWiP app".to_owned(),
+            _ if !amounts.paid.is_zero() => (
+                format!(
+                    "The customer has paid {} of {} in the SWiP app",
+                    amounts.paid, self.amount
+                ),
+                PromptText::SwipPartPaid {
+                    paid: amounts.paid.amount_string(),
+                    amount: self.amount.amount_string(),
+                    currency: self.currency().code().to_owned(),
+                },
+            ),
+            _ => (
+                "Waiting for the customer to scan the QR code and pay in the SWiP app".to_owned(),
+                PromptText::SwipWaiting,
+            ),
         };
         PaymentOutcome::Pending {
             prompt: CashierPrompt {
                 message: Some(message),
+                text: Some(Box::new(text)),
                 qr: order.session_code.clone(),
                 ..CashierPrompt::default()
             },
@@ -425,7 +452,12 @@ impl PaymentMethod for SwipPayment<'_> {
             // A failed read moves no money: keep waiting and read again.
             Err(error) => {
                 return Ok(PaymentOutcome::Pending {
-                    prompt: CashierPrompt::message(format!("{error}; asking again")),
+                    prompt: CashierPrompt::said(
+                        format!("{error}; asking again"),
+                        PromptText::AskingAgain {
+                            detail: error.to_string(),
+                        },
+                    ),
                 });
             }
         };
@@ -433,9 +465,16 @@ impl PaymentMethod for SwipPayment<'_> {
             return self.closed_outcome(reference, &order);
         }
         let amounts = self.amounts(reference, &order)?;
-        if amounts.paid.amount() >= self.amount.amount() {
+        // What the customer owes in the app: less than the till asked when the app gave
+        // them a personal discount.
+        let due = if amounts.total.amount() < self.amount.amount() {
+            amounts.total
+        } else {
+            self.amount
+        };
+        if due.is_positive() && amounts.paid.amount() >= due.amount() {
             let id = order.id.clone();
-            let amount = self.amount;
+            let amount = due;
             // Paid in the app, so never `ROUNDED` (that tag is for orders paid at the till).
             return match self.call(|| self.client.close_order(&id, amount, &[])) {
                 Ok(closed) => self.closed_outcome(reference, &closed),

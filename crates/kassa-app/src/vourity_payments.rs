@@ -34,7 +34,7 @@ use serde_json::json;
 use kassa_core::Money;
 use kassa_core::payment::{
     CashierPrompt, CashierQuestion, PaymentError, PaymentMethod, PaymentOutcome, PaymentPurpose,
-    PaymentReference, PaymentRequest,
+    PaymentReference, PaymentRequest, PromptText, QuestionKind,
 };
 use kassa_providers::CallError;
 use kassa_providers::vourity::{
@@ -147,6 +147,15 @@ fn unknown(detail: impl Into<String>) -> PaymentOutcome {
 }
 
 /// What the terminal's question means to a cashier.
+fn question_kind(action: &vourity::ActionRequestAnswer) -> QuestionKind {
+    match &action.action_type {
+        ActionType::Signature => QuestionKind::Signature,
+        ActionType::IdentityCheck => QuestionKind::IdentityCheck,
+        ActionType::ConfirmAmount => QuestionKind::ConfirmAmount,
+        ActionType::Unknown(_) => QuestionKind::Other,
+    }
+}
+
 fn question_text(action: &vourity::ActionRequestAnswer) -> String {
     let what = match &action.action_type {
         ActionType::Signature => {
@@ -274,10 +283,18 @@ impl VourityPayment<'_> {
         }
     }
 
-    fn waiting(message: impl Into<String>) -> PaymentOutcome {
+    fn waiting(message: impl Into<String>, text: PromptText) -> PaymentOutcome {
         PaymentOutcome::Pending {
-            prompt: CashierPrompt::message(message),
+            prompt: CashierPrompt::said(message, text),
         }
+    }
+
+    /// Kassa asks again after a failed or unreadable answer.
+    fn asking_again(detail: String) -> PaymentOutcome {
+        Self::waiting(
+            format!("{detail}; asking again"),
+            PromptText::AskingAgain { detail },
+        )
     }
 
     /// The prompt for a pending session: the terminal's open question, if it has one.
@@ -286,16 +303,28 @@ impl VourityPayment<'_> {
             "Waiting for the customer to pay {} on the card terminal",
             self.amount
         );
+        let waiting_text = PromptText::TerminalWaiting {
+            amount: self.amount.amount_string(),
+            currency: self.amount.currency().code().to_owned(),
+        };
         let Some(id) = action_request else {
-            return Self::waiting(waiting);
+            return Self::waiting(waiting, waiting_text);
         };
         match self.call(|| self.client.action_request(&id)) {
             Ok(action) if action.status == ActionRequestStatus::Open => PaymentOutcome::Pending {
                 prompt: CashierPrompt {
                     message: Some(waiting),
+                    text: Some(Box::new(waiting_text)),
                     question: Some(CashierQuestion {
                         id: action.action_request_id.clone(),
                         text: question_text(&action),
+                        kind: Some(question_kind(&action)),
+                        detail: action
+                            .message
+                            .as_deref()
+                            .map(str::trim)
+                            .filter(|m| !m.is_empty())
+                            .map(str::to_owned),
                         answers: vec![
                             ActionResponseCode::Accepted.as_str().to_owned(),
                             ActionResponseCode::Rejected.as_str().to_owned(),
@@ -304,9 +333,9 @@ impl VourityPayment<'_> {
                     ..CashierPrompt::default()
                 },
             },
-            Ok(_) => Self::waiting(waiting),
-            Err(error) => Self::waiting(format!(
-                "The terminal asks a question Kassa could not read ({error}); asking again"
+            Ok(_) => Self::waiting(waiting, waiting_text),
+            Err(error) => Self::asking_again(format!(
+                "The terminal asks a question Kassa could not read ({error})"
             )),
         }
     }
@@ -397,8 +426,8 @@ impl VourityPayment<'_> {
                 self.step("cancelled", Some(0), None);
                 Ok(PaymentOutcome::Cancelled)
             }
-            PaymentStatus::Unknown(text) => Ok(Self::waiting(format!(
-                "The terminal reports a status Kassa does not know ({text:?}); asking again"
+            PaymentStatus::Unknown(text) => Ok(Self::asking_again(format!(
+                "The terminal reports a status Kassa does not know ({text:?})"
             ))),
         }
     }
@@ -550,9 +579,10 @@ impl PaymentMethod for VourityPayment<'_> {
             }) => self.settle(reference, status, approved_total, action_request),
             Ok(Seen::NotOnTerminal) => Ok(Self::waiting(
                 "The card terminal shows another payment, not this one; cancel this payment and try again",
+                PromptText::TerminalOtherPayment,
             )),
             // A failed read moves no money: keep waiting and read again.
-            Err(error) => Ok(Self::waiting(format!("{error}; asking again"))),
+            Err(error) => Ok(Self::asking_again(error.to_string())),
         }
     }
 

@@ -905,3 +905,53 @@ fn a_customer_who_pays_cash_after_swip_loyalty_has_the_order_closed_rounded_and_
     // The part-paid order, the two closed at the till and the one whose answer was lost.
     assert_eq!(w.state_changes("order_closed").len(), 4, "each order closed once");
 }
+
+#[test]
+fn a_personal_discount_the_swip_app_gave_is_taken_as_loyalty_not_as_a_part_still_to_pay() {
+    let w = world();
+    let sale = w.sell(&["COFFEE", "MUG"]);
+    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let tender = swip_tender(&view).clone();
+    assert_eq!(tender.amount, "169.00");
+    let order = w.order_for(&tender.reference).unwrap();
+    let id = order["id"].as_str().unwrap().to_owned();
+    // The customer opens the order in the app, which gives them 20.00 off, and pays the rest.
+    w.control(
+        reqwest::Method::POST,
+        &format!("/_sandbox/orders/{id}/loyalty"),
+        Some(json!({"discount": 20})),
+    );
+    w.customer_pays(&qr_of(&view), None);
+    let view = w.kassa().poll_payment(w.cashier(), tender.id).unwrap();
+    assert_eq!(view.status, SaleStatus::Completed, "{view:?}");
+    let swip = swip_tender(&view);
+    assert_eq!(
+        (swip.status, swip.amount.as_str()),
+        (TenderStatus::Approved, "149.00")
+    );
+    assert_eq!(view.total, "149.00");
+    assert_eq!(view.paid, "149.00");
+    let loyalty = view.loyalty_discount.clone().unwrap();
+    assert_eq!(loyalty.amount, "20.00");
+    assert!(loyalty.program.contains("SWiP app"), "{loyalty:?}");
+    let order = w.order_for(&tender.reference).unwrap();
+    assert_eq!(amount_of(&order["closeAmount"]), dec("149.00"));
+    assert_eq!(w.state_changes("order_closed").len(), 1);
+    let receipt = w.kassa().receipt_preview(w.cashier(), sale.id, 42).unwrap();
+    assert!(
+        receipt.text.lines().any(|l| l.starts_with("SWiP")),
+        "{}",
+        receipt.text
+    );
+
+    // Its refund gives back what the line cost after the discount, through SWiP.
+    let refund = w.refund(&view, view.lines[0].id);
+    let refund = w.kassa().sale(w.cashier(), refund.id).unwrap();
+    assert_eq!(refund.status, SaleStatus::Completed, "{refund:?}");
+    let line_total = view.lines[0].total.clone();
+    assert_eq!(refund.total, format!("-{line_total}"));
+    assert_eq!(
+        amount_of(&w.order_for(&tender.reference).unwrap()["refunded"]),
+        dec(&line_total)
+    );
+}

@@ -169,10 +169,57 @@ impl PaymentRequest {
 pub struct CashierQuestion {
     /// The provider's id of the question, sent back with the answer.
     pub id: String,
-    /// The question as the provider put it.
+    /// The question in English, as Kassa puts it (with the provider's own words).
     pub text: String,
+    /// What kind of question it is, for the UI to ask it in the user's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<QuestionKind>,
+    /// The provider's own words with the question (the terminal's message), as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The answers the provider accepts, as it names them.
     pub answers: Vec<String>,
+}
+
+/// The kinds of question a terminal asks the cashier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    /// Has the card holder signed?
+    Signature,
+    /// Does the card holder's ID match?
+    IdentityCheck,
+    /// Is the amount right?
+    ConfirmAmount,
+    /// Accept or reject, as the terminal's words say.
+    Other,
+}
+
+/// What a prompt's message says, by kind and with its values, so that the UI can say it
+/// in the user's language; [`CashierPrompt::message`] says the same in English (for the
+/// CLI and the logs). Amounts are decimal strings in `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case", tag = "key")]
+pub enum PromptText {
+    /// Waiting for the customer to scan the QR code and pay in the SWiP app.
+    SwipWaiting,
+    /// The customer has paid part of the amount in the SWiP app.
+    SwipPartPaid {
+        paid: String,
+        amount: String,
+        currency: String,
+    },
+    /// SWiP reports a problem with the customer's payment in the app.
+    SwipAppError { error: String },
+    /// Waiting for the customer to pay on the card terminal.
+    TerminalWaiting { amount: String, currency: String },
+    /// The card terminal shows another payment than this one.
+    TerminalOtherPayment,
+    /// Asking the provider failed, or its answer could not be read; Kassa asks again.
+    /// `detail` is in English.
+    AskingAgain { detail: String },
 }
 
 /// What the cashier should see while a payment is pending. Every part is optional: a
@@ -185,6 +232,9 @@ pub struct CashierPrompt {
     /// A line for the cashier ("waiting for the customer to pay in the SWiP app").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The same line by kind, for the UI's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<Box<PromptText>>,
     /// A question to answer before the payment can go on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question: Option<CashierQuestion>,
@@ -201,6 +251,15 @@ impl CashierPrompt {
     pub fn message(text: impl Into<String>) -> CashierPrompt {
         CashierPrompt {
             message: Some(text.into()),
+            ..CashierPrompt::default()
+        }
+    }
+
+    /// A prompt with a message in English and the same by kind.
+    pub fn said(message: impl Into<String>, text: PromptText) -> CashierPrompt {
+        CashierPrompt {
+            message: Some(message.into()),
+            text: Some(Box::new(text)),
             ..CashierPrompt::default()
         }
     }

@@ -21,6 +21,7 @@
 //! |---|---|
 //! | `GET /_sandbox/orders` | every order with its full state (also `reversed`, `settled`) |
 //! | `POST /_sandbox/orders/{id}/pay` | the customer pays `{"amount": n}` in the app (all that is left when absent) |
+//! | `POST /_sandbox/orders/{id}/loyalty` | the app gives the customer a personal discount `{"discount": n}` before they pay: `total` drops, `totalOriginal` stays |
 //! | `POST /_sandbox/orders/{id}/decline` | the bank declines the customer's payment (`{"reason": "..."}`) |
 //! | `POST /_sandbox/orders/{id}/abandon` | the customer walks away: the order times out and is closed with 0 |
 //! | `POST /_sandbox/orders/{id}/settle` | the bank captures the held funds: reverses are no longer possible |
@@ -618,6 +619,7 @@ pub fn router(harness: Harness) -> Router {
         )
         .route("/_sandbox/orders", get(control_orders))
         .route("/_sandbox/orders/{id}/pay", post(control_pay))
+        .route("/_sandbox/orders/{id}/loyalty", post(control_loyalty))
         .route("/_sandbox/orders/{id}/decline", post(control_decline))
         .route("/_sandbox/orders/{id}/abandon", post(control_abandon))
         .route("/_sandbox/orders/{id}/settle", post(control_settle))
@@ -1276,6 +1278,45 @@ async fn control_pay(State(swip): State<Swip>, Path(id): Path<String>, body: Byt
         harness.record(
             "order_paid",
             json!({"amount": amount.to_string(), "order": order.state()}),
+        );
+        Ok(())
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LoyaltyIn {
+    #[serde(default, deserialize_with = "optional_decimal")]
+    discount: Option<Decimal>,
+}
+
+/// The document's scenario 1: the app shows the customer the order "with personalized
+/// loyalty", and the POS later "receives the paid order with applied loyalty".
+async fn control_loyalty(State(swip): State<Swip>, Path(id): Path<String>, body: Bytes) -> Response {
+    let input: LoyaltyIn = match control_body(&body) {
+        Ok(input) => input,
+        Err(error) => return error.into_response(),
+    };
+    with_open_order(&swip, &id, |order, harness| {
+        let discount = input.discount.unwrap_or_default();
+        if !order.paid.is_zero() {
+            return Err(ControlError(
+                StatusCode::CONFLICT,
+                "loyalty is applied before the customer pays".to_owned(),
+            ));
+        }
+        if discount <= Decimal::ZERO || discount >= order.total {
+            return Err(ControlError(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "a personal discount is more than 0 and less than the total {}",
+                    order.total
+                ),
+            ));
+        }
+        order.total -= discount;
+        harness.record(
+            "loyalty_applied",
+            json!({"discount": discount.to_string(), "order": order.state()}),
         );
         Ok(())
     })

@@ -38,7 +38,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Brand> {
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Brand>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM brands ORDER BY name COLLATE NOCASE"
     ))?;
     let rows = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;

@@ -207,7 +207,7 @@ pub fn open(conn: &Connection, pos_id: i64) -> Result<Option<Registration>, Stor
 
 /// Every registration of the device, newest first.
 pub fn list_for_pos(conn: &Connection, pos_id: i64) -> Result<Vec<Registration>, StoreError> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM droppay_registrations WHERE pos_id = ?1 ORDER BY id DESC"
     ))?;
     let rows = statement.query_map([pos_id], from_row)?;

@@ -138,7 +138,7 @@ pub fn list(
     store_id: Option<i64>,
     include_deleted: bool,
 ) -> Result<Vec<PosDevice>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} WHERE (?1 IS NULL OR p.store_id = ?1) AND (?2 OR p.deleted_at IS NULL) \
          ORDER BY s.name COLLATE NOCASE, p.name COLLATE NOCASE, p.id"
     ))?;

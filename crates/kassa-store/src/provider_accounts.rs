@@ -58,17 +58,17 @@ pub fn get(
     pos_id: i64,
     provider: Provider,
 ) -> Result<Option<ProviderAccount>, StoreError> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM provider_accounts WHERE pos_id = ?1 AND provider = ?2"),
-            params![pos_id, provider.as_str()],
-            from_row,
-        )
-        .optional()?)
+    Ok(crate::cached::query_row(
+        conn,
+        &format!("SELECT {COLUMNS} FROM provider_accounts WHERE pos_id = ?1 AND provider = ?2"),
+        params![pos_id, provider.as_str()],
+        from_row,
+    )
+    .optional()?)
 }
 
 pub fn list_for_pos(conn: &Connection, pos_id: i64) -> Result<Vec<ProviderAccount>, StoreError> {
-    let mut statement = conn.prepare(&format!(
+    let mut statement = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM provider_accounts WHERE pos_id = ?1 ORDER BY provider"
     ))?;
     let rows = statement.query_map([pos_id], from_row)?;

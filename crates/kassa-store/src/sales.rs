@@ -235,7 +235,7 @@ pub fn by_status(
 
 /// Completed sales and refunds, newest first, optionally of one POS.
 pub fn completed(conn: &Connection, pos_id: Option<i64>, limit: u32) -> Result<Vec<SaleRow>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SALE_COLUMNS} FROM sales WHERE (?1 IS NULL OR pos_id = ?1) AND receipt_no IS NOT NULL \
          ORDER BY completed_at DESC, id DESC LIMIT ?2"
     ))?;
@@ -476,7 +476,7 @@ pub fn tenders_in_status(
     pos_id: i64,
     status: TenderStatus,
 ) -> Result<Vec<TenderRow>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TENDER_COLUMNS} FROM tenders WHERE status = ?2 AND sale_id IN (SELECT id FROM sales WHERE pos_id = ?1) \
          ORDER BY id"
     ))?;
@@ -528,7 +528,7 @@ pub fn resolve_tender(
 /// so a refund's attempts on one tender hold the largest of them once. Only a voided refund
 /// (which handed nothing back) frees what it held.
 pub fn refunded_per_tender(conn: &Connection, original_sale_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT original_tender_id, sum(held) FROM ( \
            SELECT t.original_tender_id, \
              sum(CASE WHEN t.status = 'approved' THEN t.amount_minor ELSE 0 END) \
@@ -579,7 +579,7 @@ pub fn delete_if_empty(conn: &Connection, id: i64) -> Result<bool, StoreError> {
 /// those still settling (`paying`, `unknown`) or waiting for the rest of their money after
 /// a declined card part (`open`). Each of them uses up what it refunds.
 pub fn refunds_of(conn: &Connection, original_sale_id: i64) -> Result<Vec<SaleRow>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SALE_COLUMNS} FROM sales WHERE original_sale_id = ?1 AND kind = 'refund' \
          AND status <> 'voided' ORDER BY id"
     ))?;
@@ -630,7 +630,7 @@ pub fn claim_pending_tenders(conn: &Connection, sale_id: i64, instance: &str) ->
 /// Every pending tender of every till, with the instance that owns it (None when it was
 /// written before owners were recorded).
 pub fn pending_tenders_with_owner(conn: &Connection) -> Result<Vec<(TenderRow, Option<String>)>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TENDER_COLUMNS}, owner_instance FROM tenders WHERE status = 'pending' ORDER BY id"
     ))?;
     let rows = stmt

@@ -86,7 +86,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<ShiftRow>, StoreError> {
 }
 
 pub fn list(conn: &Connection, pos_id: Option<i64>, limit: u32) -> Result<Vec<ShiftRow>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SHIFT_COLUMNS} FROM shifts WHERE (?1 IS NULL OR pos_id = ?1) ORDER BY id DESC LIMIT ?2"
     ))?;
     let rows = stmt
@@ -146,7 +146,7 @@ pub fn add_cash_movement(
 }
 
 pub fn cash_movements(conn: &Connection, shift_id: i64) -> Result<Vec<CashMovementRow>, StoreError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, shift_id, kind, amount_minor, reason, at, by_user FROM cash_movements WHERE shift_id = ?1 ORDER BY id",
     )?;
     let rows = stmt
@@ -168,7 +168,7 @@ pub fn cash_movements(conn: &Connection, shift_id: i64) -> Result<Vec<CashMoveme
 /// Every sale and refund of a shift, whatever its status, oldest first.
 pub fn sales_of_shift(conn: &Connection, shift_id: i64) -> Result<Vec<SaleRow>, StoreError> {
     let ids: Vec<i64> = conn
-        .prepare("SELECT id FROM sales WHERE shift_id = ?1 ORDER BY id")?
+        .prepare_cached("SELECT id FROM sales WHERE shift_id = ?1 ORDER BY id")?
         .query_map([shift_id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     ids.into_iter()
@@ -261,7 +261,7 @@ fn z_from_row(r: &Row<'_>) -> rusqlite::Result<ZReportRow> {
 }
 
 pub fn z_reports(conn: &Connection, pos_id: Option<i64>) -> Result<Vec<ZReportRow>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {Z_COLUMNS} FROM z_reports WHERE (?1 IS NULL OR pos_id = ?1) ORDER BY id"
     ))?;
     let rows = stmt.query_map([pos_id], z_from_row)?.collect::<Result<_, _>>()?;

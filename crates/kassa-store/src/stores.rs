@@ -73,7 +73,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Store> {
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Store>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} ORDER BY b.name COLLATE NOCASE, s.name COLLATE NOCASE"
     ))?;
     let rows = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
@@ -171,14 +171,14 @@ pub fn set_discount_limit(
 /// The store's Flexiti location id (`external_location_id`), when a manager set one.
 /// Kept out of [`Store`]: only Flexiti payments and their setter read it.
 pub fn flexiti_location_id(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT flexiti_location_id FROM stores WHERE id = ?1",
-            [id],
-            |row| row.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT flexiti_location_id FROM stores WHERE id = ?1",
+        [id],
+        |row| row.get::<_, Option<String>>(0),
+    )
+    .optional()?
+    .flatten())
 }
 
 /// Sets or clears the store's Flexiti location id. The caller has validated it.

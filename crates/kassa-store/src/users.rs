@@ -39,7 +39,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<User>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM users ORDER BY name COLLATE NOCASE"
     ))?;
     let rows = stmt.query_map([], from_row)?.collect::<Result<_, _>>()?;
@@ -186,14 +186,14 @@ pub fn set_approval_attempts(
 /// The user's Flexiti employee id (`external_employee_id`), when a manager set one.
 /// Kept out of [`User`]: only Flexiti payments and their setter read it.
 pub fn flexiti_employee_id(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT flexiti_employee_id FROM users WHERE id = ?1",
-            [id],
-            |row| row.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT flexiti_employee_id FROM users WHERE id = ?1",
+        [id],
+        |row| row.get::<_, Option<String>>(0),
+    )
+    .optional()?
+    .flatten())
 }
 
 /// Sets or clears the user's Flexiti employee id. The caller has validated it.

@@ -205,6 +205,8 @@ export type CashMovementKind = "cash_in" | "cash_out" |
 export type CashierPrompt = {
 	/**  A line for the cashier ("waiting for the customer to pay in the SWiP app"). */
 	message?: string | null,
+	/**  The same line by kind, for the UI's language. */
+	text?: PromptText | null,
 	/**  A question to answer before the payment can go on. */
 	question?: CashierQuestion | null,
 	/**  The text to show (or print) as a QR code for the customer to scan. */
@@ -220,8 +222,12 @@ export type CashierPrompt = {
 export type CashierQuestion = {
 	/**  The provider's id of the question, sent back with the answer. */
 	id: string,
-	/**  The question as the provider put it. */
+	/**  The question in English, as Kassa puts it (with the provider's own words). */
 	text: string,
+	/**  What kind of question it is, for the UI to ask it in the user's language. */
+	kind?: QuestionKind | null,
+	/**  The provider's own words with the question (the terminal's message), as sent. */
+	detail?: string | null,
 	/**  The answers the provider accepts, as it names them. */
 	answers: string[],
 };
@@ -597,6 +603,28 @@ export type ProductView = {
 	prices: StorePrice[],
 } & Product;
 
+/**
+ *  What a prompt's message says, by kind and with its values, so that the UI can say it
+ *  in the user's language; [`CashierPrompt::message`] says the same in English (for the
+ *  CLI and the logs). Amounts are decimal strings in `currency`.
+ */
+export type PromptText = 
+/**  Waiting for the customer to scan the QR code and pay in the SWiP app. */
+{ key: "swip_waiting" } | 
+/**  The customer has paid part of the amount in the SWiP app. */
+{ key: "swip_part_paid"; paid: string; amount: string; currency: string } | 
+/**  SWiP reports a problem with the customer's payment in the app. */
+{ key: "swip_app_error"; error: string } | 
+/**  Waiting for the customer to pay on the card terminal. */
+{ key: "terminal_waiting"; amount: string; currency: string } | 
+/**  The card terminal shows another payment than this one. */
+{ key: "terminal_other_payment" } | 
+/**
+ *  Asking the provider failed, or its answer could not be read; Kassa asks again.
+ *  `detail` is in English.
+ */
+{ key: "asking_again"; detail: string };
+
 /**  The external services a POS device can be known to, each under its own id. */
 export type Provider = "droppay" | "vourity" | "swip" | "flexiti" | "venue_manager";
 
@@ -638,6 +666,17 @@ export type ProviderFieldView = {
 	/**  Whether a value (or a credential) is stored. */
 	isSet: boolean,
 };
+
+/**  The kinds of question a terminal asks the cashier. */
+export type QuestionKind = 
+/**  Has the card holder signed? */
+"signature" | 
+/**  Does the card holder's ID match? */
+"identity_check" | 
+/**  Is the amount right? */
+"confirm_amount" | 
+/**  Accept or reject, as the terminal's words say. */
+"other";
 
 /**  A printed copy of a receipt, marked KOPIA, recorded in the shift that printed it. */
 export type ReceiptCopy = {
