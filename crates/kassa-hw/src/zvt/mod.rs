@@ -1,0 +1,19 @@
+//! ZVT, the command protocol between an electronic cash register and a card terminal.
+//!
+//! What is implemented here, and where the facts come from (the protocol specification
+//! is not public; these are the points on which independent implementations and the
+//! Wireshark dissector `epan/dissectors/packet-zvt.c` agree):
+//! - [`apdu`]: an APDU is a class byte, an instruction byte, a length and the data. The
+//!   length is one byte up to 254; `0xFF` announces a two-byte little-endian length.
+//! - [`frame`]: over a serial line each APDU travels in a block `DLE STX <APDU> DLE ETX
+//!   <CRC lo> <CRC hi>`, every `DLE` (0x10) inside the APDU sent twice; the receiver
+//!   answers each block with `ACK` (0x06) or `NAK` (0x15). Over TCP (port 20007) the APDUs
+//!   go bare, without blocks, CRC or byte acknowledgements.
+//! - [`crc`]: the block's CRC-16/KERMIT over the APDU as it is (not doubled) and the `ETX`.
+
+pub mod apdu;
+pub mod crc;
+pub mod frame;
+
+pub use apdu::{Apdu, ApduError};
+pub use frame::{FrameDecoder, FrameError, FrameEvent, encode_frame};
