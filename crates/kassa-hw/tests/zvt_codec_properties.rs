@@ -80,3 +80,22 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn arbitrary_bmp_data_never_panics(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+        if let Ok(bmps) = kassa_hw::zvt::bmp::parse(&data) {
+            // What was read never claims more than the data holds.
+            let used: usize = bmps.fields.iter().map(|f| 1 + f.value.len()).sum();
+            prop_assert!(used <= data.len());
+        }
+        let _ = kassa_hw::zvt::commands::StatusInformation::from_apdu(&Apdu::new(0x04, 0x0F, data));
+    }
+
+    #[test]
+    fn amounts_round_trip_through_bcd(minor in 0u64..1_000_000_000_000) {
+        let apdu = kassa_hw::zvt::commands::authorization(minor, 752).unwrap();
+        let bmps = kassa_hw::zvt::bmp::parse(&apdu.data).unwrap();
+        prop_assert_eq!(kassa_hw::zvt::bmp::from_bcd(0x04, bmps.get(0x04).unwrap()).unwrap(), minor);
+    }
+}

@@ -10,8 +10,13 @@
 //!   answers each block with `ACK` (0x06) or `NAK` (0x15). Over TCP (port 20007) the APDUs
 //!   go bare, without blocks, CRC or byte acknowledgements.
 //! - [`crc`]: the block's CRC-16/KERMIT over the APDU as it is (not doubled) and the `ETX`.
+//! - [`bmp`]: the BMPs most APDUs carry, read by a table of length rules; BCD numbers.
+//! - [`commands`]: Authorization (06 01), Status Information (04 0F), Intermediate
+//!   Status (04 FF).
 
 pub mod apdu;
+pub mod bmp;
+pub mod commands;
 pub mod crc;
 pub mod frame;
 
