@@ -13,12 +13,16 @@
 //! - [`bmp`]: the BMPs most APDUs carry, read by a table of length rules; BCD numbers.
 //! - [`commands`]: Authorization (06 01), Status Information (04 0F), Intermediate
 //!   Status (04 FF).
+//! - [`link`]: the serial link: a block sent until acknowledged (T3, two resends), blocks
+//!   received acknowledged or refused.
 
 pub mod apdu;
 pub mod bmp;
 pub mod commands;
 pub mod crc;
 pub mod frame;
+pub mod link;
 
 pub use apdu::{Apdu, ApduError};
 pub use frame::{FrameDecoder, FrameError, FrameEvent, encode_frame};
+pub use link::{LinkError, LinkTimings, SerialLink};
