@@ -174,6 +174,25 @@ impl World {
             .unwrap()
     }
 
+    /// Coffee and a mug less 0.60, 168.40 (kronor are rounded to whole kronor in cash),
+    /// with a SWiP payment of all of it pending.
+    fn swip_sale_of_168_40(&self) -> (SaleView, SaleView) {
+        let sale = self.sell(&["COFFEE", "MUG"]);
+        self.kassa()
+            .set_order_discount(
+                self.cashier(),
+                sale.id,
+                Some(DiscountInput::Amount("0.60".into())),
+                None,
+            )
+            .unwrap();
+        let view = self
+            .kassa()
+            .start_swip_payment(self.cashier(), sale.id, None)
+            .unwrap();
+        (sale, view)
+    }
+
     fn manager_approval(&self) -> ManagerApproval {
         ManagerApproval {
             name: "manager".into(),
@@ -808,17 +827,7 @@ fn a_failed_or_contradictory_loyalty_calculation_changes_nothing() {
 #[test]
 fn a_customer_who_pays_cash_after_swip_loyalty_has_the_order_closed_rounded_and_pays_cash() {
     let w = world();
-    let sale = w.sell(&["COFFEE", "MUG"]);
-    // 168.40: kronor are rounded to whole kronor in cash.
-    w.kassa()
-        .set_order_discount(
-            w.cashier(),
-            sale.id,
-            Some(DiscountInput::Amount("0.60".into())),
-            None,
-        )
-        .unwrap();
-    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let (sale, view) = w.swip_sale_of_168_40();
     let tender = swip_tender(&view).clone();
     assert_eq!(tender.amount, "168.40");
 
@@ -836,16 +845,7 @@ fn a_customer_who_pays_cash_after_swip_loyalty_has_the_order_closed_rounded_and_
     assert_eq!(view.status, SaleStatus::Completed);
 
     // Nothing paid in the app: closed with the cash total, ROUNDED, and taken in cash.
-    let sale = w.sell(&["COFFEE", "MUG"]);
-    w.kassa()
-        .set_order_discount(
-            w.cashier(),
-            sale.id,
-            Some(DiscountInput::Amount("0.60".into())),
-            None,
-        )
-        .unwrap();
-    let view = w.kassa().start_swip_payment(w.cashier(), sale.id, None).unwrap();
+    let (sale, view) = w.swip_sale_of_168_40();
     let tender = swip_tender(&view).clone();
     let view = w.kassa().pay_swip_order_at_till(w.cashier(), tender.id).unwrap();
     assert_eq!(swip_tender(&view).status, TenderStatus::Cancelled, "{view:?}");
@@ -954,4 +954,20 @@ fn a_personal_discount_the_swip_app_gave_is_taken_as_loyalty_not_as_a_part_still
         amount_of(&w.order_for(&tender.reference).unwrap()["refunded"]),
         dec(&line_total)
     );
+}
+
+#[test]
+fn only_a_pending_swip_payment_can_be_paid_at_the_till_instead() {
+    let w = world();
+    let sale = w.sell(&["MUG"]);
+    let view = w.kassa().pay_cash(w.cashier(), sale.id, "29").unwrap();
+    let cash = view.tenders[0].id;
+    let error = w.kassa().pay_swip_order_at_till(w.cashier(), cash).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::Conflict, "{error}");
+    assert!(error.to_string().contains("not a SWiP payment"), "{error}");
+    let error = w.kassa().pay_swip_order_at_till(w.cashier(), 99_999).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::NotFound, "{error}");
+    let after = w.kassa().sale(w.cashier(), sale.id).unwrap();
+    assert_eq!(after, view, "nothing changed");
+    assert!(w.state_changes("order_closed").is_empty());
 }

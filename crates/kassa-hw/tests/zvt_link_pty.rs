@@ -52,12 +52,9 @@ fn events(terminal: &mut TTYPort, count: usize, wait: Duration) -> Vec<FrameEven
     seen
 }
 
+/// 110.00 EUR: its amount holds a DLE, doubled on the line.
 fn authorization() -> Apdu {
-    Apdu::new(
-        0x06,
-        0x01,
-        vec![0x04, 0x00, 0x00, 0x00, 0x01, 0x10, 0x00, 0x49, 0x09, 0x78],
-    )
+    kassa_hw::zvt::commands::authorization(11000, 978).unwrap()
 }
 
 #[test]
