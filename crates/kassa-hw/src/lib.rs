@@ -5,6 +5,8 @@
 //!
 //! - [`zvt`]: the ZVT protocol of German and Nordic card terminals (Ingenico, Verifone,
 //!   CCV, Feig, Worldline…): the serial block framing with its CRC and acknowledgements,
-//!   and the APDUs inside.
+//!   and the APDUs inside, the serial and TCP links and one command's whole exchange.
+//! - [`serial`]: opening serial ports with their line settings, and finding them.
 
+pub mod serial;
 pub mod zvt;
