@@ -435,6 +435,61 @@ pub async fn start_vourity_payment(
     .await
 }
 
+/// Takes the rest (or `amount`) by card on the till's integrated terminal (ZVT) and
+/// returns when the terminal has ended the payment; meanwhile `poll_payment` shows the
+/// terminal's messages and `cancel_payment` asks it to abort.
+#[tauri::command]
+#[specta::specta]
+pub async fn pay_by_terminal(
+    shell: State<'_, Shell>,
+    sale_id: i64,
+    amount: Option<String>,
+) -> Result<SaleView, ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.pay_by_terminal(a, sale_id, amount.as_deref(), &mut |_| {})
+    })
+    .await
+}
+
+/// Registers with the till's card terminal and asks its status (Test connection).
+#[tauri::command]
+#[specta::specta]
+pub async fn test_terminal_connection(
+    shell: State<'_, Shell>,
+) -> Result<kassa_app::card_terminal::TerminalReport, ApiError> {
+    as_actor(&shell, move |k, a| k.test_terminal_connection(a)).await
+}
+
+/// The card terminal's end of day beside the till's own record (managers).
+#[tauri::command]
+#[specta::specta]
+pub async fn terminal_end_of_day(shell: State<'_, Shell>) -> Result<kassa_app::TerminalEndOfDay, ApiError> {
+    as_actor(&shell, move |k, a| k.terminal_end_of_day(a)).await
+}
+
+/// Stores (or, with null, forgets) a POS device's card terminal password (managers).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_terminal_password(
+    shell: State<'_, Shell>,
+    pos_id: i64,
+    password: Option<String>,
+) -> Result<(), ApiError> {
+    as_actor(&shell, move |k, a| {
+        k.set_terminal_password(a, pos_id, password.as_deref())
+    })
+    .await
+}
+
+/// The serial ports of this machine, for the terminal settings (managers).
+#[tauri::command]
+#[specta::specta]
+pub async fn serial_ports(
+    shell: State<'_, Shell>,
+) -> Result<Vec<kassa_app::card_terminal::SerialPortView>, ApiError> {
+    as_actor(&shell, move |k, a| k.serial_ports(a)).await
+}
+
 /// Looks a Venue Manager voucher code up for the sale, without redeeming it.
 #[tauri::command]
 #[specta::specta]

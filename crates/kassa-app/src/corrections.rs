@@ -780,6 +780,7 @@ impl Kassa {
                 }
                 // Sent to the terminal or provider after this transaction commits.
                 TenderMethod::ExternalCard
+                | TenderMethod::CardTerminal
                 | TenderMethod::Swip
                 | TenderMethod::Vourity
                 | TenderMethod::Flexiti => TenderStatus::Pending,

@@ -5,9 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kassa_core::Decimal;
-use kassa_core::org::{
-    CashMovementKind, DeviceType, Place, Provider, Role, SaleUnit, TerminalProtocol, VatCategory,
-};
+use kassa_core::org::{CashMovementKind, DeviceType, Place, Provider, Role, SaleUnit, VatCategory};
 use kassa_store::settings;
 
 use crate::{
@@ -139,11 +137,7 @@ impl Kassa {
                         }]
                     })
                     .unwrap_or_default(),
-                terminal: hardware.then(|| TerminalSettings {
-                    port: "/dev/ttyUSB0".into(),
-                    baud_rate: 9600,
-                    protocol: TerminalProtocol::Zvt,
-                }),
+                terminal: hardware.then(|| TerminalSettings::serial("/dev/ttyUSB0", 9600)),
                 printer: hardware.then(|| PrinterSettings {
                     port: "/dev/ttyUSB1".into(),
                     baud_rate: 19200,

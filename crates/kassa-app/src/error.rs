@@ -57,6 +57,10 @@ pub enum ErrorCode {
     RegistrationUnknown,
     /// A provider id (a DropPay POS id) that another POS device already holds (conflict).
     ExternalIdTaken,
+    /// The integrated card terminal could not be reached (no such port, port busy or
+    /// unplugged, no answer on the LAN) or refused the till's registration (a class of
+    /// its own: the settings may be right and the cable out).
+    TerminalFailed,
 }
 
 impl ErrorCode {

@@ -6,6 +6,7 @@
 //! neither holds business rules of its own.
 
 mod auth;
+pub mod card_terminal;
 pub mod catalog;
 mod clock;
 mod corrections;
@@ -31,6 +32,7 @@ mod secrets;
 mod shifts;
 mod swip_loyalty;
 mod swip_payments;
+mod terminal_payments;
 mod users;
 pub mod validate;
 mod venue_manager;
@@ -69,6 +71,7 @@ pub use sales::{DiscountInput, LineView, ManagerApproval, SaleView, TenderView, 
 pub use secrets::{SECRETS_ENV, SecretBackend};
 pub use shifts::{NamedAmount, ShiftReport, ShiftView};
 pub use swip_loyalty::LoyaltyDiscountView;
+pub use terminal_payments::TerminalEndOfDay;
 pub use users::UserInput;
 pub use voucher_payments::{LoyaltyUsage, VoucherView};
 pub use vourity_webhooks::{
@@ -112,6 +115,8 @@ pub struct Kassa {
     /// The provider clients built so far, so that each call does not build (and load the
     /// system's root certificates for) a new HTTP client, and connections stay warm.
     provider_clients: provider_payments::ClientCache,
+    /// The integrated card terminal's connection and running payments.
+    terminal: card_terminal::TerminalSlot,
 }
 
 impl Drop for Kassa {
@@ -150,6 +155,7 @@ impl Kassa {
             webhooks: vourity_webhooks::WebhookHub::default(),
             timings: Mutex::new(ProviderTimings::default()),
             provider_clients: provider_payments::ClientCache::default(),
+            terminal: card_terminal::TerminalSlot::default(),
         };
         match kassa.mark_interrupted_payments()? {
             0 => {}
@@ -181,6 +187,7 @@ impl Kassa {
             webhooks: vourity_webhooks::WebhookHub::default(),
             timings: Mutex::new(ProviderTimings::default()),
             provider_clients: provider_payments::ClientCache::default(),
+            terminal: card_terminal::TerminalSlot::default(),
         })
     }
 

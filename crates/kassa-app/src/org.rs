@@ -48,23 +48,60 @@ pub(crate) fn clean_store(conn: &Connection, input: &StoreInput) -> Result<Store
     })
 }
 
-/// Serial settings must name a port and a plausible speed; a printer must have a paper
-/// width the receipt layouts exist for.
+/// A terminal is reached by a serial port with plausible line settings, or by a LAN
+/// address; a printer must have a paper width the receipt layouts exist for.
 fn clean_terminal(t: &Option<TerminalSettings>) -> Result<Option<TerminalSettings>, AppError> {
     let Some(t) = t else { return Ok(None) };
     let port = t.port.trim();
-    if port.is_empty() {
+    let tcp_address = match t.tcp_address.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(address) => Some(clean_tcp_address(address)?),
+    };
+    if port.is_empty() && tcp_address.is_none() {
         return Err(AppError::validation(
             "terminal.port",
-            "the card terminal's serial port must not be empty",
+            "the card terminal needs a serial port, or a LAN address (host:port)",
         ));
     }
     check_baud("terminal.baudRate", t.baud_rate)?;
+    if !(5..=8).contains(&t.data_bits) {
+        return Err(AppError::validation(
+            "terminal.dataBits",
+            format!("a serial line has 5 to 8 data bits, not {}", t.data_bits),
+        ));
+    }
+    if !(1..=2).contains(&t.stop_bits) {
+        return Err(AppError::validation(
+            "terminal.stopBits",
+            format!("a serial line has 1 or 2 stop bits, not {}", t.stop_bits),
+        ));
+    }
     Ok(Some(TerminalSettings {
         port: port.to_owned(),
-        baud_rate: t.baud_rate,
-        protocol: t.protocol,
+        tcp_address,
+        ..t.clone()
     }))
+}
+
+/// `host:port`, the port a number from 1 to 65535 (ZVT terminals listen on 20007).
+fn clean_tcp_address(address: &str) -> Result<String, AppError> {
+    let invalid = |why: &str| {
+        AppError::validation(
+            "terminal.tcpAddress",
+            format!("{address:?} is not a LAN address: {why}; write host:port, e.g. 192.168.1.50:20007"),
+        )
+    };
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or_else(|| invalid("the port is missing"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.chars().any(char::is_whitespace) {
+        return Err(invalid("the host is missing or has spaces"));
+    }
+    match port.parse::<u16>() {
+        Ok(0) | Err(_) => Err(invalid("the port must be a number from 1 to 65535")),
+        Ok(_) => Ok(address.to_owned()),
+    }
 }
 
 fn clean_printer(p: &Option<PrinterSettings>) -> Result<Option<PrinterSettings>, AppError> {

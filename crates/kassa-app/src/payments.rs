@@ -72,8 +72,10 @@ impl ExternalCard {
 fn refuse_unless_stand_alone_card(tender: &TenderRow, expected: TenderStatus) -> Result<(), AppError> {
     // A voucher redemption whose answer was lost cannot be told apart from someone else's
     // by asking Venue Manager (see `voucher_payments.rs`): a manager settles it by hand.
+    // Nor can an integrated terminal's that reconcile could not match with certainty.
     if tender.method == TenderMethod::ExternalCard
-        || (tender.method == TenderMethod::Voucher && expected == TenderStatus::Unknown)
+        || (matches!(tender.method, TenderMethod::Voucher | TenderMethod::CardTerminal)
+            && expected == TenderStatus::Unknown)
     {
         return Ok(());
     }
@@ -339,6 +341,7 @@ impl Kassa {
         for request in &requests {
             self.ask_terminal(request)?;
         }
+        self.start_terminal_refunds(refund_sale_id)?;
         self.start_provider_refunds(refund_sale_id)
     }
 

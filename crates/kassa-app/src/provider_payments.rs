@@ -145,7 +145,7 @@ pub(crate) fn provider_of(method: TenderMethod) -> Option<Provider> {
         TenderMethod::Vourity => Some(Provider::Vourity),
         TenderMethod::Flexiti => Some(Provider::Flexiti),
         TenderMethod::Voucher => Some(Provider::VenueManager),
-        TenderMethod::Cash | TenderMethod::ExternalCard => None,
+        TenderMethod::Cash | TenderMethod::ExternalCard | TenderMethod::CardTerminal => None,
     }
 }
 
@@ -198,7 +198,9 @@ fn reference_of(text: &str) -> Result<PaymentReference, AppError> {
 /// What the till shows for a provider tender: the prompt stored while it is pending, or
 /// why it is unknown, was refused or was declined.
 pub(crate) fn tender_prompt(tender: &TenderRow) -> Option<CashierPrompt> {
-    provider_of(tender.method)?;
+    if provider_of(tender.method).is_none() && tender.method != TenderMethod::CardTerminal {
+        return None;
+    }
     let value: serde_json::Value = serde_json::from_str(tender.detail.as_deref()?).ok()?;
     if tender.status == TenderStatus::Pending
         && let Some(prompt) = value.get("prompt")
@@ -302,6 +304,38 @@ impl Kassa {
         let provider = provider_of(method)
             .ok_or_else(|| AppError::Internal(format!("{} is not a provider method", method.as_str())))?;
         let at = crate::timestamp(self.now());
+        let name = crate::providers::provider_name(provider);
+        self.open_tender(actor, sale_id, amount, method, name, |tx, opened| {
+            insert_steps(
+                tx,
+                opened.tender_id,
+                provider,
+                &[NewStep {
+                    step: "requested",
+                    provider_ref: provider_ref.clone(),
+                    amount_minor: Some(opened.amount.to_minor()?),
+                    answer: None,
+                }],
+                &at,
+            )?;
+            prepare(tx, opened)
+        })
+    }
+
+    /// Stores a new pending tender of `method` for `amount` (all that is left when absent)
+    /// on an open sale, and marks the sale paying, in one transaction with what `first`
+    /// records of it (the provider's or terminal's first step): all before anything is
+    /// sent. `name` names the method in errors.
+    pub(crate) fn open_tender<T>(
+        &self,
+        actor: &Actor,
+        sale_id: i64,
+        amount: Option<&str>,
+        method: TenderMethod,
+        name: &str,
+        first: impl FnOnce(&Transaction<'_>, &OpenedTender) -> Result<T, AppError>,
+    ) -> Result<(OpenedTender, T), AppError> {
+        let at = crate::timestamp(self.now());
         self.write(|tx| {
             let user = self.authorize(tx, actor, SELL, "take payments")?;
             let till = self.till(tx)?;
@@ -327,8 +361,7 @@ impl Kassa {
                 return Err(AppError::validation(
                     "amount",
                     format!(
-                        "a {} payment must be more than zero and at most the {} still to pay (got {amount})",
-                        crate::providers::provider_name(provider),
+                        "a {name} payment must be more than zero and at most the {} still to pay (got {amount})",
                         money(remaining, till.currency)
                     ),
                 ));
@@ -349,18 +382,6 @@ impl Kassa {
                     resolved_at: None,
                 },
             )?;
-            insert_steps(
-                tx,
-                tender_id,
-                provider,
-                &[NewStep {
-                    step: "requested",
-                    provider_ref: provider_ref.clone(),
-                    amount_minor: Some(minor),
-                    answer: None,
-                }],
-                &at,
-            )?;
             sales::claim_pending_tenders(tx, sale.id, self.instance_id())?;
             sales::set_status(tx, sale.id, SaleStatus::Paying, &at)?;
             let opened = OpenedTender {
@@ -371,7 +392,7 @@ impl Kassa {
                 lines,
                 cashier: user.name.clone(),
             };
-            let prepared = prepare(tx, &opened)?;
+            let prepared = first(tx, &opened)?;
             Ok((opened, prepared))
         })
     }
@@ -580,6 +601,19 @@ impl Kassa {
             DriveRead::Final(view) => return Ok(*view),
             DriveRead::Tender(tender, stored) => (tender, stored),
         };
+        if tender.method == TenderMethod::CardTerminal {
+            // The terminal's payment runs in the call that started it; the till's screen
+            // reads its prompt, and a cancel is a request to that call.
+            return match call {
+                Call::Reconcile => self.reconcile_terminal_tender(&tender),
+                Call::Poll => self.read(|conn| self.sale_view(conn, tender.sale_id)),
+                Call::Cancel => self.request_terminal_abort(&tender),
+                _ => Err(AppError::Conflict(format!(
+                    "payment {} is on the card terminal, which answers by itself",
+                    tender.reference
+                ))),
+            };
+        }
         let provider = provider_of(tender.method).ok_or_else(|| {
             AppError::Conflict(format!(
                 "payment {} is a {} payment, which is answered at the till, not asked of a provider",
@@ -619,7 +653,7 @@ impl Kassa {
                     TenderStatus::Approved | TenderStatus::Declined | TenderStatus::Cancelled
                 )
                 && sales::get_sale(conn, stored.sale_id)?.is_some_and(|s| s.pos_id == till.pos.id)
-                && provider_of(stored.method).is_some()
+                && (provider_of(stored.method).is_some() || stored.method == TenderMethod::CardTerminal)
             {
                 return Ok(Some(DriveRead::Final(Box::new(
                     self.sale_view(conn, stored.sale_id)?,
@@ -955,12 +989,15 @@ impl Kassa {
         })?;
         let mut resolved = 0;
         for tender in unknown {
-            let Some(provider) = provider_of(tender.method) else {
-                continue;
+            let answer = match provider_of(tender.method) {
+                Some(provider) => self
+                    .stored_payment(&tender)
+                    .and_then(|stored| self.ask_provider(&tender, provider, Call::Reconcile, stored)),
+                None if tender.method == TenderMethod::CardTerminal => {
+                    self.reconcile_terminal_tender(&tender)
+                }
+                None => continue,
             };
-            let answer = self
-                .stored_payment(&tender)
-                .and_then(|stored| self.ask_provider(&tender, provider, Call::Reconcile, stored));
             match answer {
                 Ok(view)
                     if view

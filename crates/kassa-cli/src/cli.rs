@@ -94,6 +94,9 @@ pub enum Command {
     /// Provider accounts of a POS device: settings, credentials, connection tests (managers).
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Talk to a ZVT card terminal directly, for a technician: no database, no login.
+    /// Prints the result code, trace and receipt numbers and the card type.
+    Terminal(TerminalArgs),
     /// Run the loopback emulators of every provider API in the foreground (demo and
     /// tests); prints each provider's name and base URL, stops on Ctrl-C.
     Sandbox {
@@ -134,11 +137,77 @@ impl Command {
             Command::Journal(_) => "journal",
             Command::Db(_) => "db",
             Command::Provider(_) => "provider",
+            Command::Terminal(_) => "terminal",
             Command::Sandbox { .. } => "sandbox",
             Command::Backup { .. } => "backup",
             Command::Restore { .. } => "restore",
         }
     }
+}
+
+/// `kassa terminal`: one operation on a terminal reached by --port or --tcp.
+#[derive(Debug, Args)]
+pub struct TerminalArgs {
+    #[command(subcommand)]
+    pub operation: TerminalOperation,
+    /// The terminal's serial port, e.g. /dev/ttyUSB0.
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "tcp")]
+    pub port: Option<String>,
+    /// A terminal on the LAN, e.g. 192.168.1.50:20007.
+    #[arg(long, value_name = "HOST:PORT", global = true)]
+    pub tcp: Option<String>,
+    #[arg(long, value_name = "N", global = true, default_value_t = 9600)]
+    pub baud: u32,
+    #[arg(long, value_name = "N", global = true, default_value_t = 8)]
+    pub data_bits: u8,
+    #[arg(long, value_name = "PARITY", global = true, default_value = "none")]
+    pub parity: kassa_core::org::SerialParity,
+    #[arg(long, value_name = "N", global = true, default_value_t = 2)]
+    pub stop_bits: u8,
+    #[arg(long, value_name = "FLOW", global = true, default_value = "none")]
+    pub flow_control: kassa_core::org::SerialFlowControl,
+    /// The currency the till registers in (and pays in).
+    #[arg(long, value_name = "CODE", global = true, default_value = "SEK")]
+    pub currency: kassa_core::Currency,
+    /// The terminal's six-digit password (KASSA_TERMINAL_PASSWORD; default 000000).
+    #[arg(
+        long,
+        value_name = "DIGITS",
+        global = true,
+        env = "KASSA_TERMINAL_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+    /// The character set of the terminal's receipt lines.
+    #[arg(long, value_name = "SET", global = true, default_value = "cp437")]
+    pub charset: kassa_core::org::TerminalCharset,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TerminalOperation {
+    /// Registration and status enquiry.
+    Status,
+    /// A card payment of --amount.
+    Pay {
+        #[arg(long, value_name = "AMOUNT")]
+        amount: String,
+    },
+    /// A refund of --amount to the card presented.
+    Refund {
+        #[arg(long, value_name = "AMOUNT")]
+        amount: String,
+    },
+    /// Reverse the payment with the terminal's receipt number --receipt (same day).
+    Reverse {
+        #[arg(long, value_name = "N")]
+        receipt: u16,
+    },
+    /// The last transaction's status information again, without printing.
+    Last,
+    /// Send the terminal's batch to the host and print its totals.
+    EndOfDay,
+    /// Log the till off the terminal.
+    LogOff,
 }
 
 #[derive(Debug, Subcommand)]
@@ -409,7 +478,7 @@ pub struct PosEdit {
     #[arg(long, value_name = "PROVIDER", value_parser = parse_provider)]
     pub remove_external_id: Vec<Provider>,
     /// Remove the card terminal settings.
-    #[arg(long, conflicts_with_all = ["terminal_port", "terminal_baud"])]
+    #[arg(long, conflicts_with_all = ["terminal_port", "terminal_baud", "terminal_tcp"])]
     pub no_terminal: bool,
     /// Remove the receipt printer settings.
     #[arg(long, conflicts_with_all = ["printer_port", "printer_baud", "printer_columns"])]
@@ -438,6 +507,27 @@ pub struct PosSettings {
     pub terminal_port: Option<String>,
     #[arg(long, value_name = "N")]
     pub terminal_baud: Option<u32>,
+    /// A card terminal on the LAN instead, e.g. 192.168.1.50:20007 (ZVT over TCP).
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "terminal_port")]
+    pub terminal_tcp: Option<String>,
+    /// The terminal line's data bits (5-8; default 8).
+    #[arg(long, value_name = "N")]
+    pub terminal_data_bits: Option<u8>,
+    /// The terminal line's parity: none, even or odd (default none).
+    #[arg(long, value_name = "PARITY")]
+    pub terminal_parity: Option<kassa_core::org::SerialParity>,
+    /// The terminal line's stop bits: 1 or 2 (default 2).
+    #[arg(long, value_name = "N")]
+    pub terminal_stop_bits: Option<u8>,
+    /// The terminal line's flow control: none, software or hardware (default none).
+    #[arg(long, value_name = "FLOW")]
+    pub terminal_flow_control: Option<kassa_core::org::SerialFlowControl>,
+    /// The character set of the terminal's receipt lines: cp437, iso8859_1, iso8859_15.
+    #[arg(long, value_name = "SET")]
+    pub terminal_charset: Option<kassa_core::org::TerminalCharset>,
+    /// Let the terminal print its own receipts (by default the till prints them).
+    #[arg(long, value_name = "BOOL")]
+    pub terminal_prints_receipts: Option<bool>,
     /// The receipt printer's serial port (ESC/POS).
     #[arg(long, value_name = "PORT")]
     pub printer_port: Option<String>,
@@ -579,6 +669,9 @@ pub enum SaleCommand {
     /// captured; with --flexiti-purchase, as one purchase by account number.
     ///
     /// --swip-loyalty asks SWiP's loyalty programs for a discount on the basket first.
+    ///
+    /// --terminal sends what is left to the till's integrated card terminal (ZVT) and
+    /// waits for its result; its status lines are printed to stderr as they come.
     New(SaleNew),
     /// Completed sales and credit notes, newest first.
     List {
@@ -670,8 +763,12 @@ pub struct SaleNew {
     #[arg(long, value_name = "AMOUNT")]
     pub cash: Option<String>,
     /// The rest is paid on the stand-alone card terminal, and you assert it approved.
-    #[arg(long, conflicts_with_all = ["swip", "vourity", "flexiti"])]
+    #[arg(long, conflicts_with_all = ["swip", "vourity", "flexiti", "terminal"])]
     pub card: bool,
+    /// The rest is paid on the till's integrated card terminal (ZVT): the amount is sent
+    /// to it, its messages are printed as they come, and its result decides.
+    #[arg(long, conflicts_with_all = ["swip", "vourity", "flexiti"])]
+    pub terminal: bool,
     /// The rest is paid through SWiP: the customer scans the printed QR text.
     #[arg(long, conflicts_with_all = ["vourity", "flexiti"])]
     pub swip: bool,

@@ -21,7 +21,9 @@
 //! | 12   | a provider could not be reached, refused the credentials   |
 //! |      | (a 401: enter new ones with `kassa provider set`) or        |
 //! |      | answered with an error (`kassa provider test`, `kassa pos   |
-//! |      | droppay`)                                                   |
+//! |      | droppay`), or a payment was refused (a card declined)       |
+//! | 13   | the card terminal could not be reached (no such port, port  |
+//! |      | busy, unplugged, no answer) or refused the registration     |
 //!
 //! Keep [`EXIT_CODES_HELP`] (shown by `kassa --help`) in step with this table.
 
@@ -43,7 +45,8 @@ Exit codes:
   10 database problem (missing, not SQLite, newer schema, corrupt, journal fails verify)
   11 restore refused: the backup lacks fiscal records this database holds
   12 a provider could not be reached, refused the credentials (enter new ones with
-     kassa provider set) or answered with an error
+     kassa provider set) or answered with an error; or a payment was refused (declined)
+  13 the card terminal could not be reached (port missing, busy or unplugged; no answer)
 
 The PIN is read from KASSA_PIN, else asked on the terminal; it is never an argument.
 New PINs (user add, user reset-pin) come from KASSA_NEW_PIN, else are asked twice.
@@ -61,6 +64,7 @@ pub fn code_for(error: &AppError) -> u8 {
         ErrorCode::Database => 10,
         ErrorCode::RestoreRefused => 11,
         ErrorCode::ProviderFailed => 12,
+        ErrorCode::TerminalFailed => 13,
         ErrorCode::Internal => 1,
         // `class()` only returns the classes above.
         ErrorCode::InvalidNumber

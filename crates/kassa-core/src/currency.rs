@@ -49,6 +49,21 @@ impl Currency {
         Currency::PLN,
     ];
 
+    /// The ISO 4217 numeric code (752 for SEK), which card terminals use.
+    pub const fn numeric(self) -> u16 {
+        match self {
+            Currency::SEK => 752,
+            Currency::DKK => 208,
+            Currency::NOK => 578,
+            Currency::EUR => 978,
+            Currency::CAD => 124,
+            Currency::USD => 840,
+            Currency::GBP => 826,
+            Currency::CHF => 756,
+            Currency::PLN => 985,
+        }
+    }
+
     /// The ISO 4217 alphabetic code, e.g. `"SEK"`.
     pub const fn code(self) -> &'static str {
         match self {

@@ -67,6 +67,42 @@ pub enum TerminalProtocol {
     Zvt,
 }
 
+/// The parity bit of a serial line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SerialParity {
+    #[default]
+    None,
+    Even,
+    Odd,
+}
+
+/// How a serial line holds back a sender that is too fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SerialFlowControl {
+    #[default]
+    None,
+    /// XON/XOFF.
+    Software,
+    /// RTS/CTS.
+    Hardware,
+}
+
+/// The character set of a card terminal's text (its receipt lines): CP437 is ZVT's
+/// default, some terminals send ISO 8859.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum TerminalCharset {
+    #[default]
+    Cp437,
+    Iso8859_1,
+    Iso8859_15,
+}
+
 /// Which of a country's VAT rates a product is taxed at; the percentage comes from the
 /// dated `vat_rates` table for the store's country and the sale date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -133,6 +169,9 @@ pub enum TenderMethod {
     Flexiti,
     /// A Venue Manager voucher code, redeemed whole.
     Voucher,
+    /// The integrated card terminal (ZVT on a serial line or the LAN): the till sends the
+    /// amount and the terminal's result comes back by itself.
+    CardTerminal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -211,6 +250,17 @@ text_enum!(Provider, "provider", {
     VenueManager => "venue_manager",
 });
 text_enum!(TerminalProtocol, "terminal protocol", { Zvt => "zvt" });
+text_enum!(SerialParity, "parity", { None => "none", Even => "even", Odd => "odd" });
+text_enum!(SerialFlowControl, "flow control", {
+    None => "none",
+    Software => "software",
+    Hardware => "hardware",
+});
+text_enum!(TerminalCharset, "character set", {
+    Cp437 => "cp437",
+    Iso8859_1 => "iso8859_1",
+    Iso8859_15 => "iso8859_15",
+});
 text_enum!(VatCategory, "VAT category", {
     Standard => "standard",
     Reduced => "reduced",
@@ -235,6 +285,7 @@ text_enum!(TenderMethod, "tender method", {
     Vourity => "vourity",
     Flexiti => "flexiti",
     Voucher => "voucher",
+    CardTerminal => "card_terminal",
 });
 text_enum!(TenderStatus, "tender status", {
     Pending => "pending",

@@ -458,7 +458,7 @@ fn tender_label(tender: &ReceiptTender, l: &Labels) -> &'static str {
     // Exhaustive on purpose: a new tender method does not print until it has a label.
     let (paid, given_back) = match tender.method {
         TenderMethod::Cash => l.cash,
-        TenderMethod::ExternalCard => l.card,
+        TenderMethod::ExternalCard | TenderMethod::CardTerminal => l.card,
         TenderMethod::Swip => l.swip,
         TenderMethod::Vourity => l.vourity,
         TenderMethod::Flexiti => l.flexiti,

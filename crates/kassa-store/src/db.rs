@@ -20,6 +20,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../../../migrations/0008_payment_steps.sql"),
     include_str!("../../../migrations/0009_flexiti_ids.sql"),
     include_str!("../../../migrations/0010_loyalty_discounts.sql"),
+    include_str!("../../../migrations/0011_terminal_steps.sql"),
 ];
 
 /// The schema version this build writes and understands.

@@ -21,6 +21,7 @@ pub mod sales;
 pub mod settings;
 pub mod shifts;
 pub mod stores;
+pub mod terminal_steps;
 pub mod users;
 pub mod vourity_webhooks;
 

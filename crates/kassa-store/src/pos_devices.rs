@@ -7,7 +7,9 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use kassa_core::org::{DeviceType, PosStatus, Provider, TerminalProtocol};
+use kassa_core::org::{
+    DeviceType, PosStatus, Provider, SerialFlowControl, SerialParity, TerminalCharset, TerminalProtocol,
+};
 
 use crate::StoreError;
 
@@ -19,14 +21,76 @@ pub struct ExternalId {
     pub external_id: String,
 }
 
-/// The serial line of an attached card terminal.
+/// How the till reaches its integrated card terminal: a serial line (RS-232 or a USB
+/// adapter) or the shop's LAN. Rows stored before the line settings existed read with the
+/// defaults (8 data bits, no parity, 2 stop bits, no flow control, CP437, the till prints
+/// the receipts): what most ZVT terminals ship with. The terminal's password is a secret
+/// and lives in the secret store, not here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct TerminalSettings {
+    /// The serial port's path; empty when the terminal is on the LAN.
     pub port: String,
     pub baud_rate: u32,
     pub protocol: TerminalProtocol,
+    #[serde(default = "default_data_bits")]
+    pub data_bits: u8,
+    #[serde(default)]
+    pub parity: SerialParity,
+    #[serde(default = "default_stop_bits")]
+    pub stop_bits: u8,
+    #[serde(default)]
+    pub flow_control: SerialFlowControl,
+    /// `host:port` of a terminal on the LAN (ZVT over TCP, port 20007 by default); when
+    /// set, the serial settings are not used.
+    #[serde(default)]
+    pub tcp_address: Option<String>,
+    #[serde(default)]
+    pub charset: TerminalCharset,
+    /// Whether the till prints the card receipts (the terminal sends their lines) rather
+    /// than the terminal's own printer.
+    #[serde(default = "default_true")]
+    pub till_prints_receipts: bool,
+}
+
+fn default_data_bits() -> u8 {
+    8
+}
+
+fn default_stop_bits() -> u8 {
+    2
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl TerminalSettings {
+    /// A terminal on serial port `port` with the default line settings.
+    pub fn serial(port: impl Into<String>, baud_rate: u32) -> TerminalSettings {
+        TerminalSettings {
+            port: port.into(),
+            baud_rate,
+            protocol: TerminalProtocol::Zvt,
+            data_bits: default_data_bits(),
+            parity: SerialParity::None,
+            stop_bits: default_stop_bits(),
+            flow_control: SerialFlowControl::None,
+            tcp_address: None,
+            charset: TerminalCharset::Cp437,
+            till_prints_receipts: true,
+        }
+    }
+
+    /// A terminal on the LAN at `address` (`host:port`).
+    pub fn tcp(address: impl Into<String>) -> TerminalSettings {
+        TerminalSettings {
+            port: String::new(),
+            tcp_address: Some(address.into()),
+            ..TerminalSettings::serial("", 9600)
+        }
+    }
 }
 
 /// The serial line and paper width of an attached receipt printer.

@@ -53,6 +53,20 @@ export const commands = {
 	/**  Starts a card payment on the till's Vourity cloud terminal. */
 	startVourityPayment: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("start_vourity_payment", { saleId, amount })),
 	/**
+	 *  Takes the rest (or `amount`) by card on the till's integrated terminal (ZVT) and
+	 *  returns when the terminal has ended the payment; meanwhile `poll_payment` shows the
+	 *  terminal's messages and `cancel_payment` asks it to abort.
+	 */
+	payByTerminal: (saleId: number, amount: string | null) => typedError<SaleView, ApiError>(__TAURI_INVOKE("pay_by_terminal", { saleId, amount })),
+	/**  Registers with the till's card terminal and asks its status (Test connection). */
+	testTerminalConnection: () => typedError<TerminalReport, ApiError>(__TAURI_INVOKE("test_terminal_connection")),
+	/**  The card terminal's end of day beside the till's own record (managers). */
+	terminalEndOfDay: () => typedError<TerminalEndOfDay, ApiError>(__TAURI_INVOKE("terminal_end_of_day")),
+	/**  Stores (or, with null, forgets) a POS device's card terminal password (managers). */
+	setTerminalPassword: (posId: number, password: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("set_terminal_password", { posId, password })),
+	/**  The serial ports of this machine, for the terminal settings (managers). */
+	serialPorts: () => typedError<SerialPortView[], ApiError>(__TAURI_INVOKE("serial_ports")),
+	/**
 	 *  Takes a Flexiti payment on the customer's account number (authorize and capture, or
 	 *  purchase); the answer comes at once.
 	 */
@@ -386,7 +400,13 @@ export type ErrorCode = "validation" | "not_found" | "conflict" | "forbidden" | 
  */
 "registration_unknown" | 
 /**  A provider id (a DropPay POS id) that another POS device already holds (conflict). */
-"external_id_taken";
+"external_id_taken" | 
+/**
+ *  The integrated card terminal could not be reached (no such port, port busy or
+ *  unplugged, no answer on the LAN) or refused the till's registration (a class of
+ *  its own: the settings may be right and the cable out).
+ */
+"terminal_failed";
 
 export type ExternalId = {
 	provider: Provider,
@@ -861,6 +881,23 @@ export type SecretBackend =
 /**  A 0600 file beside the database. */
 "file";
 
+/**  How a serial line holds back a sender that is too fast. */
+export type SerialFlowControl = "none" | 
+/**  XON/XOFF. */
+"software" | 
+/**  RTS/CTS. */
+"hardware";
+
+/**  The parity bit of a serial line. */
+export type SerialParity = "none" | "even" | "odd";
+
+/**  A serial port the settings screen offers. */
+export type SerialPortView = {
+	path: string,
+	/**  "USB 0403:6001 FTDI FT232R", "PCI", or empty when nothing is known. */
+	description: string,
+};
+
 /**  Who is logged in, as the UI shows it. */
 export type Session = {
 	userId: number,
@@ -996,7 +1033,12 @@ export type TenderMethod = "cash" |
 /**  Flexiti: consumer financing on the customer's Flexiti account. */
 "flexiti" | 
 /**  A Venue Manager voucher code, redeemed whole. */
-"voucher";
+"voucher" | 
+/**
+ *  The integrated card terminal (ZVT on a serial line or the LAN): the till sends the
+ *  amount and the terminal's result comes back by itself.
+ */
+"card_terminal";
 
 export type TenderStatus = "pending" | "approved" | "declined" | "cancelled" | "unknown";
 
@@ -1013,14 +1055,79 @@ export type TenderView = {
 	prompt: CashierPrompt | null,
 };
 
+/**
+ *  The character set of a card terminal's text (its receipt lines): CP437 is ZVT's
+ *  default, some terminals send ISO 8859.
+ */
+export type TerminalCharset = "cp437" | "iso8859_1" | "iso8859_15";
+
+/**  The terminal's end of day beside the till's record of the same period. */
+export type TerminalEndOfDay = {
+	report: TerminalReport,
+	/**  What the terminal says it took, as a decimal in `currency`. */
+	terminalTotal: string | null,
+	/**  What the till recorded as taken on the terminal. */
+	tillTotal: string,
+	/**  Terminal minus till: anything but zero is a difference to look into. */
+	difference: string | null,
+	currency: string,
+};
+
 /**  The serial protocol of an attached card terminal. */
 export type TerminalProtocol = "zvt";
 
-/**  The serial line of an attached card terminal. */
+/**  What a technician's command to the terminal found, for the CLI and the settings screen. */
+export type TerminalReport = {
+	/**  The command, in words ("status", "payment", "end of day"). */
+	operation: string,
+	/**  How the terminal was reached. */
+	connection: string,
+	/**  Whether the command did what was asked. */
+	ok: boolean,
+	/**  What happened, in words. */
+	message: string,
+	resultCode: number | null,
+	terminalId: string | null,
+	trace: number | null,
+	receipt: number | null,
+	/**
+	 *  The amount the terminal reported (a payment's, or end of day's total), in minor
+	 *  units.
+	 */
+	amountMinor: number | null,
+	card: string | null,
+	statusLines: string[],
+	receiptLines: string[],
+	warnings: string[],
+};
+
+/**
+ *  How the till reaches its integrated card terminal: a serial line (RS-232 or a USB
+ *  adapter) or the shop's LAN. Rows stored before the line settings existed read with the
+ *  defaults (8 data bits, no parity, 2 stop bits, no flow control, CP437, the till prints
+ *  the receipts): what most ZVT terminals ship with. The terminal's password is a secret
+ *  and lives in the secret store, not here.
+ */
 export type TerminalSettings = {
+	/**  The serial port's path; empty when the terminal is on the LAN. */
 	port: string,
 	baudRate: number,
 	protocol: TerminalProtocol,
+	dataBits?: number,
+	parity?: SerialParity,
+	stopBits?: number,
+	flowControl?: SerialFlowControl,
+	/**
+	 *  `host:port` of a terminal on the LAN (ZVT over TCP, port 20007 by default); when
+	 *  set, the serial settings are not used.
+	 */
+	tcpAddress?: string | null,
+	charset?: TerminalCharset,
+	/**
+	 *  Whether the till prints the card receipts (the terminal sends their lines) rather
+	 *  than the terminal's own printer.
+	 */
+	tillPrintsReceipts?: boolean,
 };
 
 export type User = {

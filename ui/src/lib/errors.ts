@@ -30,7 +30,8 @@ const CODES: Record<ErrorCode, true> = {
 	provider_credentials_rejected: true,
 	payment_refused: true,
 	registration_unknown: true,
-	external_id_taken: true
+	external_id_taken: true,
+	terminal_failed: true
 };
 
 export const ERROR_CODES: readonly ErrorCode[] = Object.keys(CODES) as ErrorCode[];

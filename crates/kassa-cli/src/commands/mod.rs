@@ -12,6 +12,7 @@ mod sale;
 mod setup;
 mod shift;
 mod store;
+mod terminal;
 mod user;
 
 use kassa_app::AppError;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<(), AppError> {
         Command::Db(crate::cli::DbCommand::Check) => db::check(&ctx),
         Command::Provider(command) => provider::run(&ctx, command),
         Command::Sandbox { ephemeral } => provider::sandbox(ephemeral),
+        Command::Terminal(args) => terminal::run(&ctx, &args),
         Command::Backup { out } => db::backup(&ctx, &out),
         Command::Restore { file } => db::restore(&ctx, &file),
     }

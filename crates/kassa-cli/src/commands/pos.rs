@@ -3,7 +3,7 @@
 
 use kassa_app::{
     AppError, DroppayRegistration, DroppayState, ExternalId, PosDevice, PosDeviceInput, PosStatus,
-    PrinterSettings, TerminalProtocol, TerminalSettings,
+    PrinterSettings, TerminalSettings,
 };
 
 use crate::cli::{PosAdd, PosCommand, PosDroppayCommand, PosEdit, PosRef, PosSettings};
@@ -282,25 +282,61 @@ fn terminal(
     current: Option<&TerminalSettings>,
     s: &PosSettings,
 ) -> Result<Option<TerminalSettings>, AppError> {
-    if s.terminal_port.is_none() && s.terminal_baud.is_none() {
+    let line_options = s.terminal_data_bits.is_some()
+        || s.terminal_parity.is_some()
+        || s.terminal_stop_bits.is_some()
+        || s.terminal_flow_control.is_some()
+        || s.terminal_charset.is_some()
+        || s.terminal_prints_receipts.is_some();
+    if s.terminal_port.is_none() && s.terminal_baud.is_none() && s.terminal_tcp.is_none() && !line_options {
         return Ok(current.cloned());
     }
-    match (
-        s.terminal_port
-            .clone()
-            .or_else(|| current.map(|t| t.port.clone())),
-        s.terminal_baud.or_else(|| current.map(|t| t.baud_rate)),
-    ) {
-        (Some(port), Some(baud_rate)) => Ok(Some(TerminalSettings {
+    let mut settings = match (s.terminal_tcp.clone(), s.terminal_port.clone(), current) {
+        (Some(address), _, current) => TerminalSettings {
+            port: String::new(),
+            tcp_address: Some(address),
+            ..current.cloned().unwrap_or_else(|| TerminalSettings::tcp(""))
+        },
+        (None, Some(port), current) => TerminalSettings {
             port,
-            baud_rate,
-            protocol: current.map_or(TerminalProtocol::Zvt, |t| t.protocol),
-        })),
-        _ => Err(AppError::validation(
-            "terminal",
-            "a card terminal needs both --terminal-port and --terminal-baud",
-        )),
+            tcp_address: None,
+            baud_rate: s.terminal_baud.or(current.map(|t| t.baud_rate)).ok_or_else(|| {
+                AppError::validation("terminal", "a serial card terminal needs --terminal-baud")
+            })?,
+            ..current
+                .cloned()
+                .unwrap_or_else(|| TerminalSettings::serial("", 9600))
+        },
+        (None, None, Some(current)) => current.clone(),
+        (None, None, None) => {
+            return Err(AppError::validation(
+                "terminal",
+                "a card terminal needs --terminal-port and --terminal-baud, or --terminal-tcp",
+            ));
+        }
+    };
+    if let Some(baud) = s.terminal_baud {
+        settings.baud_rate = baud;
     }
+    if let Some(bits) = s.terminal_data_bits {
+        settings.data_bits = bits;
+    }
+    if let Some(parity) = s.terminal_parity {
+        settings.parity = parity;
+    }
+    if let Some(bits) = s.terminal_stop_bits {
+        settings.stop_bits = bits;
+    }
+    if let Some(flow) = s.terminal_flow_control {
+        settings.flow_control = flow;
+    }
+    if let Some(charset) = s.terminal_charset {
+        settings.charset = charset;
+    }
+    if let Some(terminal_prints) = s.terminal_prints_receipts {
+        settings.till_prints_receipts = !terminal_prints;
+    }
+    Ok(Some(settings))
 }
 
 /// The receipt printer after the command: the options given over the current settings.
@@ -354,8 +390,22 @@ pub fn table(devices: &[PosDevice]) -> Table {
             d.device_type.to_string(),
             status,
             if ids.is_empty() { "-".into() } else { ids.join(",") },
-            d.terminal.as_ref().map_or("-".into(), |t| {
-                format!("{} {} @{}", t.protocol, t.port, t.baud_rate)
+            d.terminal.as_ref().map_or("-".into(), |t| match &t.tcp_address {
+                Some(address) => format!("{} tcp {address}", t.protocol),
+                None => format!(
+                    "{} {} @{} {}{}{}",
+                    t.protocol,
+                    t.port,
+                    t.baud_rate,
+                    t.data_bits,
+                    t.parity
+                        .as_str()
+                        .chars()
+                        .next()
+                        .unwrap_or('n')
+                        .to_ascii_uppercase(),
+                    t.stop_bits
+                ),
             }),
             d.printer.as_ref().map_or("-".into(), |p| {
                 format!("{} @{} {}col", p.port, p.baud_rate, p.columns)

@@ -242,7 +242,8 @@ fn ring_up_and_pay(
         // voided and its cash handed back (see `undo`), but checking first gives the better
         // message (how much is due, and that --card pays the rest) and leaves no voided sale,
         // with cash in and back out, behind for a mistake the command line can see.
-        let another_tender = args.card || args.swip || args.vourity || args.voucher.is_some();
+        let another_tender =
+            args.card || args.terminal || args.swip || args.vourity || args.voucher.is_some();
         if !another_tender
             && let (Some(given), Some(due)) = (typed(kassa, cash), decimal(&view.cash_due))
             && given < due
@@ -266,6 +267,38 @@ fn ring_up_and_pay(
             .ok_or_else(|| AppError::Internal("the card payment was not recorded as pending".into()))?;
         // The CLI user asserts the stand-alone terminal approved the amount (see --help).
         view = kassa.confirm_card_payment(actor, tender.id, true)?;
+    }
+    if args.terminal && view.status != SaleStatus::Completed {
+        view = kassa.pay_by_terminal(actor, view.id, None, &mut |prompt| {
+            if let Some(message) = &prompt.message {
+                eprintln!("{message}");
+            }
+        })?;
+        if let Some(tender) = view
+            .tenders
+            .iter()
+            .rev()
+            .find(|t| t.method == TenderMethod::CardTerminal)
+            && tender.status != TenderStatus::Approved
+        {
+            let why = tender
+                .prompt
+                .as_ref()
+                .and_then(|p| p.message.clone())
+                .unwrap_or_else(|| tender.status.to_string());
+            return Err(AppError::coded(
+                if tender.status == TenderStatus::Unknown {
+                    kassa_app::ErrorCode::PaymentUnresolved
+                } else {
+                    kassa_app::ErrorCode::PaymentRefused
+                },
+                None,
+                format!(
+                    "the card terminal payment {} is {}: {why}",
+                    tender.id, tender.status
+                ),
+            ));
+        }
     }
     if args.swip && view.status != SaleStatus::Completed {
         view = kassa.start_swip_payment(actor, view.id, None)?;

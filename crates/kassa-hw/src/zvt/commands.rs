@@ -55,6 +55,11 @@ impl Password {
             .map_err(|_| InvalidPassword(text.to_owned()))
     }
 
+    /// The six digits.
+    pub fn digits(self) -> String {
+        format!("{:06}", self.0)
+    }
+
     fn bcd(self) -> Vec<u8> {
         bmp::to_bcd(u64::from(self.0), 3).expect("six digits fit in 3 BCD bytes")
     }
