@@ -43,6 +43,8 @@ pub struct BoundDevice {
     pub store_name: String,
     pub brand_name: String,
     pub currency: String,
+    /// Whether an integrated card terminal is set up for this POS (the till's card key).
+    pub card_terminal: bool,
 }
 
 /// What the app needs to know before anyone logs in.
@@ -101,6 +103,7 @@ impl Kassa {
             store_name: store.name,
             brand_name: store.brand_name,
             currency: store.currency,
+            card_terminal: pos.terminal.is_some(),
         }))
     }
 

@@ -191,6 +191,8 @@ export type BoundDevice = {
 	storeName: string,
 	brandName: string,
 	currency: string,
+	/**  Whether an integrated card terminal is set up for this POS (the till's card key). */
+	cardTerminal: boolean,
 };
 
 export type Brand = {

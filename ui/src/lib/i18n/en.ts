@@ -418,6 +418,7 @@ export const en = {
 	'till.unknownProviderBody': 'Kassa does not know what became of {amount} {currency} (reference {ref}). Reconciling asks {provider} under the same reference, so nothing is charged twice.',
 	'till.reconcile': 'Reconcile now',
 	'till.payCash': 'Cash',
+	'till.payTerminal': 'Card terminal',
 	'till.payCard': 'Card',
 	'till.payCardPart': 'Part by card',
 	'till.dialog.cardAmount': 'Card payment, part amount',

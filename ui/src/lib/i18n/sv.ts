@@ -419,6 +419,7 @@ export const sv: Record<MessageKey, string> = {
 	'till.unknownProviderBody': 'Kassa vet inte vad som hände med {amount} {currency} (referens {ref}). Avstämningen frågar {provider} under samma referens, så inget dras två gånger.',
 	'till.reconcile': 'Stäm av nu',
 	'till.payCash': 'Kontant',
+	'till.payTerminal': 'Kortterminal',
 	'till.payCard': 'Kort',
 	'till.payCardPart': 'Del med kort',
 	'till.dialog.cardAmount': 'Kortbetalning, delbelopp',

@@ -46,6 +46,7 @@ export type TillApi = Pick<
 	| 'tillPaymentProviders'
 	| 'startSwipPayment'
 	| 'startVourityPayment'
+	| 'payByTerminal'
 	| 'pollPayment'
 	| 'answerPaymentQuestion'
 	| 'cancelPayment'
@@ -66,7 +67,7 @@ export type TillProvider = Extract<Provider, 'swip' | 'vourity'>;
  * Tenders whose outcome a provider knows: asked again under the same reference
  * (reconcile_payment) when it is unknown, never settled by hand.
  */
-const PROVIDER_METHODS: readonly TenderMethod[] = ['swip', 'vourity', 'flexiti'];
+const PROVIDER_METHODS: readonly TenderMethod[] = ['swip', 'vourity', 'flexiti', 'card_terminal'];
 
 export function isProviderTender(x: TenderView | null | undefined): boolean {
 	return !!x && PROVIDER_METHODS.includes(x.method);
@@ -405,6 +406,49 @@ export class TillState {
 		if (!s || this.blocked || s.status !== 'open' || !this.providers.includes(provider)) return;
 		const start = provider === 'swip' ? this.#api.startSwipPayment : this.#api.startVourityPayment;
 		await this.run(() => start(s.id, null));
+	}
+
+	/** A payment is running on the integrated card terminal (its call has not returned yet). */
+	terminalRunning = $state(false);
+
+	/**
+	 * All that remains on the integrated card terminal. The call returns when the terminal
+	 * has ended the payment; meanwhile the sale is read again so that its pending tender,
+	 * and with it the terminal's messages and Cancel, show up (the panel then polls).
+	 */
+	async payTerminal(): Promise<void> {
+		const s = this.sale;
+		if (!s || this.blocked || s.status !== 'open' || this.terminalRunning || this.busy) return;
+		this.terminalRunning = true;
+		this.error = null;
+		this.notice = null;
+		const watch = setInterval(() => {
+			if (this.providerTender) return;
+			void this.#api
+				.currentSale()
+				.then((now) => {
+					if (now && this.terminalRunning) this.show(now);
+				})
+				.catch(() => {});
+		}, POLL_MS);
+		try {
+			const done = await this.#api.payByTerminal(s.id, null);
+			this.show(done);
+			const tender = done.tenders.filter((x) => x.method === 'card_terminal').at(-1);
+			if (tender) this.#noticeIfEnded(tender, done);
+			if (done.status === 'completed') await this.loadReceipt(done);
+		} catch (e) {
+			this.error = errorMessage(e);
+			try {
+				const now = await this.#api.currentSale();
+				if (now) this.show(now);
+			} catch {
+				// The error above already says what went wrong.
+			}
+		} finally {
+			clearInterval(watch);
+			this.terminalRunning = false;
+		}
 	}
 
 	/** The poll in flight, if any: user calls on the same payment wait for it. */
